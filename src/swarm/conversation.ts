@@ -1,0 +1,379 @@
+/**
+ * One conversation = one repository. Conversation opens or creates it, answers questions
+ * about its current state (mode, members, profile, devices, history) and writes signed
+ * commits — each checked against the same rules a receiving device applies, before `main`
+ * moves (compare-and-swap, so a concurrent writer is detected, never overwritten).
+ * The operations themselves (messages, membership, profile) live in ./commands/.
+ * @module
+ */
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { AlreadyExistsError, InvalidArgumentError, InvalidCommitError, InvalidModeError, NotFoundError, UnauthorizedError } from '../errors.js'
+import { initBareRepository, openRepository, type Repository } from '../git/repository.js'
+import { editTree, type TreeEdit } from '../git/tree.js'
+import { isAccountUri } from '../identity/ids.js'
+import type { DeviceIdentity } from '../identity/identity.js'
+import { CertificateCache } from '../validation/certs.js'
+import { field, parseCommitMessage, type CommitMessage } from '../validation/commit-message.js'
+import { DEFAULT_LIMITS, type ConversationMode, type ValidationEnv, type ValidationLimits } from '../validation/context.js'
+import { adminPath, crlPath, devicePath, invitedPath } from '../validation/paths.js'
+import { validateCommit } from '../validation/validate.js'
+import type { TreeView } from '../validation/view.js'
+import { writeSignedCommit } from './commit-writer.js'
+import { entryFor, HistoryIndex, type IndexEntry } from './history-index.js'
+import { devicesOf, membersOf, type DeviceEntry, type Member, type Role } from './members.js'
+import { initialMessage } from './messages.js'
+import { parseProfile, type ConversationProfile } from './profile.js'
+import { StoreRepositoryView } from './repo-view.js'
+import * as messaging from './commands/messaging.js'
+import * as membership from './commands/membership.js'
+import { updateProfile } from './commands/profile.js'
+import { countMessages, getMessage, loadMessages, searchMessages, type LoadOptions, type SearchOptions, type SwarmMessage } from './history-view.js'
+import type { CallHistory, FileAnnouncement } from './messages.js'
+import type { RoleDir } from '../validation/paths.js'
+
+export const MAIN_REF = 'refs/heads/main'
+
+export interface OpenOptions {
+  /** The local device, required to write. */
+  identity?: DeviceIdentity
+  /** Clock in Unix seconds (default: the system clock). */
+  clock?: () => number
+  /** Never write to the repository, not even the derived index. */
+  readOnly?: boolean
+  limits?: Partial<ValidationLimits>
+}
+
+export interface CreateOptions extends Omit<OpenOptions, 'identity' | 'readOnly'> {
+  /** 0 one-to-one, 1 admin invites only, 2 invites only (default), 3 public. */
+  mode?: ConversationMode
+  /** The other member of a one-to-one conversation (mode 0). */
+  invited?: string
+  /** Exact repository path; otherwise `<dir>/<conversation id>`. */
+  path?: string
+  /** Parent directory for `<conversation id>` (default: the current directory). */
+  dir?: string
+}
+
+const systemClock = (): number => Math.floor(Date.now() / 1000)
+
+export class Conversation {
+  readonly repo: Repository
+  readonly view: StoreRepositoryView
+  readonly certs = new CertificateCache()
+  readonly limits: ValidationLimits
+  readonly readOnly: boolean
+  identity: DeviceIdentity | undefined
+  clock: () => number
+  private cachedRoot: string | undefined
+  private index: HistoryIndex | undefined
+
+  private constructor(repo: Repository, options: OpenOptions) {
+    this.repo = repo
+    this.view = new StoreRepositoryView(repo.objects)
+    this.identity = options.identity
+    this.clock = options.clock ?? systemClock
+    this.readOnly = options.readOnly ?? false
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits }
+  }
+
+  /** Opens an existing conversation repository (bare, or Jami's with a working tree). */
+  static open(path: string, options: OpenOptions = {}): Conversation {
+    const conv = new Conversation(openRepository(path), options)
+    if (!conv.repo.refs.resolve('HEAD')) throw new NotFoundError(`commits in ${path} (HEAD is unborn)`, { path })
+    return conv
+  }
+
+  /**
+   * Creates a conversation: a bare repository whose root commit holds the creator's account
+   * and device certificates (and `invited/<uri>` in 1:1 mode). Built beside its final place
+   * and renamed in, so a failure leaves nothing behind.
+   */
+  static create(identity: DeviceIdentity, options: CreateOptions = {}): Conversation {
+    const mode = options.mode ?? 2
+    if (![0, 1, 2, 3].includes(mode)) throw new InvalidModeError(mode)
+    if (mode === 0 && (!isAccountUri(options.invited) || options.invited === identity.uri)) {
+      throw new InvalidArgumentError('a one-to-one conversation needs the URI of the other member', { invited: options.invited })
+    }
+    if (mode !== 0 && options.invited !== undefined) throw new InvalidArgumentError('only one-to-one conversations invite in the root commit')
+    const parent = resolve(options.path ? dirname(options.path) : (options.dir ?? '.'))
+    mkdirSync(parent, { recursive: true })
+    const tmp = join(parent, `.gitswarm-new-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
+    const repo = initBareRepository(tmp)
+    try {
+      const store = repo.objects
+      const edits: TreeEdit[] = [
+        { path: adminPath(identity.uri), oid: store.write('blob', Buffer.from(identity.accountChainPem)) },
+        { path: devicePath(identity.deviceId), oid: store.write('blob', Buffer.from(identity.deviceCertPem)) },
+      ]
+      if (identity.crl) edits.push({ path: crlPath(identity.uri), oid: store.write('blob', identity.crl) })
+      if (mode === 0) edits.push({ path: invitedPath(options.invited!), oid: store.write('blob', Buffer.alloc(0)) })
+      const tree = editTree(store, undefined, edits)
+      const clock = options.clock ?? systemClock
+      const root = writeSignedCommit(store, identity, { tree, parents: [], message: initialMessage(mode, options.invited), time: clock() })
+      const draft = new Conversation(repo, { ...options, identity })
+      draft.checkOrThrow(root, true)
+      repo.refs.update(MAIN_REF, root, null)
+      repo.objects.close()
+      const target = options.path ? resolve(options.path) : join(parent, root)
+      if (existsSync(target)) throw new AlreadyExistsError(`conversation ${target}`)
+      renameSync(tmp, target)
+      return Conversation.open(target, { ...options, identity })
+    } catch (err) {
+      repo.objects.close()
+      rmSync(tmp, { recursive: true, force: true })
+      throw err
+    }
+  }
+
+  close(): void {
+    this.repo.objects.close()
+  }
+
+  get path(): string {
+    return this.repo.bare ? this.repo.gitdir : dirname(this.repo.gitdir)
+  }
+
+  /** The conversation id: the root commit. */
+  get id(): string {
+    if (!this.cachedRoot) {
+      let id = this.head
+      for (;;) {
+        const first = this.view.commit(id).fields.parents[0]
+        if (!first) break
+        id = first
+      }
+      this.cachedRoot = id
+    }
+    return this.cachedRoot
+  }
+
+  /** Directory name hint used by Jami (`<conversations>/<id>`). */
+  get directoryName(): string {
+    return basename(this.path)
+  }
+
+  get head(): string {
+    const head = this.repo.refs.resolve(MAIN_REF) ?? this.repo.refs.resolve('HEAD')
+    if (!head) throw new NotFoundError(`commits in ${this.path}`)
+    return head
+  }
+
+  headTree(): TreeView {
+    return this.view.commit(this.head).tree
+  }
+
+  private rootMessage(): Record<string, unknown> {
+    const parsed = parseCommitMessage(this.view.commit(this.id).fields.message)
+    return parsed.ok ? parsed.value : {}
+  }
+
+  get mode(): ConversationMode {
+    const mode = this.rootMessage()['mode']
+    if (typeof mode !== 'number' || ![0, 1, 2, 3].includes(mode)) throw new InvalidModeError(mode)
+    return mode as ConversationMode
+  }
+
+  /** The two members a one-to-one conversation was created for (empty otherwise). */
+  initialMembers(): string[] {
+    if (this.mode !== 0) return []
+    const root = this.view.commit(this.id)
+    const cert = this.certs.certificates(root.tree, devicePath(root.fields.author.email))
+    return [cert?.ok ? cert.value[0]!.issuerUid : '', field(this.rootMessage(), 'invited')].filter(Boolean)
+  }
+
+  members(): Member[] {
+    return membersOf(this.headTree(), this.initialMembers())
+  }
+
+  roleOf(uri = this.requireIdentity().uri): Role | undefined {
+    return this.members().find((m) => m.uri === uri)?.role
+  }
+
+  devices(): DeviceEntry[] {
+    return devicesOf(this.headTree(), this.certs)
+  }
+
+  profile(): ConversationProfile {
+    const data = this.headTree().read('profile.vcf')
+    return data ? parseProfile(Buffer.from(data).toString('utf8')) : {}
+  }
+
+  requireIdentity(): DeviceIdentity {
+    if (!this.identity) throw new UnauthorizedError('write', 'no device identity was given to this conversation')
+    return this.identity
+  }
+
+  validationEnv(): ValidationEnv {
+    return { repo: this.view, certs: this.certs, rootId: this.cachedRoot, limits: this.limits }
+  }
+
+  private checkOrThrow(id: string, verifySignature: boolean): void {
+    const env = { ...this.validationEnv(), deferSignatures: !verifySignature }
+    const { verdict } = validateCommit(env, id)
+    if (!verdict.ok) throw new InvalidCommitError(id, verdict.rule, verdict.reason)
+  }
+
+  /**
+   * Writes a signed commit on top of `main` with `message` and the tree `edits`, adding the
+   * device's certificate on its first commit (Jami's addUserDevice). The commit must pass
+   * the rules — it is checked exactly as a peer would, except for the signature we just made.
+   */
+  commit(message: CommitMessage | string, edits: TreeEdit[] = [], options: { addDevice?: boolean } = {}): string {
+    if (this.readOnly) throw new UnauthorizedError('write', 'the conversation was opened read-only')
+    const identity = this.requireIdentity()
+    const parent = this.head
+    const parentTree = this.view.commit(parent).tree
+    const all = [...edits]
+    if ((options.addDevice ?? true) && parentTree.blobId(devicePath(identity.deviceId)) === undefined) {
+      all.push({ path: devicePath(identity.deviceId), oid: this.repo.objects.write('blob', Buffer.from(identity.deviceCertPem)) })
+    }
+    const tree = all.length > 0 ? editTree(this.repo.objects, parentTree.id, all) : parentTree.id
+    const id = writeSignedCommit(this.repo.objects, identity, { tree, parents: [parent], message, time: this.clock() })
+    this.checkOrThrow(id, false)
+    this.repo.refs.update(MAIN_REF, id, parent)
+    this.indexAppend(parent, id)
+    return id
+  }
+
+  /** Stores a blob and returns its id (for tree edits). */
+  writeBlob(data: Uint8Array | string): string {
+    return this.repo.objects.write('blob', typeof data === 'string' ? Buffer.from(data) : data)
+  }
+
+  private indexAppend(parent: string, id: string): void {
+    if (this.readOnly) return
+    this.index ??= HistoryIndex.open(this.repo.gitdir, parent)
+    if (this.index?.head === parent) this.index.add([entryFor(this.view, this.certs, this.view.commit(id))], id)
+  }
+
+  /**
+   * The history index, brought up to date with `main`: reused when current, extended when
+   * `main` moved forward, rebuilt otherwise (or kept in memory only when read-only).
+   */
+  history(): HistoryIndex {
+    const head = this.head
+    if (this.index?.head === head) return this.index
+    const gitdir = this.readOnly ? undefined : this.repo.gitdir
+    const current = gitdir ? HistoryIndex.open(gitdir, head) : undefined
+    if (current) return (this.index = current)
+    const stale = this.index ?? (gitdir ? HistoryIndex.openStale(gitdir) : undefined)
+    if (stale?.head && this.view.hasCommit(stale.head) && this.view.isAncestor(stale.head, head)) {
+      stale.add(this.entriesNotIn(head, stale), head)
+      return (this.index = stale)
+    }
+    return (this.index = HistoryIndex.create(gitdir, this.entriesNotIn(head), head))
+  }
+
+  /** Index entries for commits reachable from `tip` and absent from `known`, oldest first. */
+  private entriesNotIn(tip: string, known?: HistoryIndex): IndexEntry[] {
+    const found: IndexEntry[] = []
+    const seen = new Set<string>()
+    const stack = [tip]
+    while (stack.length > 0) {
+      const id = stack.pop()!
+      if (seen.has(id) || known?.has(id)) continue
+      seen.add(id)
+      const commit = this.view.commit(id)
+      found.push(entryFor(this.view, this.certs, commit))
+      stack.push(...commit.fields.parents)
+    }
+    // Parents before children: order by generation, which respects ancestry.
+    return found.sort((a, b) => this.view.generation(a.id) - this.view.generation(b.id))
+  }
+
+  // ── messages (./commands/messaging.ts) ──────────────────────────────────────────────
+
+  /** Sends a text message, optionally replying to another; returns the commit id. */
+  sendMessage(body: string, options: { replyTo?: string } = {}): string {
+    return messaging.sendMessage(this, body, options)
+  }
+
+  /** Replaces the text of one of your messages. */
+  editMessage(id: string, body: string): string {
+    return messaging.editMessage(this, id, body)
+  }
+
+  /** Deletes one of your messages or files (an empty edit). */
+  deleteMessage(id: string): string {
+    return messaging.deleteMessage(this, id)
+  }
+
+  addReaction(id: string, emoji: string): string {
+    return messaging.addReaction(this, id, emoji)
+  }
+
+  removeReaction(reactionId: string): string {
+    return messaging.removeReaction(this, reactionId)
+  }
+
+  /** Announces a file held by this device (name, size, SHA3-512); the bytes stay out of git. */
+  announceFile(file: Omit<FileAnnouncement, 'tid'> & { tid?: string }): string {
+    return messaging.announceFile(this, file)
+  }
+
+  deleteFile(id: string): string {
+    return messaging.deleteFile(this, id)
+  }
+
+  recordCall(call: CallHistory): string {
+    return messaging.recordCall(this, call)
+  }
+
+  // ── membership (./commands/membership.ts) ───────────────────────────────────────────
+
+  /** Invites an account (or, for admins, unbans a banned one). */
+  addMember(uri: string): string {
+    return membership.addMember(this, uri)
+  }
+
+  /** Accepts this device's account invitation. */
+  join(): string {
+    return membership.join(this)
+  }
+
+  leave(): string {
+    return membership.leave(this)
+  }
+
+  vote(action: 'ban' | 'unban', type: RoleDir, target: string): string {
+    return membership.vote(this, action, type, target)
+  }
+
+  resolveVote(action: 'ban' | 'unban', type: RoleDir, target: string): string | undefined {
+    return membership.resolveVote(this, action, type, target)
+  }
+
+  /** Votes to ban a member or device and resolves the vote when the quorum is reached. */
+  banMember(target: string): string[] {
+    return membership.banMember(this, target)
+  }
+
+  unbanMember(target: string): string[] {
+    return membership.unbanMember(this, target)
+  }
+
+  // ── profile ─────────────────────────────────────────────────────────────────────────
+
+  updateProfile(changes: ConversationProfile): string {
+    return updateProfile(this, changes)
+  }
+
+  // ── history (./history-view.ts) ─────────────────────────────────────────────────────
+
+  loadMessages(options: LoadOptions = {}): SwarmMessage[] {
+    return loadMessages(this, options)
+  }
+
+  getMessage(id: string): SwarmMessage {
+    return getMessage(this, id)
+  }
+
+  searchMessages(options: SearchOptions = {}): SwarmMessage[] {
+    return searchMessages(this, options)
+  }
+
+  countMessages(options: { since?: string; author?: string } = {}): number {
+    return countMessages(this, options)
+  }
+}
