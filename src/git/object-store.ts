@@ -15,6 +15,7 @@ import { PackIndex } from './pack-index.js'
 
 const TYPES = new Set(['commit', 'tree', 'blob', 'tag'])
 let tmpCounter = 0
+const SMALL_DEFLATE = { windowBits: 10, memLevel: 2 }
 
 export interface ObjectStoreOptions {
   /** Check each object read against its id (default true). */
@@ -28,6 +29,7 @@ export class ObjectStore {
   private packs: PackFile[] = []
   private packNames = new Set<string>()
   private readonly cache = new Map<string, RawObject>()
+  private readonly knownDirs = new Set<string>()
   private readonly verifyReads: boolean
   private readonly maxObjectSize: number
 
@@ -67,8 +69,8 @@ export class ObjectStore {
   }
 
   has(oid: string): boolean {
-    if (this.cache.has(oid) || existsSync(this.loosePath(oid))) return true
-    if (this.packs.some((p) => p.index.find(oid) !== undefined)) return true
+    if (this.cache.has(oid) || this.packs.some((p) => p.index.find(oid) !== undefined)) return true
+    if (existsSync(this.loosePath(oid))) return true
     return this.scanPacks() && this.packs.some((p) => p.index.find(oid) !== undefined)
   }
 
@@ -77,12 +79,14 @@ export class ObjectStore {
     if (!isOid(oid)) return undefined
     const cached = this.cache.get(oid)
     if (cached) return cached
-    const obj = this.readLoose(oid) ?? this.readPacked(oid) ?? (this.scanPacks() ? this.readPacked(oid) : undefined)
+    // Packs first: a pack lookup is an in-memory binary search, a missing loose file a failed open.
+    const obj = this.readPacked(oid) ?? this.readLoose(oid) ?? (this.scanPacks() ? this.readPacked(oid) : undefined)
     if (!obj) return undefined
     if (this.verifyReads && hashObject(obj.type, obj.content) !== oid) {
       throw new CorruptObjectError(`object ${oid}`, 'content does not hash to its id')
     }
-    if (obj.type !== 'blob' || obj.content.length < 4096) this.remember(oid, obj)
+    // Commits are cached by their parsed views upstream; trees and small blobs are reused here.
+    if (obj.type === 'tree' || (obj.type === 'blob' && obj.content.length < 4096)) this.remember(oid, obj)
     return obj
   }
 
@@ -99,8 +103,9 @@ export class ObjectStore {
     let compressed: Buffer
     try {
       compressed = readFileSync(this.loosePath(oid))
-    } catch {
-      return undefined
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw new CorruptObjectError(`object ${oid}`, `unreadable: ${(err as Error).message}`)
     }
     let raw: Buffer
     try {
@@ -139,10 +144,14 @@ export class ObjectStore {
     const path = this.loosePath(oid)
     if (!existsSync(path)) {
       const dir = join(this.objectsDir, oid.slice(0, 2))
-      mkdirSync(dir, { recursive: true })
+      if (!this.knownDirs.has(dir)) {
+        mkdirSync(dir, { recursive: true })
+        this.knownDirs.add(dir)
+      }
       const tmp = join(dir, `tmp_obj_${process.pid}_${++tmpCounter}`)
       const framed = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content])
-      writeFileSync(tmp, deflateSync(framed, { level: 1 }), { mode: 0o444 })
+      // A small window keeps zlib's state tiny: a default deflate allocates ~256 KiB per call.
+      writeFileSync(tmp, deflateSync(framed, framed.length < 4096 ? SMALL_DEFLATE : undefined), { mode: 0o444 })
       renameSync(tmp, path)
     }
     this.remember(oid, { type, content: Buffer.from(content) })

@@ -15,6 +15,7 @@ export const PACK_TYPES: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 
 export const OFS_DELTA = 6
 export const REF_DELTA = 7
 const MAX_CHAIN = 10_000
+const BASE_CACHE_BYTES = 16 * 1024 * 1024
 
 export interface RawObject {
   type: ObjectType
@@ -48,11 +49,17 @@ export function parseOfsDistance(buf: Uint8Array, pos: number): { distance: numb
   return { distance, next: pos }
 }
 
+/** Packs up to this size are read into memory once; larger ones are read entry by entry. */
+const BUFFER_LIMIT = 64 * 1024 * 1024
+
 export class PackFile {
   private fd: number
   private readonly size: number
-  private sortedOffsets: number[] | undefined
+  private whole: Buffer | undefined
+  private reads = 0
+  /** Resolved objects by offset, so delta chains are walked once (bounded by bytes). */
   private readonly baseCache = new Map<number, RawObject>()
+  private baseCacheBytes = 0
 
   constructor(readonly path: string, readonly index: PackIndex) {
     this.fd = openSync(path, 'r')
@@ -62,22 +69,27 @@ export class PackFile {
   close(): void {
     if (this.fd >= 0) closeSync(this.fd)
     this.fd = -1
+    this.whole = undefined
   }
 
-  /** Offset where the entry after `offset` starts (or the trailing checksum). */
-  private entryEnd(offset: number): number {
-    if (!this.sortedOffsets) {
-      this.sortedOffsets = Array.from(this.index.entries(), ([, o]) => o).sort((a, b) => a - b)
+  /**
+   * The bytes of the entry at `start`, possibly followed by later bytes (zlib stops at its
+   * stream's end). A pack read many times is buffered whole; otherwise one or two positional
+   * reads fetch at most the largest size its zlib stream can have.
+   */
+  private entry(start: number): Buffer {
+    if (start < 12 || start >= this.size - 20) throw new CorruptObjectError(this.path, `bad entry offset ${start}`)
+    const limit = this.size - 20
+    if (this.whole || (this.size <= BUFFER_LIMIT && ++this.reads > 256)) {
+      this.whole ??= this.readAll()
+      return this.whole.subarray(start, limit)
     }
-    const arr = this.sortedOffsets
-    let lo = 0
-    let hi = arr.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (arr[mid]! <= offset) lo = mid + 1
-      else hi = mid
-    }
-    return lo < arr.length ? arr[lo]! : this.size - 20
+    let buf = this.readRange(start, Math.min(limit, start + 4096))
+    const h = parseEntryHeader(buf, 0)
+    // Deflate's worst case: 5 bytes per 16 KiB stored block plus the zlib header and trailer.
+    const needed = h.next + 20 + h.size + 5 * (Math.floor(h.size / 16384) + 1) + 16
+    if (needed > buf.length && start + buf.length < limit) buf = this.readRange(start, Math.min(limit, start + needed))
+    return buf
   }
 
   private readRange(start: number, end: number): Buffer {
@@ -92,12 +104,23 @@ export class PackFile {
     return buf
   }
 
+  private readAll(): Buffer {
+    const buf = Buffer.allocUnsafe(this.size)
+    let got = 0
+    while (got < this.size) {
+      const n = readSync(this.fd, buf, got, this.size - got, got)
+      if (n === 0) throw new CorruptObjectError(this.path, 'unexpected end of pack')
+      got += n
+    }
+    return buf
+  }
+
   /**
    * Reads the object at `offset`. `external` resolves REF_DELTA bases that live elsewhere
    * (thin packs are never stored, but a REF_DELTA may point into the same pack).
    */
   read(offset: number, external: (oid: string) => RawObject | undefined): RawObject {
-    const chain: Buffer[] = []
+    const chain: Array<{ offset: number; delta: Buffer }> = []
     let pos = offset
     let base: RawObject | undefined
     for (let depth = 0; depth < MAX_CHAIN; depth++) {
@@ -106,20 +129,21 @@ export class PackFile {
         base = cached
         break
       }
-      const raw = this.readRange(pos, this.entryEnd(pos))
+      const raw = this.entry(pos)
       const h = parseEntryHeader(raw, 0)
       if (PACK_TYPES[h.type]) {
         base = { type: PACK_TYPES[h.type]!, content: this.inflate(raw, h.next, h.size) }
+        if (chain.length > 0) this.remember(pos, base)
         break
       }
       if (h.type === OFS_DELTA) {
         const d = parseOfsDistance(raw, h.next)
-        chain.push(this.inflate(raw, d.next, h.size))
+        chain.push({ offset: pos, delta: this.inflate(raw, d.next, h.size) })
         if (d.distance <= 0 || d.distance > pos) throw new CorruptObjectError(this.path, 'delta base before pack start')
         pos -= d.distance
       } else if (h.type === REF_DELTA) {
         const baseOid = raw.toString('hex', h.next, h.next + 20)
-        chain.push(this.inflate(raw, h.next + 20, h.size))
+        chain.push({ offset: pos, delta: this.inflate(raw, h.next + 20, h.size) })
         const inPack = this.index.find(baseOid)
         if (inPack !== undefined) {
           pos = inPack
@@ -133,9 +157,12 @@ export class PackFile {
       }
     }
     if (!base) throw new CorruptObjectError(this.path, 'delta chain too long')
-    if (chain.length > 0) this.remember(pos, base)
     let content = base.content
-    for (let i = chain.length - 1; i >= 0; i--) content = applyDelta(content, chain[i]!)
+    for (let i = chain.length - 1; i >= 0; i--) {
+      content = applyDelta(content, chain[i]!.delta)
+      // Every step may be the base of a later read (git stores older objects as deltas of newer).
+      if (i > 0) this.remember(chain[i]!.offset, { type: base.type, content })
+    }
     return { type: base.type, content }
   }
 
@@ -151,7 +178,13 @@ export class PackFile {
   }
 
   private remember(offset: number, obj: RawObject): void {
-    if (this.baseCache.size >= 256) this.baseCache.delete(this.baseCache.keys().next().value!)
+    if (this.baseCache.has(offset)) return
     this.baseCache.set(offset, obj)
+    this.baseCacheBytes += obj.content.length
+    while (this.baseCacheBytes > BASE_CACHE_BYTES && this.baseCache.size > 1) {
+      const [oldest, evicted] = this.baseCache.entries().next().value!
+      this.baseCache.delete(oldest)
+      this.baseCacheBytes -= evicted.content.length
+    }
   }
 }

@@ -4,7 +4,7 @@
  * never move a ref at the same time, and compare the old value first (compare-and-swap).
  * @module
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { CorruptObjectError, InvalidArgumentError, LockedError, RefConflictError } from '../errors.js'
 import { isOid } from './object-codec.js'
@@ -94,33 +94,62 @@ export class RefStore {
   /**
    * Points `name` at `oid`. When `expected` is given (an id, or null for "must not exist"),
    * the update fails with RefConflictError if the ref holds anything else.
+   *
+   * The `<ref>.lock` file is taken as git does, so git and gitswarm exclude each other. A ref
+   * that already holds a 41-byte id line is then overwritten in place (same length, one
+   * sector): renaming over an existing file makes ext4 flush data first (auto_da_alloc),
+   * which cost 0.25 ms of the 0.5 ms budget of a message. New refs use git's rename.
    */
   update(name: string, oid: string, expected?: string | null): void {
     assertRefName(name)
     if (!isOid(oid)) throw new InvalidArgumentError(`not an object id: ${oid}`)
     const path = join(this.gitdir, name)
-    mkdirSync(dirname(path), { recursive: true })
     const lock = `${path}.lock`
     let fd: number
     try {
       fd = openSync(lock, 'wx')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new LockedError(lock)
-      throw err
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') throw new LockedError(lock)
+      if (code !== 'ENOENT') throw err
+      mkdirSync(dirname(path), { recursive: true })
+      fd = openSync(lock, 'wx')
     }
+    let renamed = false
     try {
       if (expected !== undefined) {
         const actual = this.resolve(name) ?? null
         if (actual !== expected) throw new RefConflictError(name, expected, actual)
       }
-      writeSync(fd, `${oid}\n`)
-      closeSync(fd)
-      fd = -1
-      renameSync(lock, path)
-    } catch (err) {
+      const line = `${oid}\n`
+      if (!this.overwriteInPlace(path, line)) {
+        writeSync(fd, line)
+        closeSync(fd)
+        fd = -1
+        renameSync(lock, path)
+        renamed = true
+      }
+    } finally {
       if (fd >= 0) closeSync(fd)
-      rmSync(lock, { force: true })
-      throw err
+      if (!renamed) unlinkSync(lock)
+    }
+  }
+
+  /** Rewrites a loose ref holding exactly one id line; false when it is anything else. */
+  private overwriteInPlace(path: string, line: string): boolean {
+    let fd: number
+    try {
+      fd = openSync(path, 'r+')
+    } catch {
+      return false
+    }
+    try {
+      const current = Buffer.alloc(64)
+      const n = readSync(fd, current, 0, 64, 0)
+      if (n !== 41 || !isOid(current.toString('latin1', 0, 40)) || current[40] !== 0x0a) return false
+      return writeSync(fd, line, 0, 'latin1') === 41
+    } finally {
+      closeSync(fd)
     }
   }
 

@@ -112,6 +112,7 @@ export class Conversation {
       const clock = options.clock ?? systemClock
       const root = writeSignedCommit(store, identity, { tree, parents: [], message: initialMessage(mode, options.invited), time: clock() })
       const draft = new Conversation(repo, { ...options, identity })
+      draft.cachedRoot = root
       draft.checkOrThrow(root, true)
       repo.refs.update(MAIN_REF, root, null)
       repo.objects.close()
@@ -136,6 +137,7 @@ export class Conversation {
 
   /** The conversation id: the root commit. */
   get id(): string {
+    this.cachedRoot ??= HistoryIndex.readRoot(this.repo.gitdir)
     if (!this.cachedRoot) {
       let id = this.head
       for (;;) {
@@ -205,7 +207,7 @@ export class Conversation {
   }
 
   validationEnv(): ValidationEnv {
-    return { repo: this.view, certs: this.certs, rootId: this.cachedRoot, limits: this.limits }
+    return { repo: this.view, certs: this.certs, rootId: this.id, limits: this.limits }
   }
 
   private checkOrThrow(id: string, verifySignature: boolean): void {
@@ -243,8 +245,9 @@ export class Conversation {
 
   private indexAppend(parent: string, id: string): void {
     if (this.readOnly) return
-    this.index ??= HistoryIndex.open(this.repo.gitdir, parent)
-    if (this.index?.head === parent) this.index.add([entryFor(this.view, this.certs, this.view.commit(id))], id)
+    // Another writer (object or process) may have moved the index: re-check the file's tail.
+    if (this.index?.head !== parent) this.index = HistoryIndex.open(this.repo.gitdir, parent)
+    this.index?.add([entryFor(this.view, this.certs, this.view.commit(id))], id)
   }
 
   /**

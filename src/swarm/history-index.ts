@@ -108,6 +108,25 @@ export class HistoryIndex {
     return new HistoryIndex(path, undefined, head)
   }
 
+  /** The conversation id (oldest entry, the root commit) recorded in the persisted index. */
+  static readRoot(gitdir: string): string | undefined {
+    const path = indexPath(gitdir)
+    let fd: number
+    try {
+      fd = openSync(path, 'r')
+    } catch {
+      return undefined
+    }
+    try {
+      const buf = Buffer.alloc(1024)
+      const text = buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0))
+      const entry = decode(text.split('\n')[1] ?? '')
+      return entry && entry.parents.length === 0 ? entry.id : undefined
+    } finally {
+      closeSync(fd)
+    }
+  }
+
   /** The persisted index whatever its head (to be brought up to date by the caller). */
   static openStale(gitdir: string): HistoryIndex | undefined {
     const path = indexPath(gitdir)

@@ -140,7 +140,7 @@ export function loadMessages(conv: Conversation, options: LoadOptions = {}): Swa
   // Edits and reactions are newer than their targets, so a generous tail usually suffices.
   const tail = options.from === undefined && options.until === undefined && n > 0 ? index.newest(n * 4 + 64) : undefined
   const result = walk(conv, tail ?? index.all(), options, n)
-  if (tail && tail.length < index.size && !result.complete) return walk(conv, index.all(), options, n).messages
+  if (tail && !result.complete && tail.length < index.size) return walk(conv, index.all(), options, n).messages
   return result.messages
 }
 

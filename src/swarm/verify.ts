@@ -6,9 +6,10 @@
  */
 import { CorruptObjectError, NotFoundError } from '../errors.js'
 import { openRepository, type Repository } from '../git/repository.js'
+import { stripHeader } from '../git/object-codec.js'
 import { validateBatch, type SignatureVerifier } from '../validation/batch.js'
 import { CertificateCache } from '../validation/certs.js'
-import { DEFAULT_LIMITS, type ValidationLimits } from '../validation/context.js'
+import { DEFAULT_LIMITS, type SignatureJob, type ValidationLimits } from '../validation/context.js'
 import type { Rejection } from '../validation/verdict.js'
 import { dateOrder, type GraphNode } from './order.js'
 import { StoreRepositoryView } from './repo-view.js'
@@ -47,8 +48,49 @@ interface Walk {
   root: string
 }
 
+/**
+ * Starts signature checks while the graph is still being read, so the workers are busy from
+ * the first commit. The key is looked up where the rules will look for most commits (the
+ * commit's own tree, through the same certificate cache); the batch reuses a result only when
+ * it asks about the very same key object, and verifies anything else itself.
+ */
+class PrefetchingVerifier implements SignatureVerifier {
+  private readonly early = new Map<string, { key: object; result: Promise<boolean> }>()
+  private pending: Array<{ job: SignatureJob; resolve: (ok: boolean) => void }> = []
+
+  constructor(private readonly inner: SignatureVerifier) {}
+
+  prefetch(view: StoreRepositoryView, certs: CertificateCache, id: string): void {
+    const commit = view.commit(id)
+    const cert = certs.certificates(commit.tree, `devices/${commit.fields.author.email}.crt`)
+    const sig = commit.fields.extraHeaders.find((h) => h.key === 'signature')
+    const payload = sig && stripHeader(commit.raw)
+    if (!cert?.ok || !payload) return
+    const publicKey = cert.value[0]!.publicKey
+    const job: SignatureJob = { commit: id, publicKey, payload, signature: Buffer.from(sig.value, 'base64') }
+    const result = new Promise<boolean>((resolve) => this.pending.push({ job, resolve }))
+    this.early.set(id, { key: publicKey, result })
+    if (this.pending.length >= 512) this.flush()
+  }
+
+  flush(): void {
+    const batch = this.pending
+    this.pending = []
+    if (batch.length === 0) return
+    void this.inner.verify(batch.map((b) => b.job)).then((ok) => batch.forEach((b, i) => b.resolve(ok[i]!)))
+  }
+
+  async verify(jobs: readonly SignatureJob[]): Promise<boolean[]> {
+    this.flush()
+    const fresh = jobs.filter((j) => this.early.get(j.commit)?.key !== j.publicKey)
+    const freshResults = fresh.length > 0 ? await this.inner.verify(fresh) : []
+    const byCommit = new Map(fresh.map((j, i) => [j.commit, freshResults[i]!]))
+    return Promise.all(jobs.map((j) => byCommit.get(j.commit) ?? this.early.get(j.commit)!.result))
+  }
+}
+
 /** Reads the commit graph from `head`; a missing or damaged commit ends it as a rejection. */
-function readGraph(view: StoreRepositoryView, head: string): Walk {
+function readGraph(view: StoreRepositoryView, head: string, onCommit?: (id: string) => void): Walk {
   const nodes = new Map<string, GraphNode>()
   const stack: Array<[id: string, child: string | undefined]> = [[head, undefined]]
   let broken: Rejection | undefined
@@ -59,6 +101,7 @@ function readGraph(view: StoreRepositoryView, head: string): Walk {
       const c = view.commit(id)
       nodes.set(id, { id, parents: c.fields.parents, time: c.fields.committer.timestamp })
       for (const p of c.fields.parents) stack.push([p, id])
+      onCommit?.(id)
     } catch (err) {
       if (!(err instanceof NotFoundError || err instanceof CorruptObjectError)) throw err
       const by = child ? ` (parent of ${child})` : ''
@@ -77,20 +120,28 @@ export async function verifyRepository(target: string | Repository, options: Ver
     const head = options.from ? (repo.refs.resolve(options.from) ?? options.from) : repo.refs.resolve('HEAD')
     if (!head) throw new NotFoundError(`HEAD of ${repo.gitdir}`, { gitdir: repo.gitdir })
     const view = new StoreRepositoryView(repo.objects)
-    const walk = readGraph(view, head)
-    const done = (r: Omit<VerifyReport, 'milliseconds' | 'head' | 'conversationId' | 'commits'>): VerifyReport => ({
-      head,
-      conversationId: walk.root,
-      commits: walk.nodes.size,
-      ...r,
-      milliseconds: Math.round(performance.now() - started),
-    })
-    if (walk.broken) return done({ ok: false, validated: 0, rejection: walk.broken, rejections: [walk.broken] })
-    const order = dateOrder(walk.nodes, [head]).reverse()
-    const env = { repo: view, certs: new CertificateCache(), rootId: walk.root, limits: { ...DEFAULT_LIMITS, ...options.limits } }
+    const certs = new CertificateCache()
     const pool = options.verifier ? undefined : createSignaturePool()
+    const verifier = new PrefetchingVerifier(options.verifier ?? pool!)
     try {
-      const result = await validateBatch(env, order, { verifier: options.verifier ?? pool, onProgress: options.onProgress, collectAll: options.collectAll })
+      const walk = readGraph(view, head, (id) => {
+        try {
+          verifier.prefetch(view, certs, id)
+        } catch {
+          // Whatever fails here fails again, and is reported, in the rules.
+        }
+      })
+      const done = (r: Omit<VerifyReport, 'milliseconds' | 'head' | 'conversationId' | 'commits'>): VerifyReport => ({
+        head,
+        conversationId: walk.root,
+        commits: walk.nodes.size,
+        ...r,
+        milliseconds: Math.round(performance.now() - started),
+      })
+      if (walk.broken) return done({ ok: false, validated: 0, rejection: walk.broken, rejections: [walk.broken] })
+      const order = dateOrder(walk.nodes, [head]).reverse()
+      const env = { repo: view, certs, rootId: walk.root, limits: { ...DEFAULT_LIMITS, ...options.limits } }
+      const result = await validateBatch(env, order, { verifier, onProgress: options.onProgress, collectAll: options.collectAll })
       return result.ok
         ? done({ ok: true, validated: result.validated, rejections: [] })
         : done({ ok: false, validated: result.validated, rejection: result.rejection, rejections: result.rejections })

@@ -1,0 +1,11 @@
+/**
+ * `npm run bench`: every benchmark, each printing its figures next to a peer measured in the
+ * same run. Sizes can be reduced with BENCH_SCALE (e.g. 0.1) for a quick look.
+ * @module
+ */
+import { benchRepository } from './repository.js'
+import { printFigures } from './util.js'
+
+const scale = Number(process.env['BENCH_SCALE'] ?? 1)
+console.log(`gitswarm benchmarks — node ${process.version}, scale ${scale}`)
+printFigures('Repository core (issue #2)', await benchRepository({ commits: Math.round(20_000 * scale), appends: Math.round(2_000 * scale) }))
