@@ -149,12 +149,6 @@ export const RULES = {
     jami: SAME,
     ours: SAME,
   },
-  'initial.admin': {
-    what: "The root holds the author's `admins/<U>.crt`.",
-    ref: '§4.2.4',
-    jami: SAME,
-    ours: SAME,
-  },
   'initial.invited': {
     what: 'A 1:1 root names a valid `invited` URI other than the author and holds the empty `invited/<uri>`; other modes name none.',
     ref: '§4.2.5',
@@ -175,12 +169,6 @@ export const RULES = {
     jami: 'A deletion there crashes or is misread.',
     ours: 'Rejected.',
     deviation: 'strict',
-  },
-  'cert.replaced': {
-    what: 'An updated certificate keeps the same key id and issuer (renewal, not replacement).',
-    ref: '§4.2 verifyCertificate; §4.3.3',
-    jami: SAME,
-    ours: SAME,
   },
   'crl.invalid': {
     what: "A changed `CRLs/<U>` is a CRL signed by U's account certificate.",
@@ -242,12 +230,6 @@ export const RULES = {
   'join.not-invited': {
     what: 'The joiner was invited in the parent and the invitation is removed.',
     ref: '§4.5.2',
-    jami: SAME,
-    ours: SAME,
-  },
-  'join.cert': {
-    what: "The join adds the joiner's account certificate as `members/<uri>.crt`, with that key id.",
-    ref: '§4.5.3, §4.5.5',
     jami: SAME,
     ours: SAME,
   },

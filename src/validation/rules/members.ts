@@ -55,9 +55,7 @@ export function checkJoin(ctx: CommitContext): void {
   }
   check(parent.blobId(invitedPath(uri)) !== undefined, 'join.not-invited', `${uri} was not invited`, invitedPath(uri))
   check(tree.blobId(invitedPath(uri)) === undefined, 'join.not-invited', `a join must remove ${invitedPath(uri)}`, invitedPath(uri))
-  check(parent.blobId(memberPath(uri)) === undefined && tree.blobId(memberPath(uri)) !== undefined, 'join.cert', `a join must add ${memberPath(uri)}`, memberPath(uri))
-  const cert = ctx.env.certs.certificates(tree, memberPath(uri))
-  check(cert?.ok && cert.value[0]!.keyId === uri, 'join.cert', `${memberPath(uri)} does not hold account ${uri}'s key`, memberPath(uri))
+  // The joiner's certificate at members/<uri>.crt was checked when the author was resolved.
   check(ctx.author!.uri === uri, 'join.device', `device ${ctx.deviceId} belongs to ${ctx.author!.uri}, not to the joiner ${uri}`)
 }
 

@@ -27,8 +27,8 @@ export function isOwnFileChange(ctx: CommitContext, change: TreeChange, allow: O
   }
   if (allow.accountRenewal && (path === adminPath(author.uri) || path === memberPath(author.uri))) {
     check(change.status === 'modified', change.status === 'deleted' ? 'files.deleted' : 'files.unexpected', `${path} may only be renewed, not ${change.status}`, path)
-    const parsed = ctx.env.certs.certificates(ctx.commit.tree, path)
-    check(parsed?.ok && parsed.value[0]!.keyId === author.uri, 'cert.replaced', `${path} no longer holds account ${author.uri}'s key`, path)
+    const renewed = ctx.env.certs.certificates(ctx.commit.tree, path)
+    check(renewed?.ok && renewed.value[0]!.keyId === author.uri, 'author.account-cert', `${path} no longer holds account ${author.uri}'s key`, path)
     return true
   }
   if (allow.crl && path === crlPath(author.uri)) {
