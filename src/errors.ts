@@ -146,6 +146,7 @@ export const ERROR_CLASSES = [
   NotFoundError,
   NotARepositoryError,
   CorruptObjectError,
+  BadPassphraseError,
   LockedError,
   RefConflictError,
   InvalidCommitError,
@@ -153,7 +154,6 @@ export const ERROR_CLASSES = [
   InvalidStateError,
   InvalidModeError,
   InvalidCertificateError,
-  BadPassphraseError,
   AlreadyExistsError,
   LimitExceededError,
 ] as const

@@ -119,7 +119,9 @@ export class Conversation {
       const target = options.path ? resolve(options.path) : join(parent, root)
       if (existsSync(target)) throw new AlreadyExistsError(`conversation ${target}`)
       renameSync(tmp, target)
-      return Conversation.open(target, { ...options, identity })
+      const conv = Conversation.open(target, { ...options, identity })
+      conv.history()
+      return conv
     } catch (err) {
       repo.objects.close()
       rmSync(tmp, { recursive: true, force: true })
@@ -247,7 +249,8 @@ export class Conversation {
     if (this.readOnly) return
     // Another writer (object or process) may have moved the index: re-check the file's tail.
     if (this.index?.head !== parent) this.index = HistoryIndex.open(this.repo.gitdir, parent)
-    this.index?.add([entryFor(this.view, this.certs, this.view.commit(id))], id)
+    if (this.index) this.index.add([entryFor(this.view, this.certs, this.view.commit(id))], id)
+    else this.history()
   }
 
   /**

@@ -1,0 +1,90 @@
+/**
+ * The scripting verbs and read commands of the `gitswarm` binary, end to end: identities on
+ * disk (with a passphrase), a conversation created, written to and read from the shell, and
+ * the demo. Exit codes: 0 ok, 1 refused, 2 bad usage or unreadable.
+ */
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { git, tempDir } from '../helpers.js'
+import { gitswarm, type CliResult } from './run.js'
+
+const dir = tempDir()
+
+function ok(r: CliResult): string {
+  expect(r.stderr).toBe('')
+  expect(r.status).toBe(0)
+  return r.stdout.trim()
+}
+
+describe('gitswarm from the shell', () => {
+  test('identities, a conversation, messages, members, log, show, profile', () => {
+    const passFile = join(dir, 'pass')
+    writeFileSync(passFile, 'secret\n')
+    const alice = JSON.parse(ok(gitswarm(['identity', 'create', join(dir, 'alice'), '--name', 'alice', '--passphrase-file', passFile, '--json'])))
+    expect(alice).toMatchObject({ name: 'alice', keyType: 'ed25519' })
+    expect(alice.toxId).toMatch(/^[0-9A-F]{76}$/)
+    const bob = JSON.parse(ok(gitswarm(['identity', 'create', join(dir, 'bob'), '--name', 'bob', '--json'])))
+    expect(gitswarm(['identity', 'show', join(dir, 'alice')]).status).toBe(2) // encrypted, no passphrase
+    expect(ok(gitswarm(['identity', 'show', join(dir, 'alice')], { env: { GITSWARM_PASSPHRASE: 'secret' } }))).toContain(alice.uri)
+
+    const env = { GITSWARM_PASSPHRASE: 'secret' }
+    const [id, path] = ok(gitswarm(['create', '--identity', join(dir, 'alice'), '--dir', join(dir, 'convs')], { env })).split(' ')
+    expect(path).toBe(join(dir, 'convs', id!))
+    const asAlice = (...args: string[]) => gitswarm([args[0]!, path!, '--identity', join(dir, 'alice'), ...args.slice(1)], { env })
+    const asBob = (...args: string[]) => gitswarm([args[0]!, path!, '--identity', join(dir, 'bob'), ...args.slice(1)])
+
+    ok(asAlice('set-profile', '--title', 'Shell chat'))
+    const hello = ok(asAlice('send', 'hello from the shell'))
+    expect(hello).toMatch(/^[0-9a-f]{40}$/)
+    ok(asAlice('invite', bob.uri))
+    ok(asBob('join'))
+    const reply = ok(asBob('send', 'hi', '--reply-to', hello))
+    ok(asBob('edit', reply, 'hi alice'))
+    ok(asBob('react', hello, '👍'))
+    const refused = asBob('set-profile', '--title', 'mine')
+    expect(refused.status).toBe(1)
+    expect(refused.stderr).toMatch(/not allowed to update the profile/)
+    expect(asBob('send').status).toBe(2)
+
+    const log = ok(gitswarm(['log', path!]))
+    expect(log.split('\n')[0]).toMatch(/hi alice +\[edited\]$/)
+    expect(log).toContain('hello from the shell  [👍]')
+    const json = JSON.parse(ok(gitswarm(['log', path!, '--json', '-n', '2'])))
+    expect(json[0].body.body).toBe('hi alice')
+    expect(ok(gitswarm(['members', path!]))).toMatch(new RegExp(`${alice.uri} admin[\\s\\S]*${bob.uri} member`))
+    expect(ok(gitswarm(['profile', path!]))).toContain('title: Shell chat')
+    const show = ok(gitswarm(['show', path!, reply]))
+    expect(show).toContain('verdict valid')
+    expect(show).toContain(`"reply-to":"${hello}"`)
+    expect(gitswarm(['show', path!, 'nothex']).status).toBe(2)
+    expect(ok(gitswarm(['verify', path!]))).toMatch(/^valid: 8 commits/)
+    git(path!, 'fsck', '--strict', '--no-dangling')
+  })
+
+  test('read commands work on a non-bare repository and never write to it', () => {
+    const path = join(dir, 'plain')
+    const id = JSON.parse(ok(gitswarm(['identity', 'create', join(dir, 'carol'), '--json'])))
+    ok(gitswarm(['create', '--identity', join(dir, 'carol'), '--path', join(dir, 'bare-src')]))
+    git(dir, 'clone', '-q', join(dir, 'bare-src'), path)
+    const before = git(path, 'status', '--porcelain', '--ignored')
+    expect(ok(gitswarm(['members', path]))).toContain(id.uri)
+    ok(gitswarm(['log', path]))
+    expect(git(path, 'status', '--porcelain', '--ignored')).toBe(before)
+  })
+
+  test('usage errors exit 2 with a message', () => {
+    expect(gitswarm([]).status).toBe(2)
+    expect(gitswarm(['nonsense']).status).toBe(2)
+    expect(gitswarm(['log']).status).toBe(2)
+    expect(gitswarm(['send', dir]).status).toBe(2)
+    expect(ok(gitswarm(['help']))).toContain('gitswarm verify <repo>')
+  })
+
+  test('the demo narrates the scenario and ends with a valid repository', () => {
+    const out = ok(gitswarm(['demo']))
+    for (const step of ['creates a conversation', 'invites bob and carol', 'edits his reply', 'reacts', 'refused by rule author.not-member', 'valid in', 'git fsck --strict accepts']) {
+      expect(out).toContain(step)
+    }
+  }, 120_000)
+})
