@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from 'node:url'
 import { BadPassphraseError, CorruptObjectError, GitswarmError, InvalidArgumentError, NotARepositoryError, NotFoundError } from '../errors.js'
+import * as conformance from './commands/conformance.js'
 import * as demo from './commands/demo.js'
 import * as identity from './commands/identity.js'
 import * as inspect from './commands/inspect.js'
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   identity: identity.run,
   create: write.create,
   demo: demo.run,
+  conformance: conformance.run,
 }
 
 const HELP = [
@@ -33,6 +35,7 @@ const HELP = [
   ...inspect.usage.map((u) => `  ${u}`),
   ...identity.usage.map((u) => `  ${u}`),
   ...write.usage.map((u) => `  ${u}`),
+  `  ${conformance.usage}`,
   `  ${demo.usage}`,
   '',
   'Exit codes: 0 ok, 1 refused or invalid, 2 bad usage or unreadable repository.',

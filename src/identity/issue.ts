@@ -18,7 +18,7 @@ type X509Module = typeof import('@peculiar/x509')
 let x509Module: Promise<X509Module> | undefined
 
 /** @peculiar/x509 needs a Reflect polyfill before it loads, and a WebCrypto provider. */
-async function loadX509(): Promise<X509Module> {
+export async function loadX509(): Promise<X509Module> {
   x509Module ??= (async () => {
     await import('reflect-metadata')
     const x509 = await import('@peculiar/x509')

@@ -6,7 +6,7 @@
  */
 import { CorruptObjectError, NotFoundError } from '../errors.js'
 import { openRepository, type Repository } from '../git/repository.js'
-import { stripHeader } from '../git/object-codec.js'
+import { isOid, stripHeader } from '../git/object-codec.js'
 import { validateBatch, type SignatureVerifier } from '../validation/batch.js'
 import { CertificateCache } from '../validation/certs.js'
 import { DEFAULT_LIMITS, type SignatureJob, type ValidationLimits } from '../validation/context.js'
@@ -19,8 +19,13 @@ export interface VerifyOptions {
   /** Signature verifier; default a worker pool over all cores. */
   verifier?: SignatureVerifier
   limits?: Partial<ValidationLimits>
-  /** Ref or commit to verify from (default HEAD). */
+  /** Ref or commit to verify up to (default HEAD). */
   from?: string
+  /**
+   * A commit already trusted (a fetch): it and its ancestors are not judged again, only the
+   * commits after it, oldest first. Default: none, the whole history from the root.
+   */
+  base?: string
   onProgress?: (done: number, total: number) => void
   /** Report every commit that breaks a rule, not only the first (see BatchOptions). */
   collectAll?: boolean
@@ -89,14 +94,37 @@ class PrefetchingVerifier implements SignatureVerifier {
   }
 }
 
-/** Reads the commit graph from `head`; a missing or damaged commit ends it as a rejection. */
-function readGraph(view: StoreRepositoryView, head: string, onCommit?: (id: string) => void): Walk {
+/** Every ancestor of `base` (itself included): the trusted part of the history. */
+function ancestors(view: StoreRepositoryView, base: string): Set<string> {
+  const out = new Set<string>()
+  const stack = [base]
+  while (stack.length > 0) {
+    const id = stack.pop()!
+    if (out.has(id)) continue
+    out.add(id)
+    stack.push(...view.commit(id).fields.parents)
+  }
+  return out
+}
+
+/** The conversation id: the root reached through first parents. */
+function rootOf(view: StoreRepositoryView, head: string): string {
+  let id = head
+  for (let first = view.commit(id).fields.parents[0]; first; first = view.commit(id).fields.parents[0]) id = first
+  return id
+}
+
+/**
+ * Reads the commit graph from `head` down to the trusted commits; a missing or damaged
+ * commit ends it as a rejection.
+ */
+function readGraph(view: StoreRepositoryView, head: string, trusted: Set<string>, onCommit?: (id: string) => void): Walk {
   const nodes = new Map<string, GraphNode>()
-  const stack: Array<[id: string, child: string | undefined]> = [[head, undefined]]
+  const stack: Array<[id: string, child: string | undefined]> = trusted.has(head) ? [] : [[head, undefined]]
   let broken: Rejection | undefined
   while (stack.length > 0 && !broken) {
     const [id, child] = stack.pop()!
-    if (nodes.has(id)) continue
+    if (nodes.has(id) || trusted.has(id)) continue
     try {
       const c = view.commit(id)
       nodes.set(id, { id, parents: c.fields.parents, time: c.fields.committer.timestamp })
@@ -110,21 +138,31 @@ function readGraph(view: StoreRepositoryView, head: string, onCommit?: (id: stri
   }
   let root = head
   while (nodes.get(root)?.parents[0] && nodes.has(nodes.get(root)!.parents[0]!)) root = nodes.get(root)!.parents[0]!
-  return { nodes, broken, root }
+  return { nodes, broken, root: trusted.size > 0 && !broken ? rootOf(view, head) : root }
+}
+
+/** A commit id as given, or the id a ref name points to. */
+function resolveRevision(repo: Repository, rev: string): string {
+  if (isOid(rev)) return rev
+  const id = repo.refs.resolve(rev)
+  if (!id) throw new NotFoundError(`revision ${rev}`, { rev })
+  return id
 }
 
 export async function verifyRepository(target: string | Repository, options: VerifyOptions = {}): Promise<VerifyReport> {
   const started = performance.now()
   const repo = typeof target === 'string' ? openRepository(target) : target
   try {
-    const head = options.from ? (repo.refs.resolve(options.from) ?? options.from) : repo.refs.resolve('HEAD')
+    const head = options.from ? resolveRevision(repo, options.from) : repo.refs.resolve('HEAD')
     if (!head) throw new NotFoundError(`HEAD of ${repo.gitdir}`, { gitdir: repo.gitdir })
     const view = new StoreRepositoryView(repo.objects)
     const certs = new CertificateCache()
     const pool = options.verifier ? undefined : createSignaturePool()
     const verifier = new PrefetchingVerifier(options.verifier ?? pool!)
     try {
-      const walk = readGraph(view, head, (id) => {
+      const base = options.base ? resolveRevision(repo, options.base) : undefined
+      if (base && !view.hasCommit(base)) throw new NotFoundError(`base commit ${base}`, { base })
+      const walk = readGraph(view, head, base ? ancestors(view, base) : new Set(), (id) => {
         try {
           verifier.prefetch(view, certs, id)
         } catch {

@@ -8,12 +8,13 @@ import { verifyRepository } from '../../swarm/verify.js'
 import { parseArgs, positional } from '../args.js'
 import type { Output } from '../output.js'
 
-export const usage = 'gitswarm verify <repo> [--first] [--json]'
+export const usage = 'gitswarm verify <repo> [--base <trusted commit>] [--first] [--json]'
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const args = parseArgs(argv, { flags: ['first'] })
+  const args = parseArgs(argv, { flags: ['first'], values: ['base'] })
   const path = positional(args, 0, 'repository path')
   const report = await verifyRepository(path, {
+    base: args.values.get('base') || undefined,
     collectAll: !args.flags.has('first'),
     onProgress: out.json ? undefined : (done, total) => total > 5000 && process.stderr.isTTY && process.stderr.write(`\rverifying ${done}/${total}`),
   })
