@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { git, tempDir } from '../helpers.js'
-import { gitswarm, type CliResult } from './run.js'
+import { BIN, gitswarm, type CliResult } from './run.js'
 
 const dir = tempDir()
 
@@ -80,6 +80,18 @@ describe('gitswarm from the shell', () => {
     expect(gitswarm(['send', dir]).status).toBe(2)
     expect(ok(gitswarm(['help']))).toContain('gitswarm verify <repo>')
   })
+
+  test('conformance: gitswarm itself, and an external verifier given as a command', () => {
+    const self = gitswarm(['conformance', '--filter', 'rule-join'])
+    expect(self.status).toBe(0)
+    expect(self.stdout.trim().split('\n').at(-1)).toMatch(/^\d+ passed, 0 failed$/)
+    const external = gitswarm(['conformance', '--filter', 'fetch-batch-bad', '--impl', `node ${BIN} verify {repo} --base {base} --json`])
+    expect(external.stdout).toMatch(/^FAIL|^pass/m)
+    expect(external.stdout.trim().split('\n').at(-1)).toMatch(/^\d+ passed, 0 failed$/)
+    const json = JSON.parse(gitswarm(['conformance', '--filter', 'rule-vote', '--json']).stdout)
+    expect(json.failed).toBe(0)
+    expect(json.results.length).toBeGreaterThan(5)
+  }, 120_000)
 
   test('the demo narrates the scenario and ends with a valid repository', () => {
     const out = ok(gitswarm(['demo']))
