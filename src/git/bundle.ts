@@ -4,53 +4,53 @@
  * version), read back without git through our pack indexer.
  * @module
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { CorruptObjectError } from '../errors.js'
-import { isOid, isTreeMode, parseCommit, parseTree } from './object-codec.js'
+import { isOid, isTreeMode, parseCommit, parseTree, type ObjectType } from './object-codec.js'
+import { CommitQueue, type GraphNode } from './commit-queue.js'
 import type { ObjectStore } from './object-store.js'
-import { indexPack } from './pack-indexer.js'
-import { writePack, type PackObject } from './pack-writer.js'
+import { indexPackFile, type PackLimits } from './pack-indexer.js'
+import { packChunks, type PackObject } from './pack-writer.js'
 import type { Repository } from './repository.js'
 
 const SIGNATURE = '# v2 git bundle\n'
+
+export interface ObjectId {
+  oid: string
+  type: ObjectType
+}
 
 /**
  * Every object reachable from `tips` and not from `haves`, in a fixed order: commits from
  * the tips downwards (first parents first), each followed by the trees and blobs it adds.
  */
-export function collectObjects(store: ObjectStore, tips: readonly string[], haves: readonly string[] = [], options: { skipMissing?: boolean } = {}): PackObject[] {
-  const excluded = new Set<string>()
-  const exclude = (id: string, kind: 'commit' | 'tree'): void => {
-    const stack: Array<[string, 'commit' | 'tree' | 'blob']> = [[id, kind]]
-    while (stack.length > 0) {
-      const [oid, type] = stack.pop()!
-      if (excluded.has(oid) || !store.has(oid)) continue
-      excluded.add(oid)
-      if (type === 'commit') {
-        const c = parseCommit(store.read(oid, 'commit').content)
-        stack.push([c.tree, 'tree'], ...c.parents.map((p): [string, 'commit'] => [p, 'commit']))
-      } else if (type === 'tree') {
-        for (const e of parseTree(store.read(oid, 'tree').content)) stack.push([e.oid, isTreeMode(e.mode) ? 'tree' : 'blob'])
-      }
+export function collectObjects(store: ObjectStore, tips: readonly string[], haves: readonly string[] = [], options: { skipMissing?: boolean } = {}): ObjectId[] {
+  const present = (oid: string): boolean => !options.skipMissing || store.has(oid)
+  const { excludedCommits, boundary } = uninteresting(store, tips, haves.filter((h) => store.tryRead(h)?.type === 'commit'))
+  // Trees and blobs the receiver has: those of the boundary commits (usually one or two trees).
+  const seen = new Set<string>(excludedCommits)
+  const excludeTree = (oid: string): void => {
+    if (seen.has(oid) || !store.has(oid)) return
+    seen.add(oid)
+    for (const e of parseTree(store.read(oid, 'tree').content)) {
+      if (isTreeMode(e.mode)) excludeTree(e.oid)
+      else seen.add(e.oid)
     }
   }
-  for (const h of haves) exclude(h, 'commit')
-  const out: PackObject[] = []
-  const seen = new Set<string>(excluded)
+  for (const c of boundary) excludeTree(parseCommit(store.read(c, 'commit').content).tree)
+  const out: ObjectId[] = []
   // skipMissing: conformance cases deliberately reference objects that do not exist.
-  const present = (oid: string): boolean => !options.skipMissing || store.has(oid)
   const addTree = (oid: string): void => {
     if (seen.has(oid) || !present(oid)) return
     seen.add(oid)
-    const obj = store.read(oid, 'tree')
-    out.push({ type: 'tree', content: obj.content })
-    for (const e of parseTree(obj.content)) {
+    out.push({ oid, type: 'tree' })
+    for (const e of parseTree(store.read(oid, 'tree').content)) {
       if (e.mode === '160000') continue
       if (isTreeMode(e.mode)) addTree(e.oid)
       else if (!seen.has(e.oid) && present(e.oid)) {
         seen.add(e.oid)
-        out.push({ type: 'blob', content: store.read(e.oid, 'blob').content })
+        out.push({ oid: e.oid, type: 'blob' })
       }
     }
   }
@@ -59,13 +59,65 @@ export function collectObjects(store: ObjectStore, tips: readonly string[], have
     const id = stack.pop()!
     if (seen.has(id) || !present(id)) continue
     seen.add(id)
-    const obj = store.read(id, 'commit')
-    out.push({ type: 'commit', content: obj.content })
-    const c = parseCommit(obj.content)
+    out.push({ oid: id, type: 'commit' })
+    const c = parseCommit(store.read(id, 'commit').content)
     addTree(c.tree)
     for (let i = c.parents.length - 1; i >= 0; i--) stack.push(c.parents[i]!)
   }
   return out
+}
+
+/**
+ * The commits reachable from `haves` that a walk from `tips` would meet, found as git does:
+ * newest first, marks flowing from the haves to their parents, stopping as soon as only
+ * uninteresting commits are queued — so the cost follows what is new, not the history.
+ */
+function uninteresting(store: ObjectStore, tips: readonly string[], haves: readonly string[]): { excludedCommits: Set<string>; boundary: string[] } {
+  const excludedCommits = new Set<string>()
+  if (haves.length === 0) return { excludedCommits, boundary: [] }
+  const state = new Map<string, 'in' | 'out'>()
+  const queue = new CommitQueue<GraphNode>()
+  let interesting = 0
+  const node = (id: string): GraphNode | undefined => {
+    const obj = store.tryRead(id)
+    if (obj?.type !== 'commit') return undefined
+    const c = parseCommit(obj.content)
+    return { id, parents: c.parents, time: c.committer.timestamp }
+  }
+  const mark = (id: string, flag: 'in' | 'out'): void => {
+    const was = state.get(id)
+    if (was === 'out' || was === flag) return
+    const n = node(id)
+    if (!n) return
+    if (was === undefined) queue.push(n)
+    if (flag === 'in') interesting++
+    else if (was === 'in') interesting--
+    state.set(id, flag)
+  }
+  for (const h of haves) mark(h, 'out')
+  for (const t of tips) mark(t, 'in')
+  const boundary: string[] = []
+  while (queue.size > 0 && interesting > 0) {
+    const n = queue.pop()
+    const flag = state.get(n.id)!
+    if (flag === 'in') interesting--
+    else {
+      excludedCommits.add(n.id)
+      boundary.push(n.id)
+    }
+    for (const p of n.parents) mark(p, flag)
+  }
+  // Whatever is still queued as uninteresting is on the boundary too.
+  while (queue.size > 0) {
+    const n = queue.pop()
+    if (state.get(n.id) === 'out') excludedCommits.add(n.id)
+  }
+  return { excludedCommits, boundary: boundary.slice(0, 16) }
+}
+
+/** The objects' contents, read one at a time as the pack is written. */
+export function* readObjects(store: ObjectStore, ids: readonly ObjectId[]): Generator<PackObject> {
+  for (const { oid, type } of ids) yield { type, content: store.read(oid, type).content }
 }
 
 /** A bundle of `refs` (name → id); `prerequisites` are commits the receiver must already have. */
@@ -73,8 +125,8 @@ export function writeBundle(store: ObjectStore, refs: ReadonlyMap<string, string
   let header = SIGNATURE
   for (const p of prerequisites) header += `-${p}\n`
   for (const [name, oid] of refs) header += `${oid} ${name}\n`
-  const pack = writePack(collectObjects(store, [...new Set(refs.values())], prerequisites, options))
-  return Buffer.concat([Buffer.from(header + '\n'), pack])
+  const ids = collectObjects(store, [...new Set(refs.values())], prerequisites, options)
+  return Buffer.concat([Buffer.from(header + '\n'), ...packChunks(ids.length, readObjects(store, ids))])
 }
 
 export interface ParsedBundle {
@@ -106,14 +158,29 @@ export function parseBundle(data: Buffer): ParsedBundle {
 
 /** Stores a pack in `repo` (indexed by us) and returns what it held. */
 export function storePack(repo: Repository, pack: Buffer): string[] {
-  const indexed = indexPack(pack, (oid) => repo.objects.tryRead(oid))
   const dir = join(repo.gitdir, 'objects', 'pack')
   mkdirSync(dir, { recursive: true })
-  const base = join(dir, `pack-${indexed.checksum}`)
-  writeFileSync(`${base}.pack`, pack)
-  writeFileSync(`${base}.idx`, indexed.idx)
-  repo.objects.scanPacks()
-  return indexed.objects.map((o) => o.oid)
+  const tmp = join(dir, `tmp_pack_${process.pid}_${Date.now()}`)
+  writeFileSync(tmp, pack)
+  return installPack(repo, tmp)
+}
+
+/**
+ * Indexes a pack file received into `repo`'s pack directory and moves it into place as
+ * `pack-<checksum>.{pack,idx}`; the temporary file is removed whatever happens.
+ */
+export function installPack(repo: Repository, tmpPack: string, limits?: PackLimits): string[] {
+  try {
+    const indexed = indexPackFile(tmpPack, (oid) => repo.objects.tryRead(oid), limits)
+    const base = join(dirname(tmpPack), `pack-${indexed.checksum}`)
+    writeFileSync(`${base}.idx.tmp`, indexed.idx)
+    renameSync(tmpPack, `${base}.pack`)
+    renameSync(`${base}.idx.tmp`, `${base}.idx`)
+    repo.objects.scanPacks()
+    return indexed.objects.map((o) => o.oid)
+  } finally {
+    rmSync(tmpPack, { force: true })
+  }
 }
 
 /** Unpacks a bundle into `repo` and sets its refs (HEAD follows `refs/heads/main`). */

@@ -6,10 +6,13 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { inflateSync } from 'node:zlib'
-import { CorruptObjectError } from '../errors.js'
+import { CorruptObjectError, LimitExceededError } from '../errors.js'
 import { applyDelta } from './delta.js'
 import type { ObjectType } from './object-codec.js'
-import type { PackIndex } from './pack-index.js'
+/** What PackFile needs of an index: where an object is. */
+export interface PackLookup {
+  find(oid: string): number | undefined
+}
 
 export const PACK_TYPES: Record<number, ObjectType> = { 1: 'commit', 2: 'tree', 3: 'blob', 4: 'tag' }
 export const OFS_DELTA = 6
@@ -61,7 +64,7 @@ export class PackFile {
   private readonly baseCache = new Map<number, RawObject>()
   private baseCacheBytes = 0
 
-  constructor(readonly path: string, readonly index: PackIndex) {
+  constructor(readonly path: string, readonly index: PackLookup) {
     this.fd = openSync(path, 'r')
     this.size = fstatSync(this.fd).size
   }
@@ -119,11 +122,11 @@ export class PackFile {
    * Reads the object at `offset`. `external` resolves REF_DELTA bases that live elsewhere
    * (thin packs are never stored, but a REF_DELTA may point into the same pack).
    */
-  read(offset: number, external: (oid: string) => RawObject | undefined): RawObject {
+  read(offset: number, external: (oid: string) => RawObject | undefined, maxChain = MAX_CHAIN): RawObject {
     const chain: Array<{ offset: number; delta: Buffer }> = []
     let pos = offset
     let base: RawObject | undefined
-    for (let depth = 0; depth < MAX_CHAIN; depth++) {
+    for (let depth = 0; depth < maxChain; depth++) {
       const cached = this.baseCache.get(pos)
       if (cached) {
         base = cached
@@ -156,7 +159,7 @@ export class PackFile {
         throw new CorruptObjectError(this.path, `unknown entry type ${h.type}`)
       }
     }
-    if (!base) throw new CorruptObjectError(this.path, 'delta chain too long')
+    if (!base) throw new LimitExceededError('delta depth', maxChain, maxChain + 1)
     let content = base.content
     for (let i = chain.length - 1; i >= 0; i--) {
       content = applyDelta(content, chain[i]!.delta)

@@ -1,16 +1,18 @@
 /**
- * Indexing a received pack (what `git index-pack` does): walk its entries, inflate them,
- * resolve OFS/REF deltas (REF bases may live in the repository: thin packs), hash every
- * object and build a version 2 `.idx`. Limits on object count, inflated sizes and delta
- * depth stop a hostile pack before it costs memory.
+ * Indexing a received pack (what `git index-pack` does), from a file and in bounded memory:
+ * a first pass walks the entries, hashing whole objects and noting deltas; a second resolves
+ * deltas through a PackFile reader (OFS chains, REF bases in the pack or in the repository
+ * for thin packs). Limits on object count, inflated size and delta depth stop a hostile pack
+ * before it costs memory: nothing larger than one object (≤ maxObjectBytes) is ever held.
  * @module
  */
 import { createHash } from 'node:crypto'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { crc32, inflateSync } from 'node:zlib'
 import { CorruptObjectError, LimitExceededError } from '../errors.js'
-import { applyDelta, deltaResultSize } from './delta.js'
+import { deltaResultSize } from './delta.js'
 import { hashObject, type ObjectType } from './object-codec.js'
-import { OFS_DELTA, PACK_TYPES, parseEntryHeader, parseOfsDistance, REF_DELTA, type RawObject } from './pack-file.js'
+import { OFS_DELTA, PackFile, PACK_TYPES, parseEntryHeader, parseOfsDistance, REF_DELTA, type RawObject } from './pack-file.js'
 
 export interface PackLimits {
   /** Most objects a pack may announce (default 1,000,000). */
@@ -39,118 +41,113 @@ export interface IndexedPack {
 
 interface Entry {
   offset: number
-  end: number
   kind: number
-  /** Inflated data (object content, or delta). */
-  data: Buffer
-  baseOffset?: number
+  crc: number
+  oid?: string
+  type?: ObjectType
   baseOid?: string
 }
 
-function inflateEntry(pack: Buffer, at: number, size: number, limit: number, offset: number): { data: Buffer; next: number } {
-  if (size > limit) throw new LimitExceededError('inflated object bytes', limit, size)
-  try {
-    const { buffer, engine } = inflateSync(pack.subarray(at), { info: true, maxOutputLength: Math.max(size, 1) }) as unknown as {
-      buffer: Buffer
-      engine: { bytesWritten: number }
-    }
-    if (buffer.length !== size) throw new CorruptObjectError(`pack entry at ${offset}`, `inflated ${buffer.length} bytes, header says ${size}`)
-    return { data: buffer, next: at + engine.bytesWritten }
-  } catch (err) {
-    if (err instanceof CorruptObjectError) throw err
-    throw new CorruptObjectError(`pack entry at ${offset}`, `zlib: ${(err as Error).message}`)
+/** Reads `[start, start+length)` of an open file (short at the end of the file). */
+function readAt(fd: number, start: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length)
+  let got = 0
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, start + got)
+    if (n === 0) break
+    got += n
   }
+  return buf.subarray(0, got)
 }
 
 /**
- * Indexes `pack` (a whole pack in memory). `external` supplies REF_DELTA bases that are not
- * in the pack (thin packs); objects it returns are not added to the index.
+ * Indexes the pack at `path`. `external` supplies REF_DELTA bases that are not in the pack
+ * (thin packs); objects it returns are not added to the index.
  */
-export function indexPack(pack: Buffer, external: (oid: string) => RawObject | undefined = () => undefined, limits: PackLimits = DEFAULT_PACK_LIMITS): IndexedPack {
-  if (pack.length < 32 || pack.toString('latin1', 0, 4) !== 'PACK') throw new CorruptObjectError('pack', 'no PACK signature')
-  const version = pack.readUInt32BE(4)
-  if (version !== 2 && version !== 3) throw new CorruptObjectError('pack', `unsupported version ${version}`)
-  const count = pack.readUInt32BE(8)
-  if (count > limits.maxObjects) throw new LimitExceededError('pack objects', limits.maxObjects, count)
-  const trailer = pack.length - 20
-  const checksum = createHash('sha1').update(pack.subarray(0, trailer)).digest()
-  if (!checksum.equals(pack.subarray(trailer))) throw new CorruptObjectError('pack', 'checksum mismatch (truncated or damaged)')
+export function indexPackFile(path: string, external: (oid: string) => RawObject | undefined = () => undefined, limits: PackLimits = DEFAULT_PACK_LIMITS): IndexedPack {
+  const fd = openSync(path, 'r')
+  let reader: PackFile | undefined
+  try {
+    const size = fstatSync(fd).size
+    const head = readAt(fd, 0, 12)
+    if (size < 32 || head.toString('latin1', 0, 4) !== 'PACK') throw new CorruptObjectError('pack', 'no PACK signature')
+    const version = head.readUInt32BE(4)
+    if (version !== 2 && version !== 3) throw new CorruptObjectError('pack', `unsupported version ${version}`)
+    const count = head.readUInt32BE(8)
+    if (count > limits.maxObjects) throw new LimitExceededError('pack objects', limits.maxObjects, count)
+    const trailer = size - 20
+    const sha = createHash('sha1')
+    for (let at = 0; at < trailer; at += 1 << 20) sha.update(readAt(fd, at, Math.min(1 << 20, trailer - at)))
+    const checksum = sha.digest()
+    if (!checksum.equals(readAt(fd, trailer, 20))) throw new CorruptObjectError('pack', 'checksum mismatch (truncated or damaged)')
 
-  const entries: Entry[] = []
-  const byOffset = new Map<number, Entry>()
-  let pos = 12
-  for (let i = 0; i < count; i++) {
-    if (pos >= trailer) throw new CorruptObjectError('pack', `ends after ${i} of ${count} objects`)
-    const h = parseEntryHeader(pack, pos)
-    const entry: Entry = { offset: pos, end: 0, kind: h.type, data: Buffer.alloc(0) }
-    let dataAt = h.next
-    if (h.type === OFS_DELTA) {
-      const d = parseOfsDistance(pack, h.next)
-      entry.baseOffset = pos - d.distance
-      dataAt = d.next
-    } else if (h.type === REF_DELTA) {
-      entry.baseOid = pack.toString('hex', h.next, h.next + 20)
-      dataAt = h.next + 20
-    } else if (!PACK_TYPES[h.type]) {
-      throw new CorruptObjectError(`pack entry at ${pos}`, `unknown type ${h.type}`)
-    }
-    const inflated = inflateEntry(pack, dataAt, h.size, limits.maxObjectBytes, pos)
-    entry.data = inflated.data
-    entry.end = inflated.next
-    if (entry.kind === OFS_DELTA || entry.kind === REF_DELTA) {
-      const result = deltaResultSize(entry.data)
-      if (result > limits.maxObjectBytes) throw new LimitExceededError('inflated object bytes', limits.maxObjectBytes, result)
-    }
-    entries.push(entry)
-    byOffset.set(pos, entry)
-    pos = inflated.next
-  }
-  if (pos !== trailer) throw new CorruptObjectError('pack', `${trailer - pos} unexpected bytes after the last object`)
-
-  // Resolve: whole objects first, then deltas whose base is known, until none is left.
-  const resolved = new Map<number, RawObject & { oid: string }>()
-  const byOid = new Map<string, number>()
-  /** The object at `e`, or undefined while its REF_DELTA base is not resolved yet. */
-  const resolve = (e: Entry, depth: number): (RawObject & { oid: string }) | undefined => {
-    const done = resolved.get(e.offset)
-    if (done) return done
-    if (depth > limits.maxDeltaDepth) throw new LimitExceededError('delta depth', limits.maxDeltaDepth, depth)
-    let obj: RawObject
-    if (PACK_TYPES[e.kind]) obj = { type: PACK_TYPES[e.kind]!, content: e.data }
-    else {
-      let base: RawObject | undefined
-      if (e.baseOffset !== undefined) {
-        const b = byOffset.get(e.baseOffset)
-        if (!b) throw new CorruptObjectError(`pack entry at ${e.offset}`, 'delta base offset is not an entry')
-        base = resolve(b, depth + 1)
-      } else {
-        const inPack = byOid.get(e.baseOid!)
-        base = inPack !== undefined ? resolved.get(inPack) : external(e.baseOid!)
+    // Pass 1: entry boundaries, whole objects hashed, deltas noted.
+    const entries: Entry[] = []
+    const byOid = new Map<string, number>()
+    let pos = 12
+    for (let i = 0; i < count; i++) {
+      if (pos >= trailer) throw new CorruptObjectError('pack', `ends after ${i} of ${count} objects`)
+      const probe = readAt(fd, pos, Math.min(64, trailer - pos))
+      const h = parseEntryHeader(probe, 0)
+      if (h.size > limits.maxObjectBytes) throw new LimitExceededError('inflated object bytes', limits.maxObjectBytes, h.size)
+      let dataAt = h.next
+      const entry: Entry = { offset: pos, kind: h.type, crc: 0 }
+      if (h.type === OFS_DELTA) dataAt = parseOfsDistance(probe, h.next).next
+      else if (h.type === REF_DELTA) {
+        entry.baseOid = probe.toString('hex', h.next, h.next + 20)
+        dataAt = h.next + 20
+      } else if (!PACK_TYPES[h.type]) throw new CorruptObjectError(`pack entry at ${pos}`, `unknown type ${h.type}`)
+      // The largest a zlib stream of `size` bytes can be: 5 bytes per 16 KiB stored block + header and trailer.
+      const worst = dataAt + h.size + 5 * (Math.floor(h.size / 16384) + 1) + 16
+      const raw = readAt(fd, pos, Math.min(worst, trailer - pos))
+      let data: Buffer
+      let used: number
+      try {
+        const r = inflateSync(raw.subarray(dataAt), { info: true, maxOutputLength: Math.max(h.size, 1) }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } }
+        data = r.buffer
+        used = r.engine.bytesWritten
+      } catch (err) {
+        throw new CorruptObjectError(`pack entry at ${pos}`, `zlib: ${(err as Error).message}`)
       }
-      if (!base) return undefined
-      obj = { type: base.type, content: applyDelta(base.content, e.data) }
+      if (data.length !== h.size) throw new CorruptObjectError(`pack entry at ${pos}`, `inflated ${data.length} bytes, header says ${h.size}`)
+      if (PACK_TYPES[h.type]) {
+        entry.type = PACK_TYPES[h.type]!
+        entry.oid = hashObject(entry.type, data)
+        byOid.set(entry.oid, pos)
+      } else {
+        const result = deltaResultSize(data)
+        if (result > limits.maxObjectBytes) throw new LimitExceededError('inflated object bytes', limits.maxObjectBytes, result)
+      }
+      entry.crc = crc32(raw.subarray(0, dataAt + used)) >>> 0
+      entries.push(entry)
+      pos += dataAt + used
     }
-    const oid = hashObject(obj.type, obj.content)
-    const out = { ...obj, oid }
-    resolved.set(e.offset, out)
-    byOid.set(oid, e.offset)
-    return out
-  }
-  let pending = entries
-  while (pending.length > 0) {
-    const next: Entry[] = []
-    for (const e of pending) if (!resolve(e, 0)) next.push(e)
-    if (next.length === pending.length) {
-      throw new CorruptObjectError('pack', `missing delta base ${next[0]!.baseOid} (thin pack without the base)`)
-    }
-    pending = next
-  }
+    if (pos !== trailer) throw new CorruptObjectError('pack', `${trailer - pos} unexpected bytes after the last object`)
 
-  const objects: IndexedObject[] = entries.map((e) => {
-    const r = resolved.get(e.offset)!
-    return { oid: r.oid, type: r.type, offset: e.offset, crc: crc32(pack.subarray(e.offset, e.end)) >>> 0 }
-  })
-  return { checksum: checksum.toString('hex'), idx: buildIndex(objects, checksum), objects }
+    // Pass 2: deltas, in rounds (a REF base may itself be a delta resolved in an earlier round).
+    reader = new PackFile(path, { find: (oid) => byOid.get(oid) })
+    let pending = entries.filter((e) => !e.oid)
+    while (pending.length > 0) {
+      const next: Entry[] = []
+      for (const e of pending) {
+        if (e.baseOid && !byOid.has(e.baseOid) && !external(e.baseOid)) {
+          next.push(e)
+          continue
+        }
+        const obj = reader.read(e.offset, external, limits.maxDeltaDepth)
+        e.type = obj.type
+        e.oid = hashObject(obj.type, obj.content)
+        byOid.set(e.oid, e.offset)
+      }
+      if (next.length === pending.length) throw new CorruptObjectError('pack', `missing delta base ${next[0]!.baseOid} (thin pack without its base)`)
+      pending = next
+    }
+    const objects = entries.map((e) => ({ oid: e.oid!, type: e.type!, offset: e.offset, crc: e.crc }))
+    return { checksum: checksum.toString('hex'), idx: buildIndex(objects, checksum), objects }
+  } finally {
+    reader?.close()
+    closeSync(fd)
+  }
 }
 
 /** Pack index version 2 for the given objects. */

@@ -28,16 +28,30 @@ export interface PackObject {
   content: Uint8Array
 }
 
-/** A complete pack: header, entries, SHA-1 trailer. */
-export function writePack(objects: readonly PackObject[]): Buffer {
+/**
+ * A pack as a sequence of chunks — header, one chunk per object, SHA-1 trailer — so a
+ * server can stream it: only one object is in memory at a time. `objects` is called lazily.
+ */
+export function* packChunks(count: number, objects: Iterable<PackObject>): Generator<Buffer> {
+  const sha = createHash('sha1')
   const header = Buffer.alloc(12)
   header.write('PACK', 0, 'latin1')
   header.writeUInt32BE(2, 4)
-  header.writeUInt32BE(objects.length, 8)
-  const parts: Buffer[] = [header]
+  header.writeUInt32BE(count, 8)
+  sha.update(header)
+  yield header
+  let n = 0
   for (const o of objects) {
-    parts.push(encodeEntryHeader(TYPE_CODES[o.type], o.content.length), deflateSync(o.content))
+    const chunk = Buffer.concat([encodeEntryHeader(TYPE_CODES[o.type], o.content.length), deflateSync(o.content)])
+    sha.update(chunk)
+    n++
+    yield chunk
   }
-  const body = Buffer.concat(parts)
-  return Buffer.concat([body, createHash('sha1').update(body).digest()])
+  if (n !== count) throw new Error(`pack announced ${count} objects, wrote ${n}`)
+  yield sha.digest()
+}
+
+/** A complete pack in memory: header, entries, SHA-1 trailer. */
+export function writePack(objects: readonly PackObject[]): Buffer {
+  return Buffer.concat([...packChunks(objects.length, objects)])
 }

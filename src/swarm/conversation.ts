@@ -6,7 +6,9 @@
  * The operations themselves (messages, membership, profile) live in ./commands/.
  * @module
  */
+import { EventEmitter } from 'node:events'
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import type { Duplex } from 'node:stream'
 import { basename, dirname, join, resolve } from 'node:path'
 import { AlreadyExistsError, InvalidArgumentError, InvalidCommitError, InvalidModeError, NotFoundError, UnauthorizedError } from '../errors.js'
 import { initBareRepository, openRepository, type Repository } from '../git/repository.js'
@@ -31,6 +33,9 @@ import { updateProfile } from './commands/profile.js'
 import { countMessages, getMessage, loadMessages, searchMessages, type LoadOptions, type SearchOptions, type SwarmMessage } from './history-view.js'
 import type { CallHistory, FileAnnouncement } from './messages.js'
 import type { RoleDir } from '../validation/paths.js'
+import type { ConversationEvents } from './events.js'
+import { serveConversation, syncFrom, type SyncOptions, type SyncResult } from './sync.js'
+import { cloneConversation, type CloneOptions } from './clone.js'
 
 export const MAIN_REF = 'refs/heads/main'
 
@@ -57,7 +62,7 @@ export interface CreateOptions extends Omit<OpenOptions, 'identity' | 'readOnly'
 
 const systemClock = (): number => Math.floor(Date.now() / 1000)
 
-export class Conversation {
+export class Conversation extends EventEmitter<ConversationEvents> {
   readonly repo: Repository
   readonly view: StoreRepositoryView
   readonly certs = new CertificateCache()
@@ -69,6 +74,7 @@ export class Conversation {
   private index: HistoryIndex | undefined
 
   private constructor(repo: Repository, options: OpenOptions) {
+    super()
     this.repo = repo
     this.view = new StoreRepositoryView(repo.objects)
     this.identity = options.identity
@@ -240,6 +246,20 @@ export class Conversation {
     return id
   }
 
+  /**
+   * Writes the signed merge commit of `theirs` into `main` with the given merged tree
+   * (Jami: `Merge commit '<id>'`, parents [ours, theirs]), checked against the rules first.
+   */
+  commitMerge(theirs: string, tree: string): string {
+    if (this.readOnly) throw new UnauthorizedError('write', 'the conversation was opened read-only')
+    const identity = this.requireIdentity()
+    const ours = this.head
+    const id = writeSignedCommit(this.repo.objects, identity, { tree, parents: [ours, theirs], message: `Merge commit '${theirs}'`, time: this.clock() })
+    this.checkOrThrow(id, false)
+    this.repo.refs.update(MAIN_REF, id, ours)
+    return id
+  }
+
   /** Stores a blob and returns its id (for tree edits). */
   writeBlob(data: Uint8Array | string): string {
     return this.repo.objects.write('blob', typeof data === 'string' ? Buffer.from(data) : data)
@@ -381,5 +401,25 @@ export class Conversation {
 
   countMessages(options: { since?: string; author?: string } = {}): number {
     return countMessages(this, options)
+  }
+
+  // ── sync (./sync.ts, ./clone.ts) ────────────────────────────────────────────────────
+
+  /** Fetches `peer`'s history over `stream`, validates it, and merges what is valid. */
+  syncFrom(stream: Duplex, peer: string, options: SyncOptions = {}): Promise<SyncResult> {
+    return syncFrom(this, stream, peer, options)
+  }
+
+  /** Serves this conversation to a fetching peer over `stream` (git upload-pack). */
+  serve(stream: Duplex, options: { onFetched?: (wants: string[]) => void; timeoutMs?: number } = {}) {
+    return serveConversation(this, stream, options)
+  }
+
+  /**
+   * Clones a conversation from a peer over `stream`: the whole history is validated before
+   * the repository appears; an invalid one is discarded, and an existing one never replaced.
+   */
+  static clone(stream: Duplex, options: CloneOptions): Promise<Conversation> {
+    return cloneConversation(stream, options, (path, open) => Conversation.open(path, open))
   }
 }

@@ -5,58 +5,10 @@
  * @module
  */
 
-export interface GraphNode {
-  id: string
-  parents: readonly string[]
-  time: number
-}
+import { CommitQueue } from '../git/commit-queue.js'
+import type { GraphNode } from '../git/commit-queue.js'
 
-/** A binary max-heap on (time, -sequence). */
-class ReadyQueue {
-  private heap: Array<{ node: GraphNode; seq: number }> = []
-  private seq = 0
-
-  get size(): number {
-    return this.heap.length
-  }
-
-  private above(a: { node: GraphNode; seq: number }, b: { node: GraphNode; seq: number }): boolean {
-    return a.node.time > b.node.time || (a.node.time === b.node.time && a.seq < b.seq)
-  }
-
-  push(node: GraphNode): void {
-    const h = this.heap
-    h.push({ node, seq: this.seq++ })
-    let i = h.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!this.above(h[i]!, h[p]!)) break
-      ;[h[i], h[p]] = [h[p]!, h[i]!]
-      i = p
-    }
-  }
-
-  pop(): GraphNode {
-    const h = this.heap
-    const top = h[0]!
-    const last = h.pop()!
-    if (h.length > 0) {
-      h[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < h.length && this.above(h[l]!, h[m]!)) m = l
-        if (r < h.length && this.above(h[r]!, h[m]!)) m = r
-        if (m === i) break
-        ;[h[i], h[m]] = [h[m]!, h[i]!]
-        i = m
-      }
-    }
-    return top.node
-  }
-}
+export type { GraphNode }
 
 /** Ids of every node reachable from `tips`, newest first in --date-order. */
 export function dateOrder(nodes: ReadonlyMap<string, GraphNode>, tips: readonly string[]): string[] {
@@ -76,7 +28,7 @@ export function dateOrder(nodes: ReadonlyMap<string, GraphNode>, tips: readonly 
       stack.push(p)
     }
   }
-  const queue = new ReadyQueue()
+  const queue = new CommitQueue<GraphNode>()
   for (const tip of tips) {
     const node = nodes.get(tip)
     if (node && !children.has(tip)) queue.push(node)

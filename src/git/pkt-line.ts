@@ -1,0 +1,119 @@
+/**
+ * git's pkt-line framing over any byte stream: 4 hex digits of length (header included),
+ * `0000` flush, `0001` delimiter; and the side-band multiplexing of a pack (channel 1 data,
+ * 2 progress, 3 fatal error). The reader pulls packets from a Node Readable with
+ * backpressure, so a peer cannot make us buffer more than one megabyte ahead.
+ * @module
+ */
+import type { Readable, Writable } from 'node:stream'
+import { CorruptObjectError } from '../errors.js'
+
+export const MAX_PKT = 65520
+const HIGH_WATER = 1 << 20
+
+export type Packet = { type: 'data'; payload: Buffer } | { type: 'flush' } | { type: 'delim' } | { type: 'end' }
+
+export function encodePkt(payload: string | Buffer): Buffer {
+  const data = typeof payload === 'string' ? Buffer.from(payload) : payload
+  if (data.length + 4 > MAX_PKT) throw new RangeError(`pkt-line payload of ${data.length} bytes is too long`)
+  return Buffer.concat([Buffer.from((data.length + 4).toString(16).padStart(4, '0')), data])
+}
+
+export const FLUSH = Buffer.from('0000')
+
+/** Pulls pkt-lines (or raw bytes) from a stream, pausing it while enough is buffered. */
+export class PktReader {
+  private chunks: Buffer[] = []
+  private length = 0
+  private ended = false
+  private failure: Error | undefined
+  private wake: (() => void) | undefined
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly stream: Readable,
+    private readonly timeoutMs = 60_000,
+  ) {
+    stream.on('data', (d: Buffer) => {
+      this.chunks.push(d)
+      this.length += d.length
+      if (this.length > HIGH_WATER) stream.pause()
+      this.notify()
+    })
+    stream.on('end', () => ((this.ended = true), this.notify()))
+    stream.on('close', () => ((this.ended = true), this.notify()))
+    stream.on('error', (err) => ((this.failure = err), this.notify()))
+  }
+
+  private notify(): void {
+    const w = this.wake
+    this.wake = undefined
+    w?.()
+  }
+
+  /** Waits until `n` bytes are buffered; false if the stream ended first. */
+  private async fill(n: number): Promise<boolean> {
+    while (this.length < n) {
+      if (this.failure) throw this.failure
+      if (this.ended) return false
+      this.stream.resume()
+      await new Promise<void>((resolve, reject) => {
+        this.wake = resolve
+        this.timer = setTimeout(() => reject(new CorruptObjectError('stream', `no data for ${this.timeoutMs} ms`)), this.timeoutMs)
+      }).finally(() => clearTimeout(this.timer))
+    }
+    return true
+  }
+
+  private take(n: number): Buffer {
+    // Merge only as many leading chunks as the packet spans.
+    while (this.chunks[0]!.length < n) this.chunks.splice(0, 2, Buffer.concat([this.chunks[0]!, this.chunks[1]!]))
+    const first = this.chunks[0]!
+    const out = first.subarray(0, n)
+    if (first.length === n) this.chunks.shift()
+    else this.chunks[0] = first.subarray(n)
+    this.length -= n
+    if (this.length <= HIGH_WATER) this.stream.resume()
+    return out
+  }
+
+  async read(): Promise<Packet> {
+    if (!(await this.fill(4))) {
+      if (this.length > 0) throw new CorruptObjectError('pkt-line', 'stream ended inside a packet header')
+      return { type: 'end' }
+    }
+    const header = this.take(4).toString('latin1')
+    if (!/^[0-9a-f]{4}$/.test(header)) throw new CorruptObjectError('pkt-line', `bad length "${header.replace(/[^\x20-\x7e]/g, '?')}"`)
+    const len = parseInt(header, 16)
+    if (len === 0) return { type: 'flush' }
+    if (len === 1) return { type: 'delim' }
+    if (len < 4 || len > MAX_PKT) throw new CorruptObjectError('pkt-line', `bad length ${len}`)
+    if (!(await this.fill(len - 4))) throw new CorruptObjectError('pkt-line', 'stream ended inside a packet')
+    return { type: 'data', payload: Buffer.from(this.take(len - 4)) }
+  }
+
+  /** A data packet's text without its trailing newline; throws on anything else. */
+  async readLine(what: string): Promise<string | undefined> {
+    const p = await this.read()
+    if (p.type === 'flush') return undefined
+    if (p.type !== 'data') throw new CorruptObjectError('pkt-line', `expected ${what}, got ${p.type}`)
+    return p.payload.toString('utf8').replace(/\n$/, '')
+  }
+
+  /** Everything until the stream ends (a pack sent without side-band). */
+  async *rest(): AsyncGenerator<Buffer> {
+    for (;;) {
+      if (this.length === 0 && !(await this.fill(1))) return
+      yield this.take(this.chunks[0]!.length)
+    }
+  }
+}
+
+/** Writes `data` on side-band channel `band`, in packets of at most `max` payload bytes. */
+export function sideBand(out: Writable, band: 1 | 2 | 3, data: Buffer, max = MAX_PKT - 5): boolean {
+  let ok = true
+  for (let at = 0; at < data.length; at += max) {
+    ok = out.write(encodePkt(Buffer.concat([Buffer.from([band]), data.subarray(at, at + max)]))) && ok
+  }
+  return ok
+}
