@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url'
 import { BadPassphraseError, CorruptObjectError, GitswarmError, InvalidArgumentError, NotARepositoryError, NotFoundError } from '../errors.js'
 import * as conformance from './commands/conformance.js'
 import * as demo from './commands/demo.js'
+import * as uploadPack from './commands/upload-pack.js'
 import * as identity from './commands/identity.js'
 import * as inspect from './commands/inspect.js'
 import * as verify from './commands/verify.js'
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   create: write.create,
   demo: demo.run,
   conformance: conformance.run,
+  'upload-pack': uploadPack.run,
 }
 
 const HELP = [
@@ -37,6 +39,7 @@ const HELP = [
   ...write.usage.map((u) => `  ${u}`),
   `  ${conformance.usage}`,
   `  ${demo.usage}`,
+  `  ${uploadPack.usage}`,
   '',
   'Exit codes: 0 ok, 1 refused or invalid, 2 bad usage or unreadable repository.',
 ].join('\n')

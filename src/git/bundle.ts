@@ -30,28 +30,39 @@ export function collectObjects(store: ObjectStore, tips: readonly string[], have
   const { excludedCommits, boundary } = uninteresting(store, tips, haves.filter((h) => store.tryRead(h)?.type === 'commit'))
   // Trees and blobs the receiver has: those of the boundary commits (usually one or two trees).
   const seen = new Set<string>(excludedCommits)
-  const excludeTree = (oid: string): void => {
-    if (seen.has(oid) || !store.has(oid)) return
-    seen.add(oid)
-    for (const e of parseTree(store.read(oid, 'tree').content)) {
-      if (isTreeMode(e.mode)) excludeTree(e.oid)
-      else seen.add(e.oid)
+  const excludeTree = (root: string): void => {
+    const stack = [root]
+    while (stack.length > 0) {
+      const oid = stack.pop()!
+      if (seen.has(oid) || !store.has(oid)) continue
+      seen.add(oid)
+      for (const e of parseTree(store.read(oid, 'tree').content)) {
+        if (isTreeMode(e.mode)) stack.push(e.oid)
+        else seen.add(e.oid)
+      }
     }
   }
   for (const c of boundary) excludeTree(parseCommit(store.read(c, 'commit').content).tree)
   const out: ObjectId[] = []
   // skipMissing: conformance cases deliberately reference objects that do not exist.
-  const addTree = (oid: string): void => {
-    if (seen.has(oid) || !present(oid)) return
-    seen.add(oid)
-    out.push({ oid, type: 'tree' })
-    for (const e of parseTree(store.read(oid, 'tree').content)) {
-      if (e.mode === '160000') continue
-      if (isTreeMode(e.mode)) addTree(e.oid)
-      else if (!seen.has(e.oid) && present(e.oid)) {
-        seen.add(e.oid)
-        out.push({ oid: e.oid, type: 'blob' })
+  // Each tree, then its blobs, then its subtrees in order — with an explicit stack: any depth is safe.
+  const addTree = (root: string): void => {
+    const stack = [root]
+    while (stack.length > 0) {
+      const oid = stack.pop()!
+      if (seen.has(oid) || !present(oid)) continue
+      seen.add(oid)
+      out.push({ oid, type: 'tree' })
+      const subtrees: string[] = []
+      for (const e of parseTree(store.read(oid, 'tree').content)) {
+        if (e.mode === '160000') continue
+        if (isTreeMode(e.mode)) subtrees.push(e.oid)
+        else if (!seen.has(e.oid) && present(e.oid)) {
+          seen.add(e.oid)
+          out.push({ oid: e.oid, type: 'blob' })
+        }
       }
+      for (let i = subtrees.length - 1; i >= 0; i--) stack.push(subtrees[i]!)
     }
   }
   const stack = [...tips].reverse()

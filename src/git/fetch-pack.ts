@@ -139,31 +139,52 @@ export async function fetchPack(stream: Duplex, options: FetchOptions): Promise<
   return receivePack(reader, repo, sideband !== undefined, limits, options.onProgress, refs)
 }
 
+function isNegotiationLine(payload: Buffer): boolean {
+  const text = payload.toString('latin1', 0, 4)
+  return text === 'ACK ' || text === 'NAK\n' || text === 'NAK'
+}
+
 async function receivePack(reader: PktReader, repo: Repository, sideband: boolean, limits: FetchLimits, onProgress: FetchOptions['onProgress'], refs: Map<string, string>): Promise<FetchResult> {
   const dir = join(repo.gitdir, 'objects', 'pack')
   mkdirSync(dir, { recursive: true })
   const tmp = join(dir, `tmp_pack_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2)}`)
   const fd = openSync(tmp, 'w')
   let bytes = 0
+  let head = Buffer.alloc(0)
   const take = (data: Buffer): void => {
     bytes += data.length
     if (bytes > limits.maxPackBytes) throw new LimitExceededError('pack bytes', limits.maxPackBytes, bytes)
+    // The object count is in the first 12 bytes: refuse an oversized pack before receiving it.
+    if (head.length < 12) {
+      head = Buffer.concat([head, data.subarray(0, 12 - head.length)])
+      if (head.length === 12 && head.toString('latin1', 0, 4) === 'PACK' && head.readUInt32BE(8) > limits.maxObjects) {
+        throw new LimitExceededError('pack objects', limits.maxObjects, head.readUInt32BE(8))
+      }
+    }
     writeSync(fd, data)
     onProgress?.(bytes)
   }
   try {
     if (sideband) {
-      for (;;) {
+      for (let started = false; ; ) {
         const p = await reader.read()
         if (p.type === 'flush') break
         if (p.type === 'end') throw new CorruptObjectError('pack', 'the server hung up before the end of the pack')
         if (p.type !== 'data' || p.payload.length === 0) throw new CorruptObjectError('side-band', 'bad packet')
         const band = p.payload[0]
+        // git's upload-pack may still be answering haves (one ACK per common have) before the pack.
+        if (!started && isNegotiationLine(p.payload)) continue
+        if (p.payload.toString('latin1', 0, 4) === 'ERR ') throw new CorruptObjectError('remote', p.payload.toString('utf8', 4).trim())
+        started = true
         if (band === 1) take(p.payload.subarray(1))
         else if (band === 3) throw new CorruptObjectError('remote', p.payload.subarray(1).toString('utf8').trim())
         else if (band !== 2) throw new CorruptObjectError('side-band', `unknown band ${band}`)
       }
     } else {
+      while ((await reader.peek(4)).toString('latin1') !== 'PACK') {
+        const p = await reader.read()
+        if (p.type !== 'data' || !isNegotiationLine(p.payload)) throw new CorruptObjectError('pack', 'expected a pack')
+      }
       for await (const chunk of reader.rest()) take(chunk)
     }
   } catch (err) {

@@ -77,6 +77,13 @@ export class PktReader {
     return out
   }
 
+  /** The next `n` bytes without consuming them (fewer if the stream ends). */
+  async peek(n: number): Promise<Buffer> {
+    await this.fill(n)
+    while (this.chunks.length > 1 && this.chunks[0]!.length < n) this.chunks.splice(0, 2, Buffer.concat([this.chunks[0]!, this.chunks[1]!]))
+    return (this.chunks[0] ?? Buffer.alloc(0)).subarray(0, n)
+  }
+
   async read(): Promise<Packet> {
     if (!(await this.fill(4))) {
       if (this.length > 0) throw new CorruptObjectError('pkt-line', 'stream ended inside a packet header')
@@ -116,4 +123,23 @@ export function sideBand(out: Writable, band: 1 | 2 | 3, data: Buffer, max = MAX
     ok = out.write(encodePkt(Buffer.concat([Buffer.from([band]), data.subarray(at, at + max)]))) && ok
   }
   return ok
+}
+
+/** Resolves when `out` drains; rejects if it closes or fails first (a peer that hung up). */
+export function drained(out: Writable): Promise<void> {
+  if (out.destroyed || !out.writable) return Promise.reject(new CorruptObjectError('stream', 'the peer hung up'))
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error): void => {
+      out.off('drain', onDrain)
+      out.off('close', onClose)
+      out.off('error', onClose)
+      if (err) reject(err)
+      else resolve()
+    }
+    const onDrain = (): void => done()
+    const onClose = (): void => done(new CorruptObjectError('stream', 'the peer hung up'))
+    out.on('drain', onDrain)
+    out.on('close', onClose)
+    out.on('error', onClose)
+  })
 }

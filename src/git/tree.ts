@@ -61,47 +61,52 @@ export function listDirectory(store: ObjectStore, root: string, dir: string): Tr
   return entry && isTreeMode(entry.mode) ? readTree(store, entry.oid) : []
 }
 
-/** Every blob path under a tree with its id, depth first. */
+/** Every blob path under a tree with its id (iterative: any depth). */
 export function* walkTree(store: ObjectStore, root: string, prefix = ''): Generator<{ path: string; oid: string; mode: string }> {
-  for (const e of readTree(store, root)) {
-    const path = prefix ? `${prefix}/${e.name}` : e.name
-    if (isTreeMode(e.mode)) yield* walkTree(store, e.oid, path)
-    else yield { path, oid: e.oid, mode: e.mode }
+  const stack: Array<[oid: string, prefix: string]> = [[root, prefix]]
+  while (stack.length > 0) {
+    const [oid, base] = stack.pop()!
+    const entries = readTree(store, oid)
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i]!
+      if (isTreeMode(e.mode)) stack.push([e.oid, base ? `${base}/${e.name}` : e.name])
+    }
+    for (const e of entries) if (!isTreeMode(e.mode)) yield { path: base ? `${base}/${e.name}` : e.name, oid: e.oid, mode: e.mode }
   }
 }
 
 /**
  * The changed non-tree paths between two trees (`from` undefined = empty tree). Identical
- * subtrees are skipped by id, so a diff costs in proportion to what changed.
+ * subtrees are skipped by id, so a diff costs in proportion to what changed; iterative, so
+ * a hostile depth cannot exhaust the stack.
  */
 export function diffTrees(store: ObjectStore, from: string | undefined, to: string | undefined): TreeChange[] {
   const out: TreeChange[] = []
-  diffInto(store, from, to, '', out)
-  return out
-}
-
-function diffInto(store: ObjectStore, from: string | undefined, to: string | undefined, prefix: string, out: TreeChange[]): void {
-  if (from === to) return
-  const a = from ? readTree(store, from) : []
-  const b = to ? readTree(store, to) : []
-  const byName = new Map<string, [TreeEntry | undefined, TreeEntry | undefined]>()
-  for (const e of a) byName.set(e.name, [e, undefined])
-  for (const e of b) byName.set(e.name, [byName.get(e.name)?.[0], e])
-  const names = [...byName.keys()].sort()
-  for (const name of names) {
-    const [x, y] = byName.get(name)!
-    const path = prefix ? `${prefix}/${name}` : name
-    const xTree = x && isTreeMode(x.mode)
-    const yTree = y && isTreeMode(y.mode)
-    if (x && y && x.oid === y.oid && x.mode === y.mode) continue
-    if (xTree || yTree) diffInto(store, xTree ? x.oid : undefined, yTree ? y.oid : undefined, path, out)
-    if (x && !xTree && y && !yTree) {
-      out.push({ path, status: 'modified', oldOid: x.oid, newOid: y.oid, oldMode: x.mode, newMode: y.mode })
-    } else {
-      if (x && !xTree) out.push({ path, status: 'deleted', oldOid: x.oid, oldMode: x.mode })
-      if (y && !yTree) out.push({ path, status: 'added', newOid: y.oid, newMode: y.mode })
+  const stack: Array<[from: string | undefined, to: string | undefined, prefix: string]> = [[from, to, '']]
+  while (stack.length > 0) {
+    const [x0, y0, prefix] = stack.pop()!
+    if (x0 === y0) continue
+    const a = x0 ? readTree(store, x0) : []
+    const b = y0 ? readTree(store, y0) : []
+    const byName = new Map<string, [TreeEntry | undefined, TreeEntry | undefined]>()
+    for (const e of a) byName.set(e.name, [e, undefined])
+    for (const e of b) byName.set(e.name, [byName.get(e.name)?.[0], e])
+    for (const name of [...byName.keys()].sort()) {
+      const [x, y] = byName.get(name)!
+      const path = prefix ? `${prefix}/${name}` : name
+      const xTree = x && isTreeMode(x.mode)
+      const yTree = y && isTreeMode(y.mode)
+      if (x && y && x.oid === y.oid && x.mode === y.mode) continue
+      if (xTree || yTree) stack.push([xTree ? x.oid : undefined, yTree ? y.oid : undefined, path])
+      if (x && !xTree && y && !yTree) {
+        out.push({ path, status: 'modified', oldOid: x.oid, newOid: y.oid, oldMode: x.mode, newMode: y.mode })
+      } else {
+        if (x && !xTree) out.push({ path, status: 'deleted', oldOid: x.oid, oldMode: x.mode })
+        if (y && !yTree) out.push({ path, status: 'added', newOid: y.oid, newMode: y.mode })
+      }
     }
   }
+  return out
 }
 
 /** A tree edit: put a blob (`oid`) at `path`, or delete `path` (`oid` null). */

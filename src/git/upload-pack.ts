@@ -11,7 +11,7 @@ import { CorruptObjectError, InvalidArgumentError } from '../errors.js'
 import { collectObjects, readObjects } from './bundle.js'
 import { isOid } from './object-codec.js'
 import { packChunks } from './pack-writer.js'
-import { encodePkt, FLUSH, PktReader, sideBand } from './pkt-line.js'
+import { drained, encodePkt, FLUSH, PktReader, sideBand } from './pkt-line.js'
 import type { Repository } from './repository.js'
 
 export const SERVER_CAPABILITIES = ['side-band', 'side-band-64k', 'ofs-delta', 'no-progress', 'symref=HEAD:refs/heads/main', 'agent=gitswarm/0.1']
@@ -94,7 +94,7 @@ export async function serveUploadPack(stream: Duplex, options: UploadPackOptions
       const ids = collectObjects(options.repo.objects, wants, common)
       for (const chunk of packChunks(ids.length, readObjects(options.repo.objects, ids))) {
         const ok = sideband ? sideBand(stream, 1, chunk, sideband === 'side-band' ? 995 : undefined) : stream.write(chunk)
-        if (!ok) await new Promise((r) => stream.once('drain', r))
+        if (!ok) await drained(stream)
       }
       if (sideband) stream.write(FLUSH)
       served.push({ wants, common, objects: ids.length })

@@ -28,6 +28,11 @@ export interface SyncOptions {
   /** Signature verifier for large batches (default: inline). */
   verifier?: SignatureVerifier
   timeoutMs?: number
+  /**
+   * Open with Jami's request line (`git-upload-pack /<conversation>\0host=<peer>\0`), as a
+   * Jami GitServer expects on a `git://` channel; plain git upload-pack does not want it.
+   */
+  jamiRequest?: boolean
 }
 
 export interface SyncResult extends SyncFinishedEvent {
@@ -77,7 +82,7 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
       repo: conv.repo,
       want: (refs) => [refs.get('refs/heads/main') ?? refs.get('HEAD')].filter((x): x is string => !!x),
       haves: [conv.head],
-      request: { path: `/${conv.id}`, host: peer },
+      request: options.jamiRequest ? { path: `/${conv.id}`, host: peer } : undefined,
       limits: options.fetchLimits,
       timeoutMs: options.timeoutMs,
     })
