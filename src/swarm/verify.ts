@@ -7,13 +7,13 @@
 import { CorruptObjectError, NotFoundError } from '../errors.js'
 import { openRepository, type Repository } from '../git/repository.js'
 import { isOid, stripHeader } from '../git/object-codec.js'
-import { validateBatch, type SignatureVerifier } from '../validation/batch.js'
+import { inlineVerifier, validateBatch, type SignatureVerifier } from '../validation/batch.js'
 import { CertificateCache } from '../validation/certs.js'
 import { DEFAULT_LIMITS, type SignatureJob, type ValidationLimits } from '../validation/context.js'
 import type { Rejection } from '../validation/verdict.js'
 import { dateOrder, type GraphNode } from './order.js'
 import { StoreRepositoryView } from './repo-view.js'
-import { createSignaturePool } from './signature-pool.js'
+import { createSignaturePool, type SignaturePool } from './signature-pool.js'
 
 export interface VerifyOptions {
   /** Signature verifier; default a worker pool over all cores. */
@@ -63,7 +63,7 @@ class PrefetchingVerifier implements SignatureVerifier {
   private readonly early = new Map<string, { key: object; result: Promise<boolean> }>()
   private pending: Array<{ job: SignatureJob; resolve: (ok: boolean) => void }> = []
 
-  constructor(private readonly inner: SignatureVerifier) {}
+  constructor(public inner: SignatureVerifier) {}
 
   prefetch(view: StoreRepositoryView, certs: CertificateCache, id: string): void {
     const commit = view.commit(id)
@@ -157,12 +157,15 @@ export async function verifyRepository(target: string | Repository, options: Ver
     if (!head) throw new NotFoundError(`HEAD of ${repo.gitdir}`, { gitdir: repo.gitdir })
     const view = new StoreRepositoryView(repo.objects)
     const certs = new CertificateCache()
-    const pool = options.verifier ? undefined : createSignaturePool()
-    const verifier = new PrefetchingVerifier(options.verifier ?? pool!)
+    // Worker threads pay off only on long histories: they start once the walk passes 256 commits.
+    let pool: SignaturePool | undefined
+    const verifier = new PrefetchingVerifier(options.verifier ?? inlineVerifier)
+    let walked = 0
     try {
       const base = options.base ? resolveRevision(repo, options.base) : undefined
       if (base && !view.hasCommit(base)) throw new NotFoundError(`base commit ${base}`, { base })
       const walk = readGraph(view, head, base ? ancestors(view, base) : new Set(), (id) => {
+        if (++walked === 256 && !options.verifier) verifier.inner = pool = createSignaturePool()
         try {
           verifier.prefetch(view, certs, id)
         } catch {

@@ -95,8 +95,9 @@ describe('gitswarm from the shell', () => {
 
   test('the demo narrates the scenario and ends with a valid repository', () => {
     const out = ok(gitswarm(['demo']))
-    for (const step of ['creates a conversation', 'invites bob and carol', 'edits his reply', 'reacts', 'refused by rule author.not-member', 'valid in', 'git fsck --strict accepts']) {
+    for (const step of ['creates the conversation', 'invites bob and carol', 'clone it from alice-laptop', 'edits his reply', 'reacts', 'The network splits', 'The network heals', '(identical)', 'refuses to write: rule author.not-member']) {
       expect(out).toContain(step)
     }
+    expect(out.match(/^ {6}\S+ +valid: \d+ commits in \d+ ms, fsck ok$/gm)).toHaveLength(4)
   }, 120_000)
 })

@@ -1,7 +1,9 @@
 /**
- * `gitswarm demo`: three accounts share one conversation and each step is narrated — invites,
- * joins, messages, an edit, a reaction, a ban, a profile change — then the repository is
- * verified from scratch by the rules engine and checked by `git fsck` when git is installed.
+ * `gitswarm demo`: four devices of three accounts share a conversation, each with its own
+ * repository, syncing over in-memory streams (git's protocol, as it would run over a Tox
+ * channel). Invites, clones, joins, messages, an edit, a reaction; then a partition in which
+ * both sides write (messages, and the same profile edited on each side), the heal, the
+ * merge; a ban; and the verification of every repository. Each step is narrated.
  * @module
  */
 import { execFileSync } from 'node:child_process'
@@ -9,7 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GitswarmError } from '../../errors.js'
-import { createAccount } from '../../identity/identity.js'
+import { duplexPair } from '../../git/duplex-pair.js'
+import { addDevice, createAccount, type DeviceIdentity } from '../../identity/identity.js'
 import { Conversation } from '../../swarm/conversation.js'
 import { verifyRepository } from '../../swarm/verify.js'
 import { parseArgs } from '../args.js'
@@ -17,79 +20,140 @@ import { shortId, type Output } from '../output.js'
 
 export const usage = 'gitswarm demo [--dir D] [--keep]'
 
+interface Device {
+  name: string
+  identity: DeviceIdentity
+  conv?: Conversation
+}
+
+/** `to` fetches from `from` over a fresh in-memory stream; returns how it went. */
+async function pull(to: Device, from: Device): Promise<string> {
+  const [server, client] = duplexPair()
+  const serving = from.conv!.serve(server)
+  try {
+    const r = await to.conv!.syncFrom(client, from.identity.deviceId)
+    return r.result === 'rejected' ? `rejected (${r.rejection?.rule})` : `${r.result}${r.commits ? `, ${r.commits} new commit${r.commits > 1 ? 's' : ''}` : ''}`
+  } finally {
+    client.end()
+    await serving
+  }
+}
+
+async function clone(to: Device, from: Device, dir: string): Promise<void> {
+  const [server, client] = duplexPair()
+  const serving = from.conv!.serve(server)
+  to.conv = await Conversation.clone(client, { identity: to.identity, peer: from.identity.deviceId, path: join(dir, to.name) })
+  client.end()
+  await serving
+}
+
 export async function run(argv: string[], out: Output): Promise<number> {
   const args = parseArgs(argv, { values: ['dir'], flags: ['keep'] })
   const base = args.values.get('dir') ?? mkdtempSync(join(tmpdir(), 'gitswarm-demo-'))
+  const keep = args.flags.has('keep') || args.values.has('dir')
   let step = 0
   const say = (text: string): void => out.line(`${String(++step).padStart(2)}. ${text}`)
+  const note = (text: string): void => out.line(`      ${text}`)
+  const devices: Device[] = []
   try {
-    say('Creating three accounts (Ed25519 account CA, account and device certificates)…')
+    say('Creating three accounts (Ed25519 CA, account and device certificates) and a second device for alice…')
     const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((displayName) => createAccount({ displayName })))
-    for (const id of [alice!, bob!, carol!]) out.line(`      ${id.displayName.padEnd(6)} account ${id.uri}  device ${shortId(id.deviceId)}…`)
+    const phone = await addDevice(alice!)
+    const laptop: Device = { name: 'alice-laptop', identity: alice! }
+    const alicePhone: Device = { name: 'alice-phone', identity: phone }
+    const bobs: Device = { name: 'bob', identity: bob! }
+    const carols: Device = { name: 'carol', identity: carol! }
+    devices.push(laptop, alicePhone, bobs, carols)
+    for (const d of devices) note(`${d.name.padEnd(13)} account ${d.identity.uri}  device ${shortId(d.identity.deviceId)}…`)
 
-    const a = Conversation.create(alice!, { dir: base })
-    say(`alice creates a conversation (invites only): id ${a.id}`)
-    out.line(`      repository ${a.path} (bare)`)
-    a.updateProfile({ title: 'Weekend trip', description: 'Planning the hike' })
-    say('alice names it "Weekend trip" (profile.vcf, admins only)')
+    laptop.conv = Conversation.create(alice!, { path: join(base, laptop.name) })
+    laptop.conv.updateProfile({ title: 'Weekend trip' })
+    say(`alice-laptop creates the conversation ${laptop.conv.id} and names it "Weekend trip"`)
+    laptop.conv.addMember(bob!.uri)
+    laptop.conv.addMember(carol!.uri)
+    say('alice invites bob and carol (each invitation is a signed commit adding invited/<uri>)')
 
-    a.addMember(bob!.uri)
-    a.addMember(carol!.uri)
-    say('alice invites bob and carol (empty invited/<uri> files)')
-    const b = Conversation.open(a.path, { identity: bob })
-    const c = Conversation.open(a.path, { identity: carol })
-    b.join()
-    c.join()
-    say('bob and carol join (invited/<uri> → members/<uri>.crt, plus their device certificates)')
+    for (const d of [alicePhone, bobs, carols]) await clone(d, laptop, base)
+    say('alice-phone, bob and carol clone it from alice-laptop over a stream; each clone is verified before it appears')
+    bobs.conv!.join()
+    carols.conv!.join()
+    say('bob and carol join (invited/<uri> becomes members/<uri>.crt, plus their device certificates)')
+    for (const from of [bobs, carols]) note(`alice-laptop ← ${from.name}: ${await pull(laptop, from)}`)
+    for (const to of [alicePhone, bobs, carols]) note(`${to.name} ← alice-laptop: ${await pull(to, laptop)}`)
 
-    const hello = a.sendMessage('Hello both! Saturday at 9?')
-    const reply = b.sendMessage('Works for me', { replyTo: hello })
-    c.sendMessage('I will bring the map')
-    say('three messages; bob replies to alice')
-    b.editMessage(reply, 'Works for me, 9 sharp')
-    say('bob edits his reply (an edit commit pointing at the original)')
-    c.addReaction(hello, '👍')
-    say('carol reacts 👍 to alice’s message')
+    const hello = laptop.conv.sendMessage('Hello both! Saturday at 9?')
+    for (const to of [bobs, carols]) await pull(to, laptop)
+    const reply = bobs.conv!.sendMessage('Works for me', { replyTo: hello })
+    bobs.conv!.editMessage(reply, 'Works for me, 9 sharp')
+    carols.conv!.addReaction(hello, '👍')
+    say('alice writes; bob replies and edits his reply; carol reacts 👍 — each on their own device')
+    for (const from of [bobs, carols]) note(`alice-laptop ← ${from.name}: ${await pull(laptop, from)}`)
+    for (const to of [alicePhone, bobs, carols]) await pull(to, laptop)
 
-    const [voteId, banId] = a.banMember(carol!.uri)
-    say(`alice votes to ban carol (${shortId(voteId!)}…) and, as the only admin, resolves it (${shortId(banId!)}…)`)
-    try {
-      c.sendMessage('Can I still post?')
-      say('carol could still post — this should not happen')
-    } catch (err) {
-      const rule = err instanceof GitswarmError ? err.data['rule'] : String(err)
-      say(`carol tries to post: refused by rule ${rule}, as every peer would refuse it`)
+    say('The network splits: {alice-laptop, bob} | {alice-phone, carol}. Both sides write.')
+    laptop.conv.sendMessage('Bringing the tent')
+    laptop.conv.updateProfile({ description: 'Meet at the trailhead' })
+    bobs.conv!.sendMessage('I will drive')
+    alicePhone.conv!.updateProfile({ description: 'Meet at the station' })
+    carols.conv!.sendMessage('Can someone bring water?')
+    note('side 1: alice-laptop writes and sets the description to "Meet at the trailhead"; bob writes')
+    note('side 2: alice-phone sets the description to "Meet at the station"; carol writes')
+    note(`bob ← alice-laptop: ${await pull(bobs, laptop)};  carol ← alice-phone: ${await pull(carols, alicePhone)}`)
+
+    say('The network heals. Every device fetches from every other until nothing changes:')
+    for (let round = 1; round <= 5; round++) {
+      const before = devices.map((d) => d.conv!.head).join()
+      const results: string[] = []
+      for (const to of devices) for (const from of devices) if (to !== from) results.push(`${to.name}←${from.name}: ${await pull(to, from)}`)
+      const moved = results.filter((r) => !r.endsWith('up-to-date'))
+      note(`round ${round}: ${moved.length ? moved.join('; ') : 'all up to date'}`)
+      if (devices.map((d) => d.conv!.head).join() === before) break
     }
-    a.updateProfile({ description: 'Saturday 9:00, trailhead parking' })
-    say('alice updates the description')
+    const head = laptop.conv.head
+    note(`every device is at ${shortId(head)}… (${devices.every((d) => d.conv!.head === head) ? 'identical' : 'NOT identical'})`)
+    note(`description on every device: "${laptop.conv.profile().description}" — the edit on the side whose head had the larger id wins everywhere`)
+
+    const [voteId, banId] = laptop.conv.banMember(carol!.uri)
+    say(`alice bans carol: a vote (${shortId(voteId!)}…) and its resolution (${shortId(banId!)}…), as the only admin`)
+    for (const to of [alicePhone, bobs, carols]) note(`${to.name} ← alice-laptop: ${await pull(to, laptop)}`)
+    try {
+      carols.conv!.sendMessage('Am I still here?')
+      note('carol could still write — this should not happen')
+    } catch (err) {
+      note(`carol's device now refuses to write: rule ${err instanceof GitswarmError ? err.data['rule'] : String(err)} — her peers would refuse it too`)
+    }
 
     out.line()
-    out.line('   History as a client shows it (newest first):')
-    for (const m of a.loadMessages({ n: 0 })) {
-      const text = m.body['body'] ?? m.body['action'] ?? m.type
-      const who = [alice, bob, carol].find((x) => x!.uri === m.author)?.displayName ?? shortId(m.author)
+    out.line('   The conversation as bob sees it (newest first):')
+    const names = new Map([[alice!.uri, 'alice'], [bob!.uri, 'bob'], [carol!.uri, 'carol']])
+    for (const m of bobs.conv!.loadMessages({ n: 0 })) {
+      const text = m.type === 'text/plain' ? m.body['body'] : m.type === 'member' ? `${m.body['action']} ${names.get(m.body['uri']!) ?? ''}` : m.type
       const extra = [m.editions.length ? '(edited)' : '', m.reactions.map((r) => r.emoji).join('')].filter(Boolean).join(' ')
-      out.line(`     ${who.padEnd(6)} ${m.type.padEnd(28)} ${text} ${extra}`)
+      out.line(`     ${(names.get(m.author) ?? '?').padEnd(6)} ${text} ${extra}`)
     }
-    out.line(`   Members: ${a.members().map((m) => `${[alice, bob, carol].find((x) => x!.uri === m.uri)?.displayName}=${m.role}`).join(', ')}`)
-    out.line(`   Profile: ${JSON.stringify(a.profile())}`)
+    out.line(`   Members: ${bobs.conv!.members().map((m) => `${names.get(m.uri)}=${m.role}`).join(', ')}`)
     out.line()
 
-    const report = await verifyRepository(a.path)
-    say(`verifying all ${report.commits} commits from the root: ${report.ok ? 'valid' : `INVALID (${report.rejection?.rule})`} in ${report.milliseconds} ms`)
-    try {
-      execFileSync('git', ['-C', a.path, 'fsck', '--strict', '--no-dangling'], { stdio: 'pipe' })
-      say('git fsck --strict accepts the repository')
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException & { stderr?: Buffer }
-      say(e.code === 'ENOENT' ? 'git is not installed; skipped git fsck' : `git fsck failed: ${e.stderr?.toString() ?? e.message}`)
-      if (e.code !== 'ENOENT') return 1
+    say('Verifying every repository from its root, and checking each with git fsck --strict:')
+    let ok = true
+    for (const d of devices) {
+      const report = await verifyRepository(d.conv!.path)
+      let fsck = 'git not installed'
+      try {
+        execFileSync('git', ['-C', d.conv!.path, 'fsck', '--strict', '--no-dangling'], { stdio: 'pipe' })
+        fsck = 'fsck ok'
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException
+        if (e.code !== 'ENOENT') (fsck = 'fsck FAILED'), (ok = false)
+      }
+      ok &&= report.ok
+      note(`${d.name.padEnd(13)} ${report.ok ? 'valid' : `INVALID (${report.rejection?.rule})`}: ${report.commits} commits in ${report.milliseconds} ms, ${fsck}`)
     }
-    for (const conv of [a, b, c]) conv.close()
     out.line()
-    out.line(args.flags.has('keep') || args.values.has('dir') ? `Kept in ${base}` : 'Done (the repository was in a temporary directory; use --keep to keep it).')
-    return report.ok ? 0 : 1
+    out.line(keep ? `Kept in ${base}` : 'Done (the repositories were in a temporary directory; use --keep to keep them).')
+    return ok ? 0 : 1
   } finally {
-    if (!args.flags.has('keep') && !args.values.has('dir')) rmSync(base, { recursive: true, force: true })
+    for (const d of devices) d.conv?.close()
+    if (!keep) rmSync(base, { recursive: true, force: true })
   }
 }
