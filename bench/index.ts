@@ -4,8 +4,10 @@
  * @module
  */
 import { benchRepository } from './repository.js'
+import { benchSync } from './sync.js'
 import { printFigures } from './util.js'
 
 const scale = Number(process.env['BENCH_SCALE'] ?? 1)
 console.log(`gitswarm benchmarks — node ${process.version}, scale ${scale}`)
 printFigures('Repository core (issue #2)', await benchRepository({ commits: Math.round(20_000 * scale), appends: Math.round(2_000 * scale) }))
+printFigures('Sync (issue #4)', await benchSync({ messages: Math.round(10_000 * scale), rounds: Math.max(20, Math.round(300 * scale)), convergenceRuns: Math.max(20, Math.round(1000 * scale)) }))

@@ -168,12 +168,12 @@ export function parseBundle(data: Buffer): ParsedBundle {
 }
 
 /** Stores a pack in `repo` (indexed by us) and returns what it held. */
-export function storePack(repo: Repository, pack: Buffer): string[] {
+export function storePack(repo: Repository, pack: Buffer, limits?: PackLimits): string[] {
   const dir = join(repo.gitdir, 'objects', 'pack')
   mkdirSync(dir, { recursive: true })
-  const tmp = join(dir, `tmp_pack_${process.pid}_${Date.now()}`)
+  const tmp = join(dir, `tmp_pack_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2)}`)
   writeFileSync(tmp, pack)
-  return installPack(repo, tmp)
+  return installPack(repo, tmp, limits)
 }
 
 /**

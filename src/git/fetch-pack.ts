@@ -10,7 +10,8 @@ import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { CorruptObjectError, LimitExceededError } from '../errors.js'
-import { installPack } from './bundle.js'
+import { installPack, storePack } from './bundle.js'
+import { UNPACK_LIMIT, unpackObjects } from './unpack.js'
 import { CommitQueue, type GraphNode } from './commit-queue.js'
 import { isOid, parseCommit } from './object-codec.js'
 import { DEFAULT_PACK_LIMITS, type PackLimits } from './pack-indexer.js'
@@ -144,11 +145,14 @@ function isNegotiationLine(payload: Buffer): boolean {
   return text === 'ACK ' || text === 'NAK\n' || text === 'NAK'
 }
 
+/** A pack this small is received in memory; a larger one spills to a file as it arrives. */
+const IN_MEMORY_BYTES = 1024 * 1024
+
 async function receivePack(reader: PktReader, repo: Repository, sideband: boolean, limits: FetchLimits, onProgress: FetchOptions['onProgress'], refs: Map<string, string>): Promise<FetchResult> {
   const dir = join(repo.gitdir, 'objects', 'pack')
-  mkdirSync(dir, { recursive: true })
-  const tmp = join(dir, `tmp_pack_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2)}`)
-  const fd = openSync(tmp, 'w')
+  let tmp: string | undefined
+  let fd = -1
+  let memory: Buffer[] = []
   let bytes = 0
   let head = Buffer.alloc(0)
   const take = (data: Buffer): void => {
@@ -161,7 +165,17 @@ async function receivePack(reader: PktReader, repo: Repository, sideband: boolea
         throw new LimitExceededError('pack objects', limits.maxObjects, head.readUInt32BE(8))
       }
     }
-    writeSync(fd, data)
+    if (fd < 0 && bytes <= IN_MEMORY_BYTES) memory.push(Buffer.from(data))
+    else {
+      if (fd < 0) {
+        mkdirSync(dir, { recursive: true })
+        tmp = join(dir, `tmp_pack_${process.pid}_${Date.now()}_${Math.random().toString(36).slice(2)}`)
+        fd = openSync(tmp, 'w')
+        for (const m of memory) writeSync(fd, m)
+        memory = []
+      }
+      writeSync(fd, data)
+    }
     onProgress?.(bytes)
   }
   try {
@@ -188,11 +202,15 @@ async function receivePack(reader: PktReader, repo: Repository, sideband: boolea
       for await (const chunk of reader.rest()) take(chunk)
     }
   } catch (err) {
-    closeSync(fd)
-    rmSync(tmp, { force: true })
+    if (fd >= 0) closeSync(fd)
+    if (tmp) rmSync(tmp, { force: true })
     throw err
   }
+  if (fd < 0) {
+    const pack = Buffer.concat(memory)
+    if (pack.length >= 12 && pack.readUInt32BE(8) <= UNPACK_LIMIT) return { refs, objects: unpackObjects(repo.objects, pack, limits), packBytes: bytes }
+    return { refs, objects: storePack(repo, pack, limits), packBytes: bytes }
+  }
   closeSync(fd)
-  const objects = installPack(repo, tmp, limits)
-  return { refs, objects, packBytes: bytes }
+  return { refs, objects: installPack(repo, tmp!, limits), packBytes: bytes }
 }

@@ -72,8 +72,10 @@ function decode(line: string): IndexEntry | undefined {
 }
 
 export class HistoryIndex {
-  /** Newest first (H1 order), once fully loaded. */
-  private ordered: IndexEntry[] | undefined
+  /** Oldest first (the file's order, so appends are O(1)), once fully loaded. */
+  private chronological: IndexEntry[] | undefined
+  /** Newest first (H1 order), derived on demand from `chronological`. */
+  private newestFirst: IndexEntry[] | undefined
   private byId: Map<string, IndexEntry> | undefined
   private headId: string | undefined
 
@@ -86,8 +88,10 @@ export class HistoryIndex {
     else this.headId = head
   }
 
+  /** Replaces the whole order (`ordered` newest first). */
   private setOrder(ordered: IndexEntry[]): void {
-    this.ordered = ordered
+    this.chronological = [...ordered].reverse()
+    this.newestFirst = ordered
     this.byId = new Map(ordered.map((e) => [e.id, e]))
     this.headId = ordered[0]?.id
   }
@@ -142,12 +146,13 @@ export class HistoryIndex {
 
   /** Whether every entry has been parsed into memory. */
   get loaded(): boolean {
-    return this.ordered !== undefined
+    return this.chronological !== undefined
   }
 
   /** The `n` newest entries, newest first, parsing only the end of the file when possible. */
   newest(n: number): IndexEntry[] {
-    if (this.ordered || !this.path) return this.all().slice(0, n)
+    if (this.chronological) return this.chronological.slice(-n).reverse()
+    if (!this.path) return this.all().slice(0, n)
     return readTailLines(this.path, n)
       .reverse()
       .map(decode)
@@ -156,16 +161,17 @@ export class HistoryIndex {
 
   /** Every entry, newest first. */
   all(): IndexEntry[] {
-    if (!this.ordered) {
+    if (!this.chronological) {
       const lines = this.path && existsSync(this.path) ? readFileSync(this.path, 'utf8').split('\n') : []
       const entries = lines.slice(1).map(decode).filter((e): e is IndexEntry => e !== undefined)
       this.setOrder(entries.reverse())
     }
-    return this.ordered!
+    this.newestFirst ??= [...this.chronological!].reverse()
+    return this.newestFirst
   }
 
   get(id: string): IndexEntry | undefined {
-    this.all()
+    if (!this.byId) this.all()
     return this.byId!.get(id)
   }
 
@@ -174,7 +180,8 @@ export class HistoryIndex {
   }
 
   get size(): number {
-    return this.all().length
+    if (!this.chronological) this.all()
+    return this.chronological!.length
   }
 
   /**
@@ -190,9 +197,12 @@ export class HistoryIndex {
       prev = e.id
     }
     if (linear && prev === tip) {
-      // Appending needs no parse of the existing entries.
-      if (this.ordered) this.setOrder([...entries].reverse().concat(this.ordered))
-      else this.headId = tip
+      // Appending needs no parse of the existing entries, and no copy of the loaded ones.
+      if (this.chronological) {
+        for (const e of entries) (this.chronological.push(e), this.byId!.set(e.id, e))
+        this.newestFirst = undefined
+      }
+      this.headId = tip
       if (this.path) {
         if (!existsSync(this.path)) this.persist()
         else if (entries.length > 0) appendFileSync(this.path, entries.map((e) => encode(e) + '\n').join(''))
@@ -209,7 +219,8 @@ export class HistoryIndex {
   persist(): void {
     if (!this.path) return
     mkdirSync(join(this.path, '..'), { recursive: true })
-    const body = [...this.all()].reverse().map((e) => encode(e) + '\n').join('')
+    this.all()
+    const body = this.chronological!.map((e) => encode(e) + '\n').join('')
     const tmp = `${this.path}.tmp-${process.pid}`
     writeFileSync(tmp, `${HEADER}\n${body}`)
     renameSync(tmp, this.path)

@@ -118,8 +118,9 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
   const before = conv.profile()
   let result: SyncResult['result']
   if (conv.view.isAncestor(ours, theirs)) {
+    const index = conv.history() // before main moves, or it would read as stale
     conv.repo.refs.update('refs/heads/main', theirs, ours)
-    conv.history().add(ids.map((id) => entryFor(conv.view, conv.certs, conv.view.commit(id))), theirs)
+    index.add(ids.map((id) => entryFor(conv.view, conv.certs, conv.view.commit(id))), theirs)
     result = 'fast-forward'
   } else {
     const merged = mergeInto(conv, ours, theirs, ids, peer)
@@ -148,8 +149,9 @@ function mergeInto(conv: Conversation, ours: string, theirs: string, ids: string
     return false
   }
   try {
+    const index = conv.history()
     const merge = conv.commitMerge(theirs, tree)
-    conv.history().add([...ids, merge].map((id) => entryFor(conv.view, conv.certs, conv.view.commit(id))), merge)
+    index.add([...ids, merge].map((id) => entryFor(conv.view, conv.certs, conv.view.commit(id))), merge)
     return true
   } catch (err) {
     if (!(err instanceof GitswarmError)) throw err
