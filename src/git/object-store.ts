@@ -142,7 +142,8 @@ export class ObjectStore {
     const oid = hashObject(type, content)
     if (this.cache.has(oid)) return oid
     const path = this.loosePath(oid)
-    if (!existsSync(path)) {
+    // A new commit is (almost surely) not stored yet: skip the stat; a rename over an equal file is harmless.
+    if (type === 'commit' || !existsSync(path)) {
       const dir = join(this.objectsDir, oid.slice(0, 2))
       if (!this.knownDirs.has(dir)) {
         mkdirSync(dir, { recursive: true })

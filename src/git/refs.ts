@@ -117,12 +117,13 @@ export class RefStore {
     }
     let renamed = false
     try {
-      if (expected !== undefined) {
-        const actual = this.resolve(name) ?? null
-        if (actual !== expected) throw new RefConflictError(name, expected, actual)
-      }
       const line = `${oid}\n`
-      if (!this.overwriteInPlace(path, line)) {
+      // One open of the ref serves both the compare and, when it is a plain id line, the write.
+      if (!this.updateInPlace(path, name, line, expected)) {
+        if (expected !== undefined) {
+          const actual = this.resolve(name) ?? null
+          if (actual !== expected) throw new RefConflictError(name, expected, actual)
+        }
         writeSync(fd, line)
         closeSync(fd)
         fd = -1
@@ -135,8 +136,11 @@ export class RefStore {
     }
   }
 
-  /** Rewrites a loose ref holding exactly one id line; false when it is anything else. */
-  private overwriteInPlace(path: string, line: string): boolean {
+  /**
+   * Compares and overwrites a loose ref holding exactly one id line, in place. False when
+   * the file is absent or holds anything else (symbolic ref, packed ref): use the rename path.
+   */
+  private updateInPlace(path: string, name: string, line: string, expected: string | null | undefined): boolean {
     let fd: number
     try {
       fd = openSync(path, 'r+')
@@ -147,6 +151,8 @@ export class RefStore {
       const current = Buffer.alloc(64)
       const n = readSync(fd, current, 0, 64, 0)
       if (n !== 41 || !isOid(current.toString('latin1', 0, 40)) || current[40] !== 0x0a) return false
+      const actual = current.toString('latin1', 0, 40)
+      if (expected !== undefined && actual !== expected) throw new RefConflictError(name, expected, actual)
       return writeSync(fd, line, 0, 'latin1') === 41
     } finally {
       closeSync(fd)

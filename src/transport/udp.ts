@@ -1,0 +1,83 @@
+/**
+ * A UDP socket that hands each datagram to the handler registered for its first byte (the
+ * Tox packet kind); unknown kinds are dropped, as c-toxcore drops them.
+ * @module
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
+
+export interface Address {
+  host: string
+  port: number
+}
+
+export type PacketHandler = (packet: Buffer, from: Address) => void
+
+/** c-toxcore never builds or accepts larger datagrams. */
+export const MAX_UDP_PACKET = 2048
+const BUFFER_BYTES = 4 * 1024 * 1024
+
+export class UdpEndpoint {
+  private readonly handlers = new Map<number, PacketHandler>()
+  private closed = false
+  /** Datagrams dropped because no handler knew their kind, or they were oversized. */
+  dropped = 0
+  /** Datagrams that reached a handler. */
+  received = 0
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly address: Address,
+  ) {
+    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.dispatch(msg, { host: rinfo.address, port: rinfo.port }))
+    socket.on('error', () => {
+      // ICMP errors (a peer gone) surface here on some systems: the packet is simply lost.
+    })
+  }
+
+  /** Binds to `host:port` (default 127.0.0.1, any free port). */
+  static bind(options: { host?: string; port?: number } = {}): Promise<UdpEndpoint> {
+    const host = options.host ?? '127.0.0.1'
+    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' })
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(options.port ?? 0, host, () => {
+        socket.off('error', reject)
+        // Bursts of 1.4 KB packets overflow the default 208 KB buffers long before the CPU is busy.
+        for (const set of [(n: number) => socket.setRecvBufferSize(n), (n: number) => socket.setSendBufferSize(n)]) {
+          try {
+            set(BUFFER_BYTES)
+          } catch {
+            // capped by the system (net.core.rmem_max): keep what we have
+          }
+        }
+        const a = socket.address()
+        resolve(new UdpEndpoint(socket, { host: a.address, port: a.port }))
+      })
+    })
+  }
+
+  on(kind: number, handler: PacketHandler): void {
+    this.handlers.set(kind, handler)
+  }
+
+  dispatch(packet: Buffer, from: Address): void {
+    const handler = this.handlers.get(packet[0]!)
+    if (!handler || packet.length > MAX_UDP_PACKET) {
+      this.dropped++
+      return
+    }
+    this.received++
+    handler(packet, from)
+  }
+
+  send(packet: Uint8Array, to: Address): void {
+    if (this.closed) return
+    this.socket.send(packet, to.port, to.host)
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    this.closed = true
+    return new Promise((resolve) => this.socket.close(() => resolve()))
+  }
+}

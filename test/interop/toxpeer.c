@@ -1,0 +1,276 @@
+/*
+ * A small c-toxcore peer for gitswarm's interop tests and benchmarks, built by the test setup
+ * against Debian's libtoxcore-dev (`cc toxpeer.c $(pkg-config --cflags --libs toxcore)`).
+ *
+ *   toxpeer peer [seconds]   one Tox on 127.0.0.1, UDP only, no LAN discovery. Prints
+ *                            "ID <tox id>", "DHT <dht pk>", "PORT <udp port>", then events;
+ *                            reads commands on stdin (one per line):
+ *                              friend <real pk hex>          tox_friend_add_norequest
+ *                              bootstrap <port> <dht pk hex> tox_bootstrap on 127.0.0.1
+ *                              lossless <n> <size>           send n custom lossless packets (id 160)
+ *                              lossy <n> <size>              send n custom lossy packets (id 200)
+ *                              message <text>                send a text message
+ *                              echo on|off                   echo back packets and messages (default on)
+ *                              delete                        delete the friend (kills the connection)
+ *                              quit
+ *                            Events: "FRIEND <n> CONNECTION <none|tcp|udp>", "MESSAGE <text>",
+ *                            "LOSSLESS <len> <seq>" (seq = bytes 1..4 big-endian), "LOSSY <len> <seq>",
+ *                            "SENT lossless <n>", "NAME <len>", "STATUS ...", "ERR <what>".
+ *   toxpeer bench <seconds>  two Tox instances in this process befriend each other and one
+ *                            sends 1373-byte custom lossless packets to the other as fast as
+ *                            c-toxcore allows; prints "BENCH <second> <bytes>" each second and
+ *                            "TOTAL <bytes> <ms>" at the end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <tox/tox.h>
+
+static int echo = 1;
+
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out) {
+  for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02X", b[i]);
+  out[2 * n] = 0;
+}
+
+static int unhex(const char *s, uint8_t *out, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned v;
+    if (sscanf(s + 2 * i, "%2x", &v) != 1) return -1;
+    out[i] = (uint8_t)v;
+  }
+  return 0;
+}
+
+static Tox *new_tox(void) {
+  struct Tox_Options *o = tox_options_new(NULL);
+  tox_options_set_ipv6_enabled(o, false);
+  tox_options_set_udp_enabled(o, true);
+  tox_options_set_local_discovery_enabled(o, false);
+  tox_options_set_hole_punching_enabled(o, false);
+  tox_options_set_start_port(o, 33445);
+  tox_options_set_end_port(o, 34445);
+  Tox_Err_New err;
+  Tox *t = tox_new(o, &err);
+  tox_options_free(o);
+  if (!t) {
+    fprintf(stderr, "tox_new failed: %d\n", err);
+    exit(2);
+  }
+  return t;
+}
+
+static uint32_t seq_of(const uint8_t *d, size_t len) {
+  return len >= 5 ? ((uint32_t)d[1] << 24) | ((uint32_t)d[2] << 16) | ((uint32_t)d[3] << 8) | d[4] : 0;
+}
+
+static void on_connection(Tox *t, uint32_t f, TOX_CONNECTION s, void *u) {
+  (void)t; (void)u;
+  printf("FRIEND %u CONNECTION %s\n", f, s == TOX_CONNECTION_NONE ? "none" : s == TOX_CONNECTION_TCP ? "tcp" : "udp");
+  fflush(stdout);
+}
+
+static void on_message(Tox *t, uint32_t f, TOX_MESSAGE_TYPE type, const uint8_t *m, size_t len, void *u) {
+  (void)u;
+  printf("MESSAGE %.*s\n", (int)len, m);
+  fflush(stdout);
+  if (echo) tox_friend_send_message(t, f, type, m, len, NULL);
+}
+
+static void on_lossless(Tox *t, uint32_t f, const uint8_t *d, size_t len, void *u) {
+  (void)u;
+  printf("LOSSLESS %zu %u\n", len, seq_of(d, len));
+  if (echo) {
+    Tox_Err_Friend_Custom_Packet err;
+    while (!tox_friend_send_lossless_packet(t, f, d, len, &err) && err == TOX_ERR_FRIEND_CUSTOM_PACKET_SENDQ) {
+      tox_iterate(t, NULL);
+      usleep(1000);
+    }
+  }
+}
+
+static void on_lossy(Tox *t, uint32_t f, const uint8_t *d, size_t len, void *u) {
+  (void)u;
+  printf("LOSSY %zu %u\n", len, seq_of(d, len));
+  fflush(stdout);
+  if (echo) tox_friend_send_lossy_packet(t, f, d, len, NULL);
+}
+
+static void on_name(Tox *t, uint32_t f, const uint8_t *n, size_t len, void *u) {
+  (void)t; (void)f; (void)n; (void)u;
+  printf("NAME %zu\n", len);
+  fflush(stdout);
+}
+
+static void send_packets(Tox *t, int lossless, int n, int size) {
+  uint8_t buf[TOX_MAX_CUSTOM_PACKET_SIZE];
+  if (size < 5) size = 5;
+  if (size > TOX_MAX_CUSTOM_PACKET_SIZE) size = TOX_MAX_CUSTOM_PACKET_SIZE;
+  int sent = 0;
+  uint64_t deadline = now_ms() + 60000;
+  for (int i = 0; i < n && now_ms() < deadline;) {
+    memset(buf, (uint8_t)i, size);
+    buf[0] = lossless ? 160 : 200;
+    buf[1] = (uint8_t)(i >> 24); buf[2] = (uint8_t)(i >> 16); buf[3] = (uint8_t)(i >> 8); buf[4] = (uint8_t)i;
+    Tox_Err_Friend_Custom_Packet err;
+    bool ok = lossless ? tox_friend_send_lossless_packet(t, 0, buf, size, &err) : tox_friend_send_lossy_packet(t, 0, buf, size, &err);
+    if (ok) {
+      i++;
+      sent++;
+    } else if (err == TOX_ERR_FRIEND_CUSTOM_PACKET_SENDQ) {
+      tox_iterate(t, NULL);
+      usleep(1000);
+    } else {
+      printf("ERR send %d\n", err);
+      break;
+    }
+  }
+  printf("SENT %s %d\n", lossless ? "lossless" : "lossy", sent);
+  fflush(stdout);
+}
+
+static void command(Tox *t, char *line) {
+  line[strcspn(line, "\r\n")] = 0;
+  uint8_t key[32];
+  if (!strncmp(line, "friend ", 7)) {
+    if (unhex(line + 7, key, 32)) return (void)printf("ERR bad key\n");
+    Tox_Err_Friend_Add err;
+    uint32_t f = tox_friend_add_norequest(t, key, &err);
+    printf("FRIEND_ADDED %u %d\n", f, err);
+  } else if (!strncmp(line, "bootstrap ", 10)) {
+    unsigned port;
+    char k[65];
+    if (sscanf(line + 10, "%u %64s", &port, k) != 2 || unhex(k, key, 32)) return (void)printf("ERR bad bootstrap\n");
+    Tox_Err_Bootstrap err;
+    tox_bootstrap(t, "127.0.0.1", (uint16_t)port, key, &err);
+    printf("BOOTSTRAPPED %d\n", err);
+  } else if (!strncmp(line, "lossless ", 9) || !strncmp(line, "lossy ", 6)) {
+    int n, size;
+    int lossless = line[4] == 'l';
+    if (sscanf(strchr(line, ' ') + 1, "%d %d", &n, &size) == 2) send_packets(t, lossless, n, size);
+  } else if (!strncmp(line, "message ", 8)) {
+    tox_friend_send_message(t, 0, TOX_MESSAGE_TYPE_NORMAL, (const uint8_t *)line + 8, strlen(line + 8), NULL);
+  } else if (!strncmp(line, "echo ", 5)) {
+    echo = !strcmp(line + 5, "on");
+  } else if (!strcmp(line, "delete")) {
+    tox_friend_delete(t, 0, NULL);
+    printf("DELETED\n");
+  } else if (!strcmp(line, "quit")) {
+    exit(0);
+  }
+  fflush(stdout);
+}
+
+static int peer(int seconds) {
+  Tox *t = new_tox();
+  uint8_t addr[TOX_ADDRESS_SIZE], dht[TOX_PUBLIC_KEY_SIZE];
+  char s[2 * TOX_ADDRESS_SIZE + 1];
+  tox_self_get_address(t, addr);
+  hex(addr, TOX_ADDRESS_SIZE, s);
+  printf("ID %s\n", s);
+  tox_self_get_dht_id(t, dht);
+  hex(dht, TOX_PUBLIC_KEY_SIZE, s);
+  printf("DHT %s\n", s);
+  printf("PORT %u\n", tox_self_get_udp_port(t, NULL));
+  fflush(stdout);
+  tox_callback_friend_connection_status(t, on_connection);
+  tox_callback_friend_message(t, on_message);
+  tox_callback_friend_lossless_packet(t, on_lossless);
+  tox_callback_friend_lossy_packet(t, on_lossy);
+  tox_callback_friend_name(t, on_name);
+  fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+  char line[4096];
+  size_t have = 0;
+  uint64_t end = now_ms() + (uint64_t)seconds * 1000;
+  while (now_ms() < end) {
+    tox_iterate(t, NULL);
+    ssize_t r = read(0, line + have, sizeof line - 1 - have);
+    if (r == 0) break; /* stdin closed: the test is done with us */
+    if (r > 0) {
+      have += (size_t)r;
+      line[have] = 0;
+      char *nl;
+      while ((nl = strchr(line, '\n'))) {
+        *nl = 0;
+        command(t, line);
+        size_t used = (size_t)(nl - line) + 1;
+        memmove(line, nl + 1, have - used + 1);
+        have -= used;
+      }
+    }
+    fflush(stdout);
+    usleep(tox_iteration_interval(t) * 1000 > 5000 ? 5000 : tox_iteration_interval(t) * 1000);
+  }
+  tox_kill(t);
+  return 0;
+}
+
+static uint64_t bench_bytes = 0;
+static void bench_recv(Tox *t, uint32_t f, const uint8_t *d, size_t len, void *u) {
+  (void)t; (void)f; (void)d; (void)u;
+  bench_bytes += len;
+}
+
+static int bench(int seconds) {
+  Tox *a = new_tox(), *b = new_tox();
+  uint8_t pka[32], pkb[32], dhta[32];
+  tox_self_get_public_key(a, pka);
+  tox_self_get_public_key(b, pkb);
+  tox_self_get_dht_id(a, dhta);
+  tox_friend_add_norequest(a, pkb, NULL);
+  tox_friend_add_norequest(b, pka, NULL);
+  tox_bootstrap(b, "127.0.0.1", tox_self_get_udp_port(a, NULL), dhta, NULL);
+  tox_callback_friend_lossless_packet(b, bench_recv);
+  uint64_t start = now_ms();
+  while (tox_friend_get_connection_status(a, 0, NULL) == TOX_CONNECTION_NONE || tox_friend_get_connection_status(b, 0, NULL) == TOX_CONNECTION_NONE) {
+    tox_iterate(a, NULL);
+    tox_iterate(b, NULL);
+    usleep(1000);
+    if (now_ms() - start > 60000) return printf("ERR no connection\n"), 1;
+  }
+  printf("CONNECTED %llu\n", (unsigned long long)(now_ms() - start));
+  fflush(stdout);
+  uint8_t buf[TOX_MAX_CUSTOM_PACKET_SIZE];
+  memset(buf, 7, sizeof buf);
+  buf[0] = 160;
+  start = now_ms();
+  uint64_t last = 0, second = 0, next = start + 1000;
+  while (now_ms() < start + (uint64_t)seconds * 1000) {
+    for (int i = 0; i < 64; i++)
+      if (!tox_friend_send_lossless_packet(a, 0, buf, sizeof buf, NULL)) break;
+    tox_iterate(a, NULL);
+    tox_iterate(b, NULL);
+    if (now_ms() >= next) {
+      printf("BENCH %llu %llu\n", (unsigned long long)++second, (unsigned long long)(bench_bytes - last));
+      fflush(stdout);
+      last = bench_bytes;
+      next += 1000;
+    }
+    uint32_t sleep = tox_iteration_interval(a);
+    if (sleep > 1) usleep(1000);
+  }
+  printf("TOTAL %llu %llu\n", (unsigned long long)bench_bytes, (unsigned long long)(now_ms() - start));
+  tox_kill(a);
+  tox_kill(b);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc >= 2 && !strcmp(argv[1], "bench")) return bench(argc >= 3 ? atoi(argv[2]) : 10);
+  if (argc >= 2 && !strcmp(argv[1], "peer")) return peer(argc >= 3 ? atoi(argv[2]) : 300);
+  fprintf(stderr, "usage: toxpeer peer [seconds] | toxpeer bench [seconds]\n");
+  return 2;
+}
