@@ -73,6 +73,9 @@ const ERROR_DOCS: Record<string, string> = {
   InvalidCertificateError: 'A certificate, key or CRL cannot be parsed or has an unsupported key type.',
   AlreadyExistsError: 'Something already exists where a new one was to be created (never overwritten).',
   LimitExceededError: 'A configured limit was exceeded. `data.limit`, `data.max`, `data.actual`.',
+  ChannelRefusedError: 'The peer refused a channel. `data.name`, `data.reason` (unknown, unauthorised, busy, bad-name, closed), `data.detail`.',
+  ChannelResetError: 'An open channel was reset by the peer, by a protocol violation or by the connection going away. `data.name`, `data.reason`.',
+  ConnectionFailedError: 'A Tox connection could not be made (no answer, or a peer that must use Noise did not). `data.peer`, `data.reason`.',
 }
 
 /** Rewrites docs/*.md (used by `npm run docs`). */

@@ -162,3 +162,27 @@ export const ERROR_CLASSES = [
 export function hasCode(err: unknown, code: string): boolean {
   return err instanceof Error && (err as { code?: unknown }).code === code
 }
+
+/** The peer refused to open a channel; `data.reason` is 'unknown', 'unauthorised', 'busy', 'bad-name' or 'closed'. */
+export class ChannelRefusedError extends GitswarmError {
+  static readonly code = 'ERR_CHANNEL_REFUSED'
+  constructor(name: string, reason: string, detail = '') {
+    super(ChannelRefusedError.code, `channel ${name} refused (${reason})${detail ? `: ${detail}` : ''}`, { name, reason, detail })
+  }
+}
+
+/** An open channel was reset: by the peer, by a protocol violation, or because the connection went away. */
+export class ChannelResetError extends GitswarmError {
+  static readonly code = 'ERR_CHANNEL_RESET'
+  constructor(name: string, reason: string) {
+    super(ChannelResetError.code, `channel ${name} reset: ${reason}`, { name, reason })
+  }
+}
+
+/** A Tox connection could not be made or was refused (no answer, peer without the required Noise upgrade…). */
+export class ConnectionFailedError extends GitswarmError {
+  static readonly code = 'ERR_CONNECTION_FAILED'
+  constructor(peer: string, reason: string) {
+    super(ConnectionFailedError.code, `no connection to ${peer}: ${reason}`, { peer, reason })
+  }
+}

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto'
 import { boxKeyPair, sharedKey, type BoxKeyPair } from '../crypto/box.js'
 import { decodeDhtFrame, encodeDhtPacket, nodesRequestPlain, nodesResponsePlain, openDhtFrame, PACKET, parseNodesRequest, parseNodesResponse, parsePing, pingPlain } from './packets.js'
+import { DHT_REQUEST, dhtRequestReceiver, encodeDhtRequest, openDhtRequest } from './dht-request.js'
 import type { NodeInfo } from './packed-node.js'
 
 export interface DatagramLink {
@@ -17,6 +18,8 @@ export interface DatagramLink {
 }
 
 const PING_TIMEOUT_MS = 5000
+
+export type RequestHandler = (data: Uint8Array, senderDhtPk: Uint8Array, from: { host: string; port: number }) => void
 
 interface Pending {
   publicKey: string
@@ -46,6 +49,27 @@ export class DhtResponder {
     link.on(PACKET.pingResponse, (p, from) => this.onPacket(p, from))
     link.on(PACKET.nodesRequest, (p, from) => this.onPacket(p, from))
     link.on(PACKET.nodesResponse, (p, from) => this.onPacket(p, from))
+    link.on(DHT_REQUEST, (p, from) => this.onDhtRequest(p, from))
+  }
+
+  private readonly requestHandlers = new Map<number, RequestHandler>()
+
+  /** Handles DHT requests (0x20) addressed to us with this request id (NAT ping, DHT-PK). */
+  onRequest(requestId: number, handler: RequestHandler): void {
+    this.requestHandlers.set(requestId, handler)
+  }
+
+  /** Sends a DHT request to `node` (its DHT key is the receiver). */
+  sendRequest(node: NodeInfo, requestId: number, data: Uint8Array): void {
+    this.link.send(encodeDhtRequest(node.publicKey, this.keys.publicKey, this.sharedWith(node.publicKey), requestId, data), node)
+  }
+
+  private onDhtRequest(packet: Buffer, from: { host: string; port: number }): void {
+    const receiver = dhtRequestReceiver(packet)
+    if (!receiver || !Buffer.from(receiver).equals(this.keys.publicKey)) return
+    const request = openDhtRequest(packet, (pk) => this.sharedWith(pk))
+    if (!request) return
+    this.requestHandlers.get(request.requestId)?.(request.data, request.senderPk, from)
   }
 
   private readonly now: () => number

@@ -7,8 +7,9 @@
  */
 import { EventEmitter } from 'node:events'
 import { boxKeyPair, type BoxKeyPair } from '../crypto/box.js'
+import { decodeDhtPk, encodeDhtPk, REQUEST_DHT_PK, type DhtPkAnnouncement } from '../dht/dht-request.js'
 import { DhtResponder } from '../dht/responder.js'
-import { InvalidArgumentError } from '../errors.js'
+import { ConnectionFailedError, InvalidArgumentError } from '../errors.js'
 import { toxId } from '../identity/tox.js'
 import { Friend } from './messenger.js'
 import { NetCrypto } from './net-crypto/net-crypto.js'
@@ -26,6 +27,8 @@ export interface ToxNodeOptions {
 export interface ToxNodeEvents {
   /** A friend's connection appeared (either side initiated). */
   friend: [friend: Friend]
+  /** A friend told us its DHT key for this session (a DHT-PK announcement), sent from `from`. */
+  dhtPk: [announcement: DhtPkAnnouncement, from: Address]
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -35,6 +38,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
   readonly dht: DhtResponder
   readonly netCrypto: NetCrypto
   private readonly friendKeys = new Set<string>()
+  private readonly noiseOnly = new Set<string>()
   private readonly friends = new Map<string, Friend>()
 
   private constructor(
@@ -50,6 +54,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
       dhtKeys: this.dht.keys,
       sharedDht: (pk) => this.dht.sharedWith(pk),
       accept: (pk) => this.friendKeys.has(hex(pk)),
+      requireNoise: (pk) => this.noiseOnly.has(hex(pk)),
       noise: options.noise,
     })
     this.netCrypto.on('connection', (conn) => {
@@ -60,6 +65,32 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
       })
       this.emit('friend', friend)
     })
+    this.dht.onRequest(REQUEST_DHT_PK, (data, senderDhtPk, from) => {
+      const announcement = decodeDhtPk(data, (pk) => this.netCrypto.sharedWithReal(pk))
+      // The DHT key inside must be the one that sent the request (as c-toxcore checks).
+      if (!announcement || !Buffer.from(announcement.senderDhtPk).equals(senderDhtPk)) return
+      const key = hex(announcement.senderRealPk)
+      if (!this.friendKeys.has(key) || announcement.noReplay <= (this.lastNoReplay.get(key) ?? -1n)) return
+      this.lastNoReplay.set(key, announcement.noReplay)
+      this.emit('dhtPk', announcement, from)
+    })
+  }
+
+  private readonly lastNoReplay = new Map<string, bigint>()
+  private noReplay = 0n
+
+  /**
+   * Tells a friend our DHT key through a DHT request to its DHT key at `address`, naming
+   * ourselves as the node to ask: a c-toxcore friend then queries us, and its first answer
+   * from our DHT key makes it open the connection (it initiates).
+   */
+  announceTo(realPk: Uint8Array, dhtPk: Uint8Array, address: Address): void {
+    this.noReplay = BigInt(Math.max(Number(this.noReplay) + 1, Math.floor(performance.timeOrigin + performance.now())))
+    const body = encodeDhtPk(
+      { senderRealPk: this.realKeys.publicKey, noReplay: this.noReplay, senderDhtPk: this.dhtPublicKey, nodes: [{ ...this.address, publicKey: this.dhtPublicKey }] },
+      this.netCrypto.sharedWithReal(realPk),
+    )
+    this.dht.sendRequest({ ...address, publicKey: dhtPk }, REQUEST_DHT_PK, body)
   }
 
   static async start(options: ToxNodeOptions = {}): Promise<ToxNode> {
@@ -82,17 +113,35 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     return toxId(this.realKeys.publicKey, nospam)
   }
 
-  /** Accept connections from `realPk` (like tox_friend_add_norequest). */
-  addFriend(realPk: Uint8Array): void {
+  /**
+   * Accept connections from `realPk` (like tox_friend_add_norequest). `requireNoise` for a
+   * friend known to be a gitswarm device: only the KCI-resistant Noise handshake is accepted.
+   */
+  addFriend(realPk: Uint8Array, options: { requireNoise?: boolean } = {}): void {
     if (realPk.length !== 32) throw new InvalidArgumentError('a Tox public key is 32 bytes')
     this.friendKeys.add(hex(realPk))
+    if (options.requireNoise) this.noiseOnly.add(hex(realPk))
+    else this.noiseOnly.delete(hex(realPk))
   }
 
-  /** Connects to a friend whose DHT key and address are known; resolves once it is ONLINE. */
+  /**
+   * Connects to a friend whose DHT key and address are known; resolves once it is ONLINE,
+   * rejects with ConnectionFailedError when the handshake fails or `timeoutMs` passes.
+   */
   async connect(realPk: Uint8Array, dhtPk: Uint8Array, address: Address, timeoutMs = 10_000): Promise<Friend> {
-    this.addFriend(realPk)
-    this.netCrypto.connect(realPk, dhtPk, address)
-    return this.waitOnline(realPk, timeoutMs)
+    if (!this.friendKeys.has(hex(realPk))) this.addFriend(realPk)
+    const conn = this.netCrypto.connect(realPk, dhtPk, address)
+    let onKilled: ((reason: string) => void) | undefined
+    const failed = new Promise<never>((_, reject) => {
+      onKilled = (reason) => reject(new ConnectionFailedError(hex(realPk), reason))
+      conn.once('killed', onKilled)
+    })
+    try {
+      return await Promise.race([this.waitOnline(realPk, timeoutMs), failed])
+    } finally {
+      conn.off('killed', onKilled!)
+      failed.catch(() => {})
+    }
   }
 
   friend(realPk: Uint8Array): Friend | undefined {
@@ -111,7 +160,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
       const onFriend = (f: Friend) => {
         if (hex(f.realPublicKey) === hex(realPk)) f.once('online', () => check(f))
       }
-      const timer = setTimeout(() => (cleanup(), reject(new Error(`friend ${hex(realPk).slice(0, 12)}… not online after ${timeoutMs} ms`))), timeoutMs)
+      const timer = setTimeout(() => (cleanup(), reject(new ConnectionFailedError(hex(realPk), `not online after ${timeoutMs} ms`))), timeoutMs)
       const cleanup = () => {
         clearTimeout(timer)
         this.off('friend', onFriend)

@@ -133,7 +133,9 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
   flush(): void {
     if (!this.canSend()) return
     const now = this.now()
-    while (this.queue.length > 0 && this.sendWindow.inFlight < Math.min(this.window, WINDOW - 1)) {
+    // The window counts packets not yet acknowledged (selective acks included), so a gap
+    // waiting for its resend does not stall the rest; the span stays within the peer's buffer.
+    while (this.queue.length > 0 && this.sendWindow.packets.size < this.window && this.sendWindow.inFlight < WINDOW - 1) {
       const data = this.queue.shift()!
       const n = this.sendWindow.push(data, now)
       this.sendData(this.recvWindow.start, n, data)
@@ -222,13 +224,11 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
   }
 
   private onAck(bufferStart: number): void {
-    // RTT sample from the newest packet this ack covers, if it was sent once (Karn's rule).
     const newest = this.sendWindow.packets.get((bufferStart - 1) >>> 0)
-    if (newest && newest.sends === 1 && seqDiff(bufferStart, this.sendWindow.start) <= this.sendWindow.inFlight) {
-      const sample = this.now() - newest.sentAt
-      this.rttMs = this.rttMs * 0.875 + sample * 0.125
-    }
+    const sentAt = newest?.sentAt
     const freed = this.sendWindow.acknowledge(bufferStart)
+    // A round-trip sample only from an acknowledgement no gap held back (Karn's rule, extended).
+    if (sentAt !== undefined && this.sendWindow.lastAckClean) this.rttMs = this.rttMs * 0.875 + (this.now() - sentAt) * 0.125
     if (freed > 0) {
       // Grow: one packet per acknowledged packet below the threshold, then additively.
       this.window = Math.min(MAX_WINDOW, this.window < this.threshold ? this.window + freed : this.window + Math.max(1, Math.floor((freed * 16) / this.window)))
@@ -260,6 +260,26 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
     }
   }
 
+  /**
+   * Packet requests only name gaps below the highest packet the peer saw, so when the last
+   * packets of a burst are lost nobody asks for them: resend the oldest ones after a timeout.
+   */
+  private resendTail(now: number): void {
+    const timeout = Math.max(200, 4 * this.rttMs)
+    let budget = 32
+    let scan = 4096
+    for (let n = this.sendWindow.start; n !== this.sendWindow.end && budget > 0 && scan-- > 0; n = (n + 1) >>> 0) {
+      const p = this.sendWindow.packets.get(n)
+      if (!p) continue
+      if (now - p.sentAt < timeout) break
+      p.sentAt = now
+      p.sends++
+      this.resent++
+      budget--
+      this.sendData(this.recvWindow.start, n, p.data)
+    }
+  }
+
   /** Housekeeping every tick: packet requests (acks for a quiet receiver) and resends. */
   tick(): void {
     if (!this.canSend()) return
@@ -267,6 +287,7 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
     // Acknowledge often while packets arrive (the sender's window moves with our acks), else once a second.
     const busy = this.unacknowledged > 0 || seqDiff(this.recvWindow.end, this.recvWindow.start) > 0
     if (now - this.lastRequestAt >= (busy ? 10 : 1000)) this.sendRequest()
+    this.resendTail(now)
     this.flush()
   }
 }

@@ -49,6 +49,11 @@ export interface NetCryptoOptions {
   accept: (realPk: Uint8Array) => boolean
   /** Offer and accept the Noise IK upgrade (default true). */
   noise?: boolean
+  /**
+   * Peers that must use Noise (known gitswarm devices): their legacy handshakes are refused,
+   * so someone holding our long-term key cannot impersonate them to us (KCI) by downgrading.
+   */
+  requireNoise?: (realPk: Uint8Array) => boolean
   now?: () => number
   /** Timer period in ms (default 10). */
   tickMs?: number
@@ -101,10 +106,14 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
     return this.byReal.get(hex(realPk))
   }
 
-  private sharedReal(realPk: Uint8Array): Uint8Array {
+  /** beforenm with a long-term key, cached (bounded: anyone can make us compute one). */
+  sharedWithReal(realPk: Uint8Array): Uint8Array {
     const k = hex(realPk)
     let s = this.realShared.get(k)
-    if (!s) this.realShared.set(k, (s = sharedKey(realPk, this.options.realKeys.secretKey)))
+    if (!s) {
+      if (this.realShared.size >= 4096) this.realShared.delete(this.realShared.keys().next().value!)
+      this.realShared.set(k, (s = sharedKey(realPk, this.options.realKeys.secretKey)))
+    }
     return s
   }
 
@@ -160,6 +169,10 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
       this.send(conn, ctx.message!)
       return
     }
+    if (this.options.requireNoise?.(conn.peerRealPk)) {
+      conn.close('the peer did not accept the Noise upgrade it must use')
+      return
+    }
     conn.state = 'handshake-sent'
     this.send(conn, this.legacyHandshake(conn, res.cookie))
   }
@@ -173,15 +186,15 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
       cookieHash: sha512(theirCookie),
       otherCookie: this.cookies.issue(conn.peerRealPk, conn.peerDhtPk),
     }
-    return encodeHandshake(this.sharedReal(conn.peerRealPk), theirCookie, content)
+    return encodeHandshake(this.sharedWithReal(conn.peerRealPk), theirCookie, content)
   }
 
   private onHandshake(packet: Buffer, from: Address): void {
     const parts = splitHandshake(packet)
     if (!parts) return
     const issued = this.cookies.open(parts.cookie)
-    if (!issued) return
-    const content = openHandshake(this.sharedReal(issued.realPk), parts.nonce, parts.boxed)
+    if (!issued || this.options.requireNoise?.(issued.realPk)) return
+    const content = openHandshake(this.sharedWithReal(issued.realPk), parts.nonce, parts.boxed)
     if (!content || !equalBytes(content.cookieHash, sha512(parts.cookie))) return
     let conn = this.get(issued.realPk)
     if (conn?.state === 'established' || conn?.state === 'not-confirmed') {

@@ -39,14 +39,26 @@ export class SendWindow {
     return n
   }
 
+  /**
+   * Whether the last acknowledgement covered only packets sent once and not acknowledged
+   * selectively before: then no gap held it back, and its delay is a fair round-trip sample.
+   */
+  lastAckClean = false
+
   /** The peer has everything below `bufferStart`; returns how many packets that freed. */
   acknowledge(bufferStart: number): number {
     if (seqDiff(bufferStart, this.start) > this.inFlight) return 0
     let freed = 0
+    let clean = bufferStart !== this.start
     while (this.start !== bufferStart) {
-      if (this.packets.delete(this.start)) freed++
+      const p = this.packets.get(this.start)
+      if (p && p.sends === 1) freed++
+      else if (p) freed++, (clean = false)
+      else clean = false
+      this.packets.delete(this.start)
       this.start = (this.start + 1) >>> 0
     }
+    this.lastAckClean = clean
     return freed
   }
 }
