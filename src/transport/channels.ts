@@ -79,9 +79,7 @@ export interface ChannelMuxEvents {
 export class Channel extends Duplex {
   /** Bytes we may still send (granted by the peer). */
   credit = 0
-  /** Bytes received and pushed but not yet granted back. */
-  private consumed = 0
-  /** Bytes the peer may still send us. */
+  /** Bytes the peer may still send us: what we granted minus what arrived. */
   private allowance: number
   private localEnded = false
   private remoteEnded = false
@@ -109,7 +107,6 @@ export class Channel extends Duplex {
   receive(data: Uint8Array): boolean {
     if (this.remoteEnded || data.length > this.allowance) return false
     this.allowance -= data.length
-    this.consumed += data.length
     if (this.push(data)) this.maybeGrant()
     return true
   }
@@ -123,16 +120,18 @@ export class Channel extends Duplex {
   }
 
   private maybeGrant(): void {
-    // Grant in batches (a quarter window) so credit frames stay rare.
-    if (this.consumed >= this.window / 4 && !this.remoteEnded && !this.destroyed) {
-      this.mux.frame(OP.credit, this.id, u32(this.consumed))
-      this.allowance += this.consumed
-      this.consumed = 0
+    // In flight plus buffered unread stays within the window; grant in quarter-window batches
+    // so credit frames stay rare.
+    const grant = this.window - this.allowance - this.readableLength
+    if (grant >= this.window / 4 && !this.remoteEnded && !this.destroyed) {
+      this.mux.frame(OP.credit, this.id, u32(grant))
+      this.allowance += grant
     }
   }
 
   override _read(): void {
-    this.maybeGrant()
+    // read() calls this before it takes the data out of the buffer: count after it has.
+    process.nextTick(() => this.maybeGrant())
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -198,7 +197,8 @@ export class ChannelMux extends EventEmitter<ChannelMuxEvents> {
     friend.on('lossless', (d) => {
       if (d[0] === MUX_PACKET) this.onFrame(d)
     })
-    friend.on('offline', (reason) => this.shutdown(`connection lost: ${reason || 'offline'}`))
+    // Our own close ends the channels quietly; any other loss is an error on each of them.
+    friend.on('offline', (reason) => this.shutdown(`connection lost: ${reason || 'offline'}`, !friend.connection.closedByUser))
   }
 
   /** Channels currently open. */
@@ -320,13 +320,16 @@ export class ChannelMux extends EventEmitter<ChannelMuxEvents> {
     this.emit('channel', channel)
   }
 
-  /** Destroys every channel (the connection went away or the mux is closed). */
-  shutdown(reason = 'closed'): void {
+  /**
+   * Ends every channel: quietly when we close (`asError` false), else each one is destroyed
+   * with a ChannelResetError, as a socket is on a connection reset.
+   */
+  shutdown(reason = 'closed', asError = false): void {
     if (this.closed) return
     this.closed = true
     for (const { reject, channel } of this.opening.values()) reject(new ChannelRefusedError(channel.name, 'closed', reason))
     this.opening.clear()
-    for (const channel of [...this.channels.values()]) channel.destroy(new ChannelResetError(channel.name, reason))
+    for (const channel of [...this.channels.values()]) channel.destroy(asError ? new ChannelResetError(channel.name, reason) : undefined)
     this.channels.clear()
   }
 }

@@ -133,6 +133,6 @@ export class Friend extends EventEmitter<FriendEvents> {
   }
 
   close(): void {
-    this.connection.kill('closed')
+    this.connection.kill('closed', true)
   }
 }

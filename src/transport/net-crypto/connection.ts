@@ -161,8 +161,13 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
     this.sendData(this.recvWindow.start, this.sendWindow.end, this.recvWindow.request())
   }
 
-  kill(reason = 'closed'): void {
+  /** Whether the application closed this connection (rather than a timeout or the peer). */
+  closedByUser = false
+
+  /** Sends a kill packet and closes; `byUser` when the application asked for it. */
+  kill(reason = 'closed', byUser = false): void {
     if (this.state === 'killed') return
+    this.closedByUser = byUser
     if (this.canSend()) this.sendData(this.recvWindow.start, this.sendWindow.end, Uint8Array.of(PACKET_KILL))
     this.close(reason)
   }

@@ -278,6 +278,6 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
 
   close(): void {
     clearInterval(this.timer)
-    for (const conn of [...this.byReal.values()]) conn.kill('node closed')
+    for (const conn of [...this.byReal.values()]) conn.kill('node closed', true)
   }
 }

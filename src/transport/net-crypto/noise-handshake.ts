@@ -19,7 +19,7 @@ import type { SessionKeys } from './connection.js'
 export const NOISE_HANDSHAKE = 0x1c
 /** Appended to a cookie response by a gitswarm responder that accepts the upgrade. */
 export const NOISE_ACCEPT = Buffer.from('gitswarm-noise-ik-1')
-const PROLOGUE = Buffer.from('gitswarm tox net_crypto noise-ik 1')
+export const PROLOGUE = Buffer.from('gitswarm tox net_crypto noise-ik 1')
 const MESSAGE1_BYTES = 2 + 112 + 32 + 48 + 72
 const MESSAGE2_BYTES = 2 + 32 + 40
 
