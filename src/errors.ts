@@ -141,28 +141,6 @@ export class LimitExceededError extends GitswarmError {
 }
 
 /** Every error class, for the catalogue test and for `instanceof`-free matching by name. */
-export const ERROR_CLASSES = [
-  InvalidArgumentError,
-  NotFoundError,
-  NotARepositoryError,
-  CorruptObjectError,
-  BadPassphraseError,
-  LockedError,
-  RefConflictError,
-  InvalidCommitError,
-  UnauthorizedError,
-  InvalidStateError,
-  InvalidModeError,
-  InvalidCertificateError,
-  AlreadyExistsError,
-  LimitExceededError,
-] as const
-
-/** True when `err` is a gitswarm error with the given code. */
-export function hasCode(err: unknown, code: string): boolean {
-  return err instanceof Error && (err as { code?: unknown }).code === code
-}
-
 /** The peer refused to open a channel; `data.reason` is 'unknown', 'unauthorised', 'busy', 'bad-name' or 'closed'. */
 export class ChannelRefusedError extends GitswarmError {
   static readonly code = 'ERR_CHANNEL_REFUSED'
@@ -185,4 +163,29 @@ export class ConnectionFailedError extends GitswarmError {
   constructor(peer: string, reason: string) {
     super(ConnectionFailedError.code, `no connection to ${peer}: ${reason}`, { peer, reason })
   }
+}
+
+export const ERROR_CLASSES = [
+  InvalidArgumentError,
+  NotFoundError,
+  NotARepositoryError,
+  CorruptObjectError,
+  BadPassphraseError,
+  LockedError,
+  RefConflictError,
+  InvalidCommitError,
+  UnauthorizedError,
+  InvalidStateError,
+  InvalidModeError,
+  InvalidCertificateError,
+  AlreadyExistsError,
+  LimitExceededError,
+  ChannelRefusedError,
+  ChannelResetError,
+  ConnectionFailedError,
+] as const
+
+/** True when `err` is a gitswarm error with the given code. */
+export function hasCode(err: unknown, code: string): boolean {
+  return err instanceof Error && (err as { code?: unknown }).code === code
 }
