@@ -18,6 +18,8 @@ export const MAC_BYTES = 16
 interface Sodium {
   crypto_secretbox_easy(c: Uint8Array, m: Uint8Array, n: Uint8Array, k: Uint8Array): void
   crypto_secretbox_open_easy(m: Uint8Array, c: Uint8Array, n: Uint8Array, k: Uint8Array): boolean
+  crypto_scalarmult_base(q: Uint8Array, n: Uint8Array): void
+  crypto_scalarmult(q: Uint8Array, n: Uint8Array, p: Uint8Array): void
 }
 
 const sodium: Sodium | undefined = (() => {
@@ -43,7 +45,14 @@ function privateKeyObject(secret: Uint8Array) {
   return createPrivateKey({ key: Buffer.concat([X25519_PKCS8, secret]), format: 'der', type: 'pkcs8' })
 }
 
+// node:crypto builds a KeyObject per call (~0.3 ms each); libsodium is ~20x faster, which
+// matters to a DHT node that meets hundreds of keys.
 export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
+  if (sodium) {
+    const out = new Uint8Array(KEY_BYTES)
+    sodium.crypto_scalarmult_base(out, secretKey)
+    return out
+  }
   return new Uint8Array(createPublicKey(privateKeyObject(secretKey)).export({ type: 'spki', format: 'der' }).subarray(12))
 }
 
@@ -55,6 +64,11 @@ export function boxKeyPair(secretKey: Uint8Array = randomBytes(KEY_BYTES)): BoxK
 /** The raw X25519 shared point DH(secret, public) (Noise's DH function). */
 export function x25519(mySecret: Uint8Array, theirPublic: Uint8Array): Uint8Array {
   if (theirPublic.length !== KEY_BYTES) throw new InvalidArgumentError('a public key is 32 bytes')
+  if (sodium) {
+    const out = new Uint8Array(KEY_BYTES)
+    sodium.crypto_scalarmult(out, mySecret, theirPublic) // throws on a low-order point
+    return out
+  }
   return new Uint8Array(
     diffieHellman({
       privateKey: privateKeyObject(mySecret),
@@ -85,6 +99,15 @@ export function sharedKey(theirPublic: Uint8Array, mySecret: Uint8Array): Uint8A
   const view = new DataView(key.buffer)
   for (let i = 0; i < 8; i++) view.setUint32(i * 4, out[i]!, true)
   return key
+}
+
+/** sharedKey, or undefined for a key of low order (from a stranger's packet: drop it). */
+export function trySharedKey(theirPublic: Uint8Array, mySecret: Uint8Array): Uint8Array | undefined {
+  try {
+    return sharedKey(theirPublic, mySecret)
+  } catch {
+    return undefined
+  }
 }
 
 /** crypto_box_afternm: MAC ‖ ciphertext. */

@@ -39,10 +39,11 @@ export function dhtRequestReceiver(packet: Uint8Array): Uint8Array | undefined {
 }
 
 /** Opens a DHT request addressed to us; `sharedWith` gives beforenm with the sender's DHT key. */
-export function openDhtRequest(packet: Uint8Array, sharedWith: (senderPk: Uint8Array) => Uint8Array): DhtRequest | undefined {
+export function openDhtRequest(packet: Uint8Array, sharedWith: (senderPk: Uint8Array) => Uint8Array | undefined): DhtRequest | undefined {
   if (!dhtRequestReceiver(packet)) return undefined
   const senderPk = packet.subarray(33, 65)
-  const plain = open(sharedWith(senderPk), packet.subarray(65, 89), packet.subarray(89))
+  const key = sharedWith(senderPk)
+  const plain = key && open(key, packet.subarray(65, 89), packet.subarray(89))
   if (!plain || plain.length < 1) return undefined
   return { receiverPk: packet.subarray(1, 33), senderPk, requestId: plain[0]!, data: plain.subarray(1) }
 }
@@ -67,10 +68,11 @@ export function encodeDhtPk(announcement: DhtPkAnnouncement, realShared: Uint8Ar
 }
 
 /** Opens a DHT-PK body; `realSharedWith` gives beforenm with the sender's real key. */
-export function decodeDhtPk(data: Uint8Array, realSharedWith: (realPk: Uint8Array) => Uint8Array): DhtPkAnnouncement | undefined {
+export function decodeDhtPk(data: Uint8Array, realSharedWith: (realPk: Uint8Array) => Uint8Array | undefined): DhtPkAnnouncement | undefined {
   if (data.length < 32 + 24 + 16 + 1 + 8 + 32) return undefined
   const senderRealPk = data.subarray(0, 32)
-  const plain = open(realSharedWith(senderRealPk), data.subarray(32, 56), data.subarray(56))
+  const key = realSharedWith(senderRealPk)
+  const plain = key && open(key, data.subarray(32, 56), data.subarray(56))
   if (!plain || plain.length < 41 || plain[0] !== REQUEST_DHT_PK) return undefined
   const body = plain.subarray(41)
   const nodes: NodeInfo[] = []

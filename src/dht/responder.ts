@@ -7,7 +7,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { boxKeyPair, sharedKey, type BoxKeyPair } from '../crypto/box.js'
+import { boxKeyPair, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
 import { decodeDhtFrame, encodeDhtPacket, nodesRequestPlain, nodesResponsePlain, openDhtFrame, PACKET, parseNodesRequest, parseNodesResponse, parsePing, pingPlain } from './packets.js'
 import { DHT_REQUEST, dhtRequestReceiver, encodeDhtRequest, openDhtRequest } from './dht-request.js'
 import type { NodeInfo } from './packed-node.js'
@@ -61,7 +61,8 @@ export class DhtResponder {
 
   /** Sends a DHT request to `node` (its DHT key is the receiver). */
   sendRequest(node: NodeInfo, requestId: number, data: Uint8Array): void {
-    this.link.send(encodeDhtRequest(node.publicKey, this.keys.publicKey, this.sharedWith(node.publicKey), requestId, data), node)
+    const key = this.sharedWith(node.publicKey)
+    if (key) this.link.send(encodeDhtRequest(node.publicKey, this.keys.publicKey, key, requestId, data), node)
   }
 
   private onDhtRequest(packet: Buffer, from: { host: string; port: number }): void {
@@ -74,12 +75,13 @@ export class DhtResponder {
 
   private readonly now: () => number
 
-  /** beforenm with a peer's DHT key, cached (c-toxcore caches these too). */
-  sharedWith(publicKey: Uint8Array): Uint8Array {
+  /** beforenm with a peer's DHT key, cached (c-toxcore caches these too); undefined for a low-order key. */
+  sharedWith(publicKey: Uint8Array): Uint8Array | undefined {
     const hex = Buffer.from(publicKey).toString('hex')
     let key = this.shared.get(hex)
     if (!key) {
-      key = sharedKey(publicKey, this.keys.secretKey)
+      key = trySharedKey(publicKey, this.keys.secretKey)
+      if (!key) return undefined
       if (this.shared.size > 4096) this.shared.delete(this.shared.keys().next().value!)
       this.shared.set(hex, key)
     }
@@ -110,13 +112,15 @@ export class DhtResponder {
   }
 
   ping(node: NodeInfo): void {
-    this.link.send(encodeDhtPacket(PACKET.pingRequest, this.keys.publicKey, this.sharedWith(node.publicKey), pingPlain(0, this.newPingId(node, 'ping'))), node)
+    const key = this.sharedWith(node.publicKey)
+    if (key) this.link.send(encodeDhtPacket(PACKET.pingRequest, this.keys.publicKey, key, pingPlain(0, this.newPingId(node, 'ping'))), node)
   }
 
   /** Asks `node` for the nodes closest to `target` (our own key: bootstrapping). */
   getNodes(node: NodeInfo, target: Uint8Array = this.keys.publicKey): void {
     const plain = nodesRequestPlain(target, this.newPingId(node, 'nodes'))
-    this.link.send(encodeDhtPacket(PACKET.nodesRequest, this.keys.publicKey, this.sharedWith(node.publicKey), plain), node)
+    const key = this.sharedWith(node.publicKey)
+    if (key) this.link.send(encodeDhtPacket(PACKET.nodesRequest, this.keys.publicKey, key, plain), node)
   }
 
   bootstrap(node: NodeInfo): void {
@@ -132,10 +136,11 @@ export class DhtResponder {
   private onPacket(packet: Buffer, from: { host: string; port: number }): void {
     const frame = decodeDhtFrame(packet)
     if (!frame) return
-    const plain = openDhtFrame(frame, this.sharedWith(frame.senderPk))
-    if (!plain) return
+    const key = this.sharedWith(frame.senderPk)
+    const plain = key && openDhtFrame(frame, key)
+    if (!key || !plain) return
     const sender: NodeInfo = { host: from.host, port: from.port, publicKey: new Uint8Array(frame.senderPk) }
-    const reply = (kind: number, body: Uint8Array) => this.link.send(encodeDhtPacket(kind, this.keys.publicKey, this.sharedWith(sender.publicKey), body), from)
+    const reply = (kind: number, body: Uint8Array) => this.link.send(encodeDhtPacket(kind, this.keys.publicKey, key, body), from)
     switch (frame.kind) {
       case PACKET.pingRequest: {
         const id = parsePing(plain, 0)

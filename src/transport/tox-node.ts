@@ -86,9 +86,11 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
    */
   announceTo(realPk: Uint8Array, dhtPk: Uint8Array, address: Address): void {
     this.noReplay = BigInt(Math.max(Number(this.noReplay) + 1, Math.floor(performance.timeOrigin + performance.now())))
+    const realShared = this.netCrypto.sharedWithReal(realPk)
+    if (!realShared) throw new InvalidArgumentError('not a usable public key (low order)')
     const body = encodeDhtPk(
       { senderRealPk: this.realKeys.publicKey, noReplay: this.noReplay, senderDhtPk: this.dhtPublicKey, nodes: [{ ...this.address, publicKey: this.dhtPublicKey }] },
-      this.netCrypto.sharedWithReal(realPk),
+      realShared,
     )
     this.dht.sendRequest({ ...address, publicKey: dhtPk }, REQUEST_DHT_PK, body)
   }

@@ -67,8 +67,17 @@ export class UdpEndpoint {
       return
     }
     this.received++
-    handler(packet, from)
+    try {
+      handler(packet, from)
+    } catch {
+      // A datagram no parser should have let through (e.g. a low-order key that X25519
+      // refuses): drop it rather than let a stranger's packet end the process.
+      this.failed++
+    }
   }
+
+  /** Datagrams whose handler threw (dropped); zero unless a parser has a gap. */
+  failed = 0
 
   send(packet: Uint8Array, to: Address): void {
     if (this.closed) return

@@ -204,10 +204,19 @@ describe('a live connection under fuzzed datagrams', () => {
         return copy
       }),
     )
+    // Low-order public keys (all zero, one) make X25519 fail: in every key position.
+    const lowOrder = fc.tuple(fc.constantFrom(...kinds), fc.constantFrom(0, 1), fc.uint8Array({ minLength: 200, maxLength: 400 })).map(([k, v, rest]) => {
+      const p = Buffer.concat([Uint8Array.of(k), rest])
+      p.fill(0, 1, 65)
+      p[1] = v
+      p[33] = v
+      return p
+    })
     const from = a.address
-    fc.assert(fc.property(datagram, (p) => {
+    fc.assert(fc.property(fc.oneof(datagram, lowOrder), (p) => {
       b.udp.dispatch(Buffer.from(p), from)
     }), params(13))
+    expect(b.udp.failed).toBe(0)
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i))
     // still connected, still in order
     for (let i = 50; i < 100; i++) ab.sendLossless(numbered(160, i, 300))

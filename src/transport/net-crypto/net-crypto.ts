@@ -8,7 +8,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { equalBytes, randomNonce, sha512, sharedKey, type BoxKeyPair } from '../../crypto/box.js'
+import { equalBytes, randomNonce, sha512, trySharedKey, type BoxKeyPair } from '../../crypto/box.js'
+import { InvalidArgumentError } from '../../errors.js'
 import type { Address } from '../udp.js'
 import { CryptoConnection } from './connection.js'
 import { CookieJar } from './cookies.js'
@@ -44,7 +45,7 @@ export interface NetCryptoOptions {
   /** This session's DHT key pair. */
   dhtKeys: BoxKeyPair
   /** beforenm with a DHT key (the DHT's cache). */
-  sharedDht: (dhtPk: Uint8Array) => Uint8Array
+  sharedDht: (dhtPk: Uint8Array) => Uint8Array | undefined
   /** Whether to accept a connection from this real key (friends only). */
   accept: (realPk: Uint8Array) => boolean
   /** Offer and accept the Noise IK upgrade (default true). */
@@ -107,12 +108,14 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
   }
 
   /** beforenm with a long-term key, cached (bounded: anyone can make us compute one). */
-  sharedWithReal(realPk: Uint8Array): Uint8Array {
+  sharedWithReal(realPk: Uint8Array): Uint8Array | undefined {
     const k = hex(realPk)
     let s = this.realShared.get(k)
     if (!s) {
+      s = trySharedKey(realPk, this.options.realKeys.secretKey)
+      if (!s) return undefined
       if (this.realShared.size >= 4096) this.realShared.delete(this.realShared.keys().next().value!)
-      this.realShared.set(k, (s = sharedKey(realPk, this.options.realKeys.secretKey)))
+      this.realShared.set(k, s)
     }
     return s
   }
@@ -139,10 +142,12 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
   connect(realPk: Uint8Array, dhtPk: Uint8Array, address: Address): CryptoConnection {
     const existing = this.get(realPk)
     if (existing && existing.state !== 'killed') return existing
+    const dhtShared = this.options.sharedDht(dhtPk)
+    if (!dhtShared || !this.sharedWithReal(realPk)) throw new InvalidArgumentError('not a usable public key (low order)')
     const conn = this.track(new CryptoConnection(realPk, dhtPk, address, (p, to) => this.options.link.send(p, to), this.now, 'cookie-requesting'))
     conn.echoId = new Uint8Array(randomBytes(8))
     conn.noiseOffered = this.noise
-    const packet = encodeCookieRequest(this.options.sharedDht(dhtPk), this.options.dhtKeys.publicKey, this.options.realKeys.publicKey, conn.echoId, this.noise ? NOISE_OFFER : undefined)
+    const packet = encodeCookieRequest(dhtShared, this.options.dhtKeys.publicKey, this.options.realKeys.publicKey, conn.echoId, this.noise ? NOISE_OFFER : undefined)
     this.send(conn, packet)
     return conn
   }
@@ -153,13 +158,13 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
     const cookie = this.cookies.issue(req.senderRealPk, req.senderDhtPk)
     // A gitswarm peer offers Noise in the legacy padding; c-toxcore leaves it zero and gets a plain response.
     const extra = this.noise && equalBytes(req.padding, NOISE_OFFER) ? NOISE_ACCEPT : undefined
-    this.options.link.send(encodeCookieResponse(this.options.sharedDht(req.senderDhtPk), cookie, req.echoId, extra), from)
+    this.options.link.send(encodeCookieResponse(this.options.sharedDht(req.senderDhtPk)!, cookie, req.echoId, extra), from)
   }
 
   private onCookieResponse(packet: Buffer, from: Address): void {
     const conn = this.byAddress.get(addrKey(from))
     if (!conn || conn.state !== 'cookie-requesting') return
-    const res = decodeCookieResponse(packet, this.options.sharedDht(conn.peerDhtPk))
+    const res = decodeCookieResponse(packet, this.options.sharedDht(conn.peerDhtPk)!)
     if (!res || !conn.echoId || !equalBytes(res.echoId, conn.echoId)) return
     conn.peerCookie = res.cookie
     if (conn.noiseOffered && equalBytes(res.extra.subarray(0, NOISE_ACCEPT.length), NOISE_ACCEPT)) {
@@ -186,7 +191,7 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
       cookieHash: sha512(theirCookie),
       otherCookie: this.cookies.issue(conn.peerRealPk, conn.peerDhtPk),
     }
-    return encodeHandshake(this.sharedWithReal(conn.peerRealPk), theirCookie, content)
+    return encodeHandshake(this.sharedWithReal(conn.peerRealPk)!, theirCookie, content)
   }
 
   private onHandshake(packet: Buffer, from: Address): void {
@@ -194,7 +199,8 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
     if (!parts) return
     const issued = this.cookies.open(parts.cookie)
     if (!issued || this.options.requireNoise?.(issued.realPk)) return
-    const content = openHandshake(this.sharedWithReal(issued.realPk), parts.nonce, parts.boxed)
+    const realShared = this.sharedWithReal(issued.realPk)
+    const content = realShared && openHandshake(realShared, parts.nonce, parts.boxed)
     if (!content || !equalBytes(content.cookieHash, sha512(parts.cookie))) return
     let conn = this.get(issued.realPk)
     if (conn?.state === 'established' || conn?.state === 'not-confirmed') {
@@ -211,7 +217,8 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
     this.readdress(conn, from)
     // Answer with our own handshake (using the cookie they made for us) unless already sent.
     if (!this.ourBase.has(conn)) this.send(conn, this.legacyHandshake(conn, content.otherCookie))
-    const key = sharedKey(content.sessionPk, conn.session.secretKey)
+    const key = trySharedKey(content.sessionPk, conn.session.secretKey)
+    if (!key) return
     conn.setSession({ send: key, receive: key }, this.ourBase.get(conn)!, content.baseNonce)
     conn.sendRequest() // a first data packet confirms the connection on the other side
   }

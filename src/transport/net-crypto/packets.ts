@@ -36,10 +36,11 @@ export function encodeCookieRequest(shared: Uint8Array, senderDhtPk: Uint8Array,
   return Buffer.concat([Buffer.from([COOKIE_REQUEST]), senderDhtPk, nonce, seal(shared, nonce, plain)])
 }
 
-export function decodeCookieRequest(packet: Uint8Array, sharedFor: (dhtPk: Uint8Array) => Uint8Array): CookieRequest | undefined {
+export function decodeCookieRequest(packet: Uint8Array, sharedFor: (dhtPk: Uint8Array) => Uint8Array | undefined): CookieRequest | undefined {
   if (packet.length !== COOKIE_REQUEST_BYTES || packet[0] !== COOKIE_REQUEST) return undefined
   const senderDhtPk = packet.subarray(1, 33)
-  const plain = open(sharedFor(senderDhtPk), packet.subarray(33, 57), packet.subarray(57))
+  const key = sharedFor(senderDhtPk)
+  const plain = key && open(key, packet.subarray(33, 57), packet.subarray(57))
   if (!plain || plain.length !== 72) return undefined
   return { senderDhtPk: new Uint8Array(senderDhtPk), senderRealPk: new Uint8Array(plain.subarray(0, 32)), padding: new Uint8Array(plain.subarray(32, 64)), echoId: new Uint8Array(plain.subarray(64, 72)) }
 }
