@@ -4,7 +4,7 @@
  * @module
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect } from 'vitest'
@@ -13,6 +13,12 @@ import { generateKeyPair, type KeyType } from '../src/identity/keys.js'
 import type { Conversation } from '../src/swarm/conversation.js'
 import { validateCommit } from '../src/validation/validate.js'
 import type { Verdict } from '../src/validation/verdict.js'
+
+/**
+ * The repositories written by the real Jami daemon: ../shared/fixtures/jami when it is there,
+ * else the copy in fixtures/jami (identical; kept so a lone clone runs every test).
+ */
+export const JAMI_FIXTURES = [join(import.meta.dirname, '../../shared/fixtures/jami'), join(import.meta.dirname, '../fixtures/jami')].find((d) => existsSync(d))!
 
 /** Certificates of test identities are valid from this date (before any test commit time). */
 export const NOT_BEFORE = new Date('2026-01-01T00:00:00Z')

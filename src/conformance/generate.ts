@@ -53,7 +53,7 @@ function caseJson(def: CaseDefinition, head: string, base: string | null, bad: s
 }
 
 function jamiBundle(name: string, jamiDir: string | undefined, outDir: string): Buffer {
-  const candidates = [jamiDir ?? join(packageRoot(), '..', 'shared', 'fixtures', 'jami')].map((d) => join(d, `${name}.bundle`))
+  const candidates = (jamiDir ? [jamiDir] : [join(packageRoot(), '..', 'shared', 'fixtures', 'jami'), join(packageRoot(), 'fixtures', 'jami')]).map((d) => join(d, `${name}.bundle`))
   for (const path of candidates) if (existsSync(path)) return readFileSync(path)
   const copy = join(outDir, 'cases', `jami-daemon-${name}`, 'repo.bundle')
   if (existsSync(copy)) return readFileSync(copy)

@@ -3,7 +3,7 @@
  * accounts in the same layout, CRLs, Tox keys and IDs, saving and loading.
  */
 import { createPrivateKey, createPublicKey, diffieHellman, X509Certificate } from 'node:crypto'
-import { existsSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { AlreadyExistsError, BadPassphraseError, InvalidArgumentError } from '../../src/errors.js'
@@ -14,16 +14,16 @@ import { createAccount, revokeDevice, sanitizeDisplayName, type DeviceIdentity }
 import { generateKeyPair, signData, verifyData } from '../../src/identity/keys.js'
 import { loadIdentity, saveIdentity } from '../../src/identity/storage.js'
 import { parseToxId, toxId, toxPublicKey, toxSecretKey } from '../../src/identity/tox.js'
-import { account, device, git, tempDir } from '../helpers.js'
+import { account, device, git, tempDir, JAMI_FIXTURES } from '../helpers.js'
 
 const dir = tempDir()
-const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/jami')
+const FIXTURES = JAMI_FIXTURES
 const JAMI = {
   alice: { uri: 'd0c9fbd39a2f8c53cd6007f4be015fce146fc7ab', device: 'd12fa1bac6ec5b8191e2d3ce80eaaf31a95828004cff213bda17ffdf0f1ea812' },
   bob: { uri: 'e44302e8ce975cc22d7535c805a0c29017a3d79f', device: 'd1a3246855e60629eb75fbce035ff6906be4d4fdb1a501e604755203720f92c9' },
 }
 
-describe.skipIf(!existsSync(FIXTURES) && !process.env["CI"])('certificates written by Jami', () => {
+describe('certificates written by Jami', () => {
   let repo: string
   beforeAll(() => {
     repo = join(dir, 'group.git')

@@ -3,7 +3,6 @@
  * of their commits, altered in its message, signature, author or tree, is rejected with the
  * rule that names the alteration. Uses the real git binary to unbundle them.
  */
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { parseCommit, serializeCommit, type CommitFields } from '../../src/git/object-codec.js'
@@ -14,9 +13,9 @@ import { verifyRepository } from '../../src/swarm/verify.js'
 import { CertificateCache } from '../../src/validation/certs.js'
 import { DEFAULT_LIMITS } from '../../src/validation/context.js'
 import { validateCommit } from '../../src/validation/validate.js'
-import { expectAccepted, expectRejected, git, tempDir } from '../helpers.js'
+import { expectAccepted, expectRejected, git, tempDir, JAMI_FIXTURES } from '../helpers.js'
 
-const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/jami')
+const FIXTURES = JAMI_FIXTURES
 const BUNDLES = {
   'solo-alice': { id: 'f2b87e71d5a05fe09e659bcd39ad1a8a82faf3fe', commits: 8 },
   'group-alice': { id: '081c18f8205e31dd839e02a81bb919999f8fe393', commits: 26 },
@@ -33,7 +32,7 @@ beforeAll(() => {
   }
 })
 
-describe.skipIf(!existsSync(FIXTURES) && !process.env["CI"])('repositories written by jami-daemon', () => {
+describe('repositories written by jami-daemon', () => {
   for (const [name, expected] of Object.entries(BUNDLES)) {
     test(`${name} verifies as valid from its root`, async () => {
       const report = await verifyRepository(repos.get(name)!)

@@ -8,9 +8,9 @@ import { beforeAll, describe, expect, test } from 'vitest'
 import { parseCommitMessage, serializeCommitMessage, type CommitMessage } from '../../src/validation/commit-message.js'
 import { callHistoryMessage, dataTransferMessage, editMessage, fileDeletedMessage, initialMessage, memberMessage, reactionMessage, textMessage, voteMessage } from '../../src/swarm/messages.js'
 import { parseProfile, serializeProfile } from '../../src/swarm/profile.js'
-import { git, tempDir } from '../helpers.js'
+import { git, tempDir, JAMI_FIXTURES } from '../helpers.js'
 
-const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures/jami')
+const FIXTURES = JAMI_FIXTURES
 const dir = tempDir()
 
 describe('commit message JSON (jsoncpp, as Jami writes it)', () => {
