@@ -58,22 +58,16 @@ export interface DhtPkAnnouncement {
   nodes: NodeInfo[]
 }
 
-/** The DHT-PK body as carried in a DHT request or an onion data packet; `realShared` = beforenm(friend real PK, our real SK). */
-export function encodeDhtPk(announcement: DhtPkAnnouncement, realShared: Uint8Array): Buffer {
+/** The DHT-PK packet itself, `[0x9c][no_replay u64 BE][sender DHT PK][nodes]` (the onion carries it as is). */
+export function dhtPkPlain(announcement: Omit<DhtPkAnnouncement, 'senderRealPk'>): Buffer {
   const noReplay = Buffer.alloc(8)
   noReplay.writeBigUInt64BE(announcement.noReplay)
-  const plain = Buffer.concat([Uint8Array.of(REQUEST_DHT_PK), noReplay, announcement.senderDhtPk, ...announcement.nodes.slice(0, 4).map(packNode)])
-  const nonce = randomNonce()
-  return Buffer.concat([announcement.senderRealPk, nonce, seal(realShared, nonce, plain)])
+  return Buffer.concat([Uint8Array.of(REQUEST_DHT_PK), noReplay, announcement.senderDhtPk, ...announcement.nodes.slice(0, 4).map(packNode)])
 }
 
-/** Opens a DHT-PK body; `realSharedWith` gives beforenm with the sender's real key. */
-export function decodeDhtPk(data: Uint8Array, realSharedWith: (realPk: Uint8Array) => Uint8Array | undefined): DhtPkAnnouncement | undefined {
-  if (data.length < 32 + 24 + 16 + 1 + 8 + 32) return undefined
-  const senderRealPk = data.subarray(0, 32)
-  const key = realSharedWith(senderRealPk)
-  const plain = key && open(key, data.subarray(32, 56), data.subarray(56))
-  if (!plain || plain.length < 41 || plain[0] !== REQUEST_DHT_PK) return undefined
+/** Parses a DHT-PK packet (from the onion, where the sender is known from the outer layer). */
+export function parseDhtPkPlain(plain: Uint8Array, senderRealPk: Uint8Array): DhtPkAnnouncement | undefined {
+  if (plain.length < 41 || plain[0] !== REQUEST_DHT_PK) return undefined
   const body = plain.subarray(41)
   const nodes: NodeInfo[] = []
   let at = 0
@@ -85,4 +79,19 @@ export function decodeDhtPk(data: Uint8Array, realSharedWith: (realPk: Uint8Arra
   }
   if (at !== body.length) return undefined
   return { senderRealPk: new Uint8Array(senderRealPk), noReplay: Buffer.from(plain.subarray(1, 9)).readBigUInt64BE(), senderDhtPk: new Uint8Array(plain.subarray(9, 41)), nodes }
+}
+
+/** The DHT-PK as carried in a DHT request: boxed again between the real keys; `realShared` = beforenm(friend real PK, our real SK). */
+export function encodeDhtPk(announcement: DhtPkAnnouncement, realShared: Uint8Array): Buffer {
+  const nonce = randomNonce()
+  return Buffer.concat([announcement.senderRealPk, nonce, seal(realShared, nonce, dhtPkPlain(announcement))])
+}
+
+/** Opens a DHT-PK body; `realSharedWith` gives beforenm with the sender's real key. */
+export function decodeDhtPk(data: Uint8Array, realSharedWith: (realPk: Uint8Array) => Uint8Array | undefined): DhtPkAnnouncement | undefined {
+  if (data.length < 32 + 24 + 16 + 1 + 8 + 32) return undefined
+  const senderRealPk = data.subarray(0, 32)
+  const key = realSharedWith(senderRealPk)
+  const plain = key && open(key, data.subarray(32, 56), data.subarray(56))
+  return plain ? parseDhtPkPlain(plain, senderRealPk) : undefined
 }

@@ -7,10 +7,14 @@
  */
 import { EventEmitter } from 'node:events'
 import { boxKeyPair, type BoxKeyPair } from '../crypto/box.js'
-import { decodeDhtPk, encodeDhtPk, REQUEST_DHT_PK, type DhtPkAnnouncement } from '../dht/dht-request.js'
-import { DhtResponder } from '../dht/responder.js'
+import type { DhtPkAnnouncement } from '../dht/dht-request.js'
+import { OnionClient } from '../dht/onion-client.js'
+import { OnionServer } from '../dht/onion-server.js'
+import { DhtNode } from '../dht/dht-node.js'
 import { ConnectionFailedError, InvalidArgumentError } from '../errors.js'
-import { toxId } from '../identity/tox.js'
+import { parseToxId, toxId } from '../identity/tox.js'
+import { randomBytes } from 'node:crypto'
+import { FriendFinder, MAX_FRIEND_REQUEST_MESSAGE } from './friends.js'
 import { Friend } from './messenger.js'
 import { NetCrypto } from './net-crypto/net-crypto.js'
 import { UdpEndpoint, type Address } from './udp.js'
@@ -22,20 +26,27 @@ export interface ToxNodeOptions {
   port?: number
   /** Upgrade handshakes with other gitswarm nodes to Noise IK (default true). */
   noise?: boolean
+  /** The 4 nospam bytes of our Tox ID (random by default): friend requests must carry them. */
+  nospam?: Uint8Array
 }
 
 export interface ToxNodeEvents {
   /** A friend's connection appeared (either side initiated). */
   friend: [friend: Friend]
-  /** A friend told us its DHT key for this session (a DHT-PK announcement), sent from `from`. */
-  dhtPk: [announcement: DhtPkAnnouncement, from: Address]
+  /** A friend told us its DHT key for this session (a DHT-PK announcement, by the onion or the DHT). */
+  dhtPk: [announcement: DhtPkAnnouncement]
+  /** Someone sent us a friend request: accept with acceptFriendRequest (or ignore it). */
+  friendRequest: [publicKey: Uint8Array, message: string]
+  /** A friend came online (connection up, ONLINE exchanged) / went offline. */
+  friendOnline: [publicKey: Uint8Array]
+  friendOffline: [publicKey: Uint8Array, reason: string]
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
 export class ToxNode extends EventEmitter<ToxNodeEvents> {
   readonly realKeys: BoxKeyPair
-  readonly dht: DhtResponder
+  readonly dht: DhtNode
   readonly netCrypto: NetCrypto
   private readonly friendKeys = new Set<string>()
   private readonly noiseOnly = new Set<string>()
@@ -47,7 +58,13 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
   ) {
     super()
     this.realKeys = boxKeyPair(options.secretKey)
-    this.dht = new DhtResponder(udp)
+    this.dht = new DhtNode(udp)
+    this.dhtTimer = setInterval(() => {
+      this.dht.tick()
+      this.onion.tick()
+      this.finder.tick()
+    }, 250)
+    this.dhtTimer.unref()
     this.netCrypto = new NetCrypto({
       link: udp,
       realKeys: this.realKeys,
@@ -65,19 +82,37 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
       })
       this.emit('friend', friend)
     })
-    this.dht.onRequest(REQUEST_DHT_PK, (data, senderDhtPk, from) => {
-      const announcement = decodeDhtPk(data, (pk) => this.netCrypto.sharedWithReal(pk))
-      // The DHT key inside must be the one that sent the request (as c-toxcore checks).
-      if (!announcement || !Buffer.from(announcement.senderDhtPk).equals(senderDhtPk)) return
-      const key = hex(announcement.senderRealPk)
-      if (!this.friendKeys.has(key) || announcement.noReplay <= (this.lastNoReplay.get(key) ?? -1n)) return
-      this.lastNoReplay.set(key, announcement.noReplay)
-      this.emit('dhtPk', announcement, from)
+    this.nospam = new Uint8Array(options.nospam ?? randomBytes(4))
+    if (this.nospam.length !== 4) throw new InvalidArgumentError('nospam is 4 bytes')
+    this.onion = new OnionClient(this.dht, udp, this.realKeys)
+    this.onionServer = new OnionServer(this.dht, udp, { self: { realPk: this.realKeys.publicKey, dataPk: () => this.onion.dataKeys.publicKey, deliver: (r) => this.onion.deliverLocal(r) } })
+    this.finder = new FriendFinder({
+      dht: this.dht,
+      onion: this.onion,
+      netCrypto: this.netCrypto,
+      realPk: this.realKeys.publicKey,
+      nospam: this.nospam,
+      selfNode: () => (/^(0\.0\.0\.0|::)$/.test(this.address.host) ? undefined : { ...this.address, publicKey: this.dhtPublicKey }),
+      isFriend: (pk) => this.friendKeys.has(hex(pk)),
+      isConnected: (pk) => this.friends.get(hex(pk))?.connection.established ?? false,
+    })
+    this.finder.on('request', (pk, message) => this.emit('friendRequest', pk, message))
+    this.finder.on('dhtPk', (a) => this.emit('dhtPk', a))
+    this.on('friend', (f) => {
+      f.on('online', () => this.emit('friendOnline', f.realPublicKey))
+      f.on('offline', (reason) => this.emit('friendOffline', f.realPublicKey, reason))
     })
   }
 
-  private readonly lastNoReplay = new Map<string, bigint>()
-  private noReplay = 0n
+  readonly nospam: Uint8Array
+  readonly onion: OnionClient
+  readonly onionServer: OnionServer
+  private readonly finder: FriendFinder
+  private readonly dhtTimer: NodeJS.Timeout
+
+  static async start(options: ToxNodeOptions = {}): Promise<ToxNode> {
+    return new ToxNode(await UdpEndpoint.bind({ host: options.host, port: options.port }), options)
+  }
 
   /**
    * Tells a friend our DHT key through a DHT request to its DHT key at `address`, naming
@@ -85,18 +120,31 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
    * from our DHT key makes it open the connection (it initiates).
    */
   announceTo(realPk: Uint8Array, dhtPk: Uint8Array, address: Address): void {
-    this.noReplay = BigInt(Math.max(Number(this.noReplay) + 1, Math.floor(performance.timeOrigin + performance.now())))
-    const realShared = this.netCrypto.sharedWithReal(realPk)
-    if (!realShared) throw new InvalidArgumentError('not a usable public key (low order)')
-    const body = encodeDhtPk(
-      { senderRealPk: this.realKeys.publicKey, noReplay: this.noReplay, senderDhtPk: this.dhtPublicKey, nodes: [{ ...this.address, publicKey: this.dhtPublicKey }] },
-      realShared,
-    )
-    this.dht.sendRequest({ ...address, publicKey: dhtPk }, REQUEST_DHT_PK, body)
+    this.finder.announceDhtPk(realPk, dhtPk, address)
   }
 
-  static async start(options: ToxNodeOptions = {}): Promise<ToxNode> {
-    return new ToxNode(await UdpEndpoint.bind({ host: options.host, port: options.port }), options)
+  /** Sends a friend request to a Tox ID (76 hex digits) and looks for the friend on the network. */
+  addFriendByToxId(id: string, message: string): Uint8Array {
+    const { publicKey, nospam } = parseToxId(id)
+    const bytes = Buffer.byteLength(message, 'utf8')
+    if (bytes === 0 || bytes > MAX_FRIEND_REQUEST_MESSAGE) throw new InvalidArgumentError(`a friend request message is 1-${MAX_FRIEND_REQUEST_MESSAGE} bytes`)
+    if (Buffer.from(publicKey).equals(this.realKeys.publicKey)) throw new InvalidArgumentError('that is our own Tox ID')
+    this.addFriend(publicKey)
+    this.finder.request(publicKey, nospam, message)
+    return publicKey
+  }
+
+  /** Accepts a friend request: the sender becomes a friend and is looked for. */
+  acceptFriendRequest(publicKey: Uint8Array): void {
+    this.addFriend(publicKey)
+  }
+
+  /** Stops accepting and looking for a friend (its connection, if any, is killed). */
+  removeFriend(publicKey: Uint8Array): void {
+    this.friendKeys.delete(hex(publicKey))
+    this.noiseOnly.delete(hex(publicKey))
+    this.finder.forget(publicKey)
+    this.friends.get(hex(publicKey))?.close()
   }
 
   get publicKey(): Uint8Array {
@@ -111,8 +159,9 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     return this.udp.address
   }
 
-  toxId(nospam = 0): string {
-    return toxId(this.realKeys.publicKey, nospam)
+  /** Our Tox ID: long-term key, nospam and checksum, as 76 upper-case hex digits. */
+  toxId(): string {
+    return toxId(this.realKeys.publicKey, this.nospam)
   }
 
   /**
@@ -124,6 +173,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     this.friendKeys.add(hex(realPk))
     if (options.requireNoise) this.noiseOnly.add(hex(realPk))
     else this.noiseOnly.delete(hex(realPk))
+    this.finder.find(realPk)
   }
 
   /**
@@ -173,7 +223,14 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     })
   }
 
+  /** Joins the DHT through a known node (`tox_bootstrap`): its address and DHT key. */
+  bootstrap(address: Address, dhtPk: Uint8Array): void {
+    if (dhtPk.length !== 32) throw new InvalidArgumentError('a DHT public key is 32 bytes')
+    this.dht.bootstrap({ ...address, publicKey: dhtPk })
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.dhtTimer)
     this.netCrypto.close()
     await this.udp.close()
   }

@@ -1,0 +1,410 @@
+/**
+ * A Tox DHT node (reference tox-protocol.md §3): answers pings and nodes requests (so
+ * c-toxcore takes us as a node), keeps the close list and a list per searched key, pings
+ * each known node every 60 s and forgets silent ones, asks for nodes near its own key and
+ * near random keys to fill its buckets, forwards DHT requests (0x20) to the nodes they are
+ * addressed to, answers NAT pings of searched keys, and runs iterative lookups. Time comes
+ * from `now` and work from `tick()`, so the same code runs on real sockets and in the
+ * simulated network of ./testnet.ts.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { boxKeyPair, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
+import { DHT_REQUEST, dhtRequestReceiver, encodeDhtRequest, openDhtRequest, REQUEST_NAT_PING } from './dht-request.js'
+import type { NodeInfo } from './packed-node.js'
+import { decodeDhtFrame, encodeDhtPacket, nodesRequestPlain, nodesResponsePlain, openDhtFrame, PACKET, parseNodesRequest, parseNodesResponse, parsePing, pingPlain } from './packets.js'
+import { BUCKETS, CloseList, compareDistance, keyHex, PING_INTERVAL_MS, SearchList, type Contact } from './routing-table.js'
+
+export interface Address {
+  host: string
+  port: number
+}
+
+export interface DatagramLink {
+  send(packet: Uint8Array, to: Address): void
+  on(kind: number, handler: (packet: Buffer, from: Address) => void): void
+}
+
+export type RequestHandler = (data: Uint8Array, senderDhtPk: Uint8Array, from: Address) => void
+
+export interface DhtNodeOptions {
+  keys?: BoxKeyPair
+  /** Milliseconds (virtual in the simulator). */
+  now?: () => number
+}
+
+export interface DhtNodeEvents {
+  /** A searched key answered us directly from `address`. */
+  found: [publicKey: Uint8Array, address: Address]
+}
+
+export interface LookupOptions {
+  /** Parallel requests per round (default 3). */
+  alpha?: number
+  /** How many closest candidates a round draws from (default 8). */
+  k?: number
+  maxRounds?: number
+  /** Nodes asked at most once the k closest have all answered (default 32). */
+  maxQueries?: number
+  /** Per request (default 1,000 ms). */
+  timeoutMs?: number
+}
+
+export interface LookupResult {
+  /** The node holding the key, confirmed by its own answer to a ping; undefined if not found. */
+  found: NodeInfo | undefined
+  /** Rounds of nodes requests until a node named the target (0: we knew it). */
+  hops: number
+  /** Nodes asked. */
+  queried: number
+}
+
+const RESPONSE_TIMEOUT_MS = 5000
+const GET_NODES_INTERVAL_MS = 20_000
+const QUICK_INTERVAL_MS = 2000
+const QUICK_TIMES = 5
+const REPING_AFTER_MS = 10_000
+const MAX_SHARED_KEYS = 4096
+
+interface Pending {
+  key: string
+  host: string
+  port: number
+  at: number
+  timeoutMs: number
+  kind: 'ping' | 'nodes'
+  done?: (nodes: NodeInfo[] | undefined) => void
+}
+
+interface Search {
+  list: SearchList
+  lastQuery: number
+  quick: number
+  found?: Address
+}
+
+/** A random key sharing exactly `bits` leading bits with `ours`. */
+function keyWithPrefix(ours: Uint8Array, bits: number): Uint8Array {
+  const out = new Uint8Array(randomBytes(32))
+  const whole = bits >> 3
+  out.set(ours.subarray(0, whole))
+  if (whole < 32) {
+    const keep = bits & 7
+    const mask = (0xff << (8 - keep)) & 0xff
+    const flip = 0x80 >> keep
+    out[whole] = (ours[whole]! & mask) | ((~ours[whole]! & flip) & 0xff) | (out[whole]! & (0xff >> (keep + 1)))
+  }
+  return out
+}
+
+export class DhtNode extends EventEmitter<DhtNodeEvents> {
+  readonly keys: BoxKeyPair
+  readonly table: CloseList
+  private readonly now: () => number
+  private readonly shared = new Map<string, Uint8Array>()
+  private readonly pending = new Map<string, Pending>()
+  private readonly searches = new Map<string, Search>()
+  private readonly requestHandlers = new Map<number, RequestHandler>()
+  private readonly recentPings = new Map<string, number>()
+  private readonly bootstrapNodes: NodeInfo[] = []
+  private lastRefresh = -Infinity
+  private refreshes = 0
+  private lastSweep = -Infinity
+  private readonly ourKey: string
+
+  constructor(
+    private readonly link: DatagramLink,
+    options: DhtNodeOptions = {},
+  ) {
+    super()
+    this.keys = options.keys ?? boxKeyPair()
+    this.ourKey = keyHex(this.keys.publicKey)
+    this.now = options.now ?? (() => performance.now())
+    this.table = new CloseList(this.keys.publicKey)
+    for (const kind of [PACKET.pingRequest, PACKET.pingResponse, PACKET.nodesRequest, PACKET.nodesResponse]) link.on(kind, (p, from) => this.onPacket(p, from))
+    link.on(DHT_REQUEST, (p, from) => this.onDhtRequest(p, from))
+    this.onRequest(REQUEST_NAT_PING, (data, sender, from) => this.onNatPing(data, sender, from))
+  }
+
+  get publicKey(): Uint8Array {
+    return this.keys.publicKey
+  }
+
+  /** beforenm with a peer's DHT key, cached (bounded); undefined for a low-order key. */
+  sharedWith(publicKey: Uint8Array): Uint8Array | undefined {
+    const hex = keyHex(publicKey)
+    let key = this.shared.get(hex)
+    if (!key) {
+      key = trySharedKey(publicKey, this.keys.secretKey)
+      if (!key) return undefined
+      if (this.shared.size >= MAX_SHARED_KEYS) this.shared.delete(this.shared.keys().next().value!)
+      this.shared.set(hex, key)
+    }
+    return key
+  }
+
+  /** Whether any node answered us within the bad-node timeout. */
+  isConnected(): boolean {
+    return this.table.closest(this.keys.publicKey, 1, this.now()).length > 0
+  }
+
+  // ── requests (0x20) ────────────────────────────────────────────────────────────────
+
+  /** Handles DHT requests addressed to us with this request id (NAT ping, DHT-PK…). */
+  onRequest(requestId: number, handler: RequestHandler): void {
+    this.requestHandlers.set(requestId, handler)
+  }
+
+  /** Sends a DHT request to `node` (its DHT key is the receiver). */
+  sendRequest(node: NodeInfo, requestId: number, data: Uint8Array): void {
+    const key = this.sharedWith(node.publicKey)
+    if (key) this.link.send(encodeDhtRequest(node.publicKey, this.keys.publicKey, key, requestId, data), node)
+  }
+
+  private onDhtRequest(packet: Buffer, from: Address): void {
+    const receiver = dhtRequestReceiver(packet)
+    if (!receiver) return
+    if (keyHex(receiver) !== this.ourKey) {
+      // Not ours: pass it on to the node it is for, if we know it well.
+      const to = this.table.get(keyHex(receiver))
+      if (to && this.now() - to.lastSeen < RESPONSE_TIMEOUT_MS * 24) this.link.send(packet, to)
+      return
+    }
+    const request = openDhtRequest(packet, (pk) => this.sharedWith(pk))
+    if (request) this.requestHandlers.get(request.requestId)?.(request.data, request.senderPk, from)
+  }
+
+  private onNatPing(data: Uint8Array, sender: Uint8Array, from: Address): void {
+    // Answered only for keys we search, as c-toxcore (others could use it to probe us).
+    if (data.length !== 9 || data[0] !== 0 || !this.searches.has(keyHex(sender))) return
+    this.sendRequest({ ...from, publicKey: sender }, REQUEST_NAT_PING, Buffer.concat([Uint8Array.of(1), data.subarray(1)]))
+  }
+
+  // ── pings and nodes requests ───────────────────────────────────────────────────────
+
+  private newPingId(to: NodeInfo, kind: Pending['kind'], timeoutMs: number, done?: Pending['done']): Uint8Array {
+    const id = randomBytes(8)
+    this.pending.set(id.toString('hex'), { key: keyHex(to.publicKey), host: to.host, port: to.port, at: this.now(), timeoutMs, kind, done })
+    return id
+  }
+
+  /** The pending request a response answers: same id, kind, key and address, in time. */
+  private answered(pingId: Uint8Array, kind: Pending['kind'], from: NodeInfo): Pending | undefined {
+    const hex = Buffer.from(pingId).toString('hex')
+    const p = this.pending.get(hex)
+    if (!p || p.kind !== kind || this.now() - p.at > p.timeoutMs) return undefined
+    if (p.key !== keyHex(from.publicKey) || p.host !== from.host || p.port !== from.port) return undefined
+    this.pending.delete(hex)
+    return p
+  }
+
+  /** Pings `node`; `done` gets [] on an answer, undefined on a timeout. */
+  ping(node: NodeInfo, done?: (answered: boolean) => void, timeoutMs = RESPONSE_TIMEOUT_MS): void {
+    const key = this.sharedWith(node.publicKey)
+    if (!key) return done?.(false)
+    this.recentPings.set(keyHex(node.publicKey), this.now())
+    const id = this.newPingId(node, 'ping', timeoutMs, done && ((r) => done(r !== undefined)))
+    this.link.send(encodeDhtPacket(PACKET.pingRequest, this.keys.publicKey, key, pingPlain(0, id)), node)
+  }
+
+  /** Asks `node` for the nodes closest to `target`; `done` gets them, or undefined on a timeout. */
+  getNodes(node: NodeInfo, target: Uint8Array = this.keys.publicKey, done?: (nodes: NodeInfo[] | undefined) => void, timeoutMs = RESPONSE_TIMEOUT_MS): void {
+    const key = this.sharedWith(node.publicKey)
+    if (!key) return done?.(undefined)
+    const plain = nodesRequestPlain(target, this.newPingId(node, 'nodes', timeoutMs, done))
+    this.link.send(encodeDhtPacket(PACKET.nodesRequest, this.keys.publicKey, key, plain), node)
+  }
+
+  /** Joins the DHT through `node` (asks it for the nodes near our own key; retried while we know nobody). */
+  bootstrap(node: NodeInfo): void {
+    this.bootstrapNodes.push({ host: node.host, port: node.port, publicKey: new Uint8Array(node.publicKey) })
+    this.getNodes(node)
+  }
+
+  /** Searches `publicKey` (a friend's DHT key) in the background; 'found' fires when it answers. */
+  search(publicKey: Uint8Array): void {
+    const key = keyHex(publicKey)
+    if (!this.searches.has(key)) this.searches.set(key, { list: new SearchList(new Uint8Array(publicKey)), lastQuery: -Infinity, quick: 0 })
+  }
+
+  stopSearch(publicKey: Uint8Array): void {
+    this.searches.delete(keyHex(publicKey))
+  }
+
+  /** Where a searched key was last seen answering, if it was. */
+  foundAt(publicKey: Uint8Array): Address | undefined {
+    return this.searches.get(keyHex(publicKey))?.found
+  }
+
+  /** The `n` good nodes we know closest to `target` (close list and search lists). */
+  closest(target: Uint8Array, n = 4): Contact[] {
+    const now = this.now()
+    const seen = new Map<string, Contact>()
+    for (const c of this.table.closest(target, n, now)) seen.set(c.key, c)
+    for (const s of this.searches.values()) for (const c of s.list.contacts.values()) if (now - c.lastSeen < RESPONSE_TIMEOUT_MS * 24) seen.set(c.key, c)
+    return [...seen.values()].sort((a, b) => compareDistance(target, a.publicKey, b.publicKey)).slice(0, n)
+  }
+
+  /**
+   * An iterative lookup of `target`: ask the closest nodes we know, `alpha` at a time, for
+   * nodes closer still, until one names the target — then ping it to confirm.
+   */
+  lookup(target: Uint8Array, options: LookupOptions = {}): Promise<LookupResult> {
+    const { alpha = 3, k = 8, maxRounds = 32, maxQueries = 32, timeoutMs = 1000 } = options
+    const targetKey = keyHex(target)
+    const candidates = new Map<string, { node: NodeInfo; queried: boolean; failed: boolean }>()
+    const add = (n: NodeInfo) => {
+      const key = keyHex(n.publicKey)
+      if (key !== this.ourKey && !candidates.has(key)) candidates.set(key, { node: n, queried: false, failed: false })
+    }
+    for (const c of this.closest(target, k)) add(c)
+    let hops = 0
+    let queried = 0
+    return new Promise((resolve) => {
+      const finish = (found: NodeInfo | undefined) => resolve({ found, hops, queried })
+      const round = (): void => {
+        const hit = candidates.get(targetKey)
+        if (hit) return this.ping(hit.node, (ok) => finish(ok ? hit.node : undefined), timeoutMs)
+        // The k closest that did not fail to answer (silent nodes do not end a search); when
+        // they have all been asked, widen to the next ones while the query budget lasts — a
+        // node's tables may lack a region that its neighbours cover.
+        const ranked = [...candidates.values()].filter((c) => !c.failed).sort((a, b) => compareDistance(target, a.node.publicKey, b.node.publicKey))
+        let next = ranked.slice(0, k).filter((c) => !c.queried).slice(0, alpha)
+        if (next.length === 0 && queried < maxQueries) next = ranked.filter((c) => !c.queried).slice(0, alpha)
+        if (next.length === 0 || hops >= maxRounds) return finish(undefined)
+        hops++
+        let outstanding = next.length
+        for (const c of next) {
+          c.queried = true
+          queried++
+          this.getNodes(c.node, target, (nodes) => {
+            if (!nodes) c.failed = true
+            for (const n of nodes ?? []) add(n)
+            if (--outstanding === 0) round()
+          }, timeoutMs)
+        }
+      }
+      round()
+    })
+  }
+
+  // ── receiving ──────────────────────────────────────────────────────────────────────
+
+  /** A node proved it holds its key at this address: keep it where it helps. */
+  private heard(node: NodeInfo): void {
+    const now = this.now()
+    this.table.add(node, now)
+    const key = keyHex(node.publicKey)
+    for (const [searched, s] of this.searches) {
+      s.list.add(node, now)
+      if (searched === key) {
+        s.found = { host: node.host, port: node.port }
+        this.emit('found', new Uint8Array(node.publicKey), s.found)
+      }
+    }
+  }
+
+  /** A node someone named: ping it if it would fill a slot (c-toxcore's ping_node_from_getnodes_ok). */
+  private consider(node: NodeInfo): void {
+    const key = keyHex(node.publicKey)
+    if (key === this.ourKey) return
+    const now = this.now()
+    if (now - (this.recentPings.get(key) ?? -Infinity) < REPING_AFTER_MS) return
+    let useful = this.table.wouldAdd(node.publicKey, now)
+    for (const [searched, s] of this.searches) useful ||= searched === key || s.list.wouldAdd(node.publicKey, now)
+    if (useful) this.ping(node)
+  }
+
+  private onPacket(packet: Buffer, from: Address): void {
+    const frame = decodeDhtFrame(packet)
+    if (!frame) return
+    const key = this.sharedWith(frame.senderPk)
+    const plain = key && openDhtFrame(frame, key)
+    if (!key || !plain) return
+    const sender: NodeInfo = { host: from.host, port: from.port, publicKey: new Uint8Array(frame.senderPk) }
+    const reply = (kind: number, body: Uint8Array) => this.link.send(encodeDhtPacket(kind, this.keys.publicKey, key, body), from)
+    switch (frame.kind) {
+      case PACKET.pingRequest: {
+        const id = parsePing(plain, 0)
+        if (!id) break
+        reply(PACKET.pingResponse, pingPlain(1, id))
+        if (!this.table.get(keyHex(sender.publicKey))) this.consider(sender)
+        break
+      }
+      case PACKET.pingResponse: {
+        const id = parsePing(plain, 1)
+        const p = id && this.answered(id, 'ping', sender)
+        if (!p) break
+        this.heard(sender)
+        p.done?.([])
+        break
+      }
+      case PACKET.nodesRequest: {
+        const req = parseNodesRequest(plain)
+        if (!req) break
+        // c-toxcore drops an empty nodes response: send at least the requester itself.
+        const nodes = this.closest(req.target, 4)
+        reply(PACKET.nodesResponse, nodesResponsePlain(nodes.length ? nodes : [sender], req.pingId))
+        if (!this.table.get(keyHex(sender.publicKey))) this.consider(sender)
+        break
+      }
+      case PACKET.nodesResponse: {
+        const res = parseNodesResponse(plain)
+        const p = res && this.answered(res.pingId, 'nodes', sender)
+        if (!res || !p) break
+        this.heard(sender)
+        for (const n of res.nodes) this.consider(n)
+        p.done?.(res.nodes)
+        break
+      }
+    }
+  }
+
+  // ── timers ─────────────────────────────────────────────────────────────────────────
+
+  /** Runs what is due: timeouts, pings every 60 s, node requests every 20 s (quicker at first). */
+  tick(): void {
+    const now = this.now()
+    for (const [id, p] of this.pending) {
+      if (now - p.at <= p.timeoutMs) continue
+      this.pending.delete(id)
+      p.done?.(undefined)
+    }
+    if (now - this.lastSweep >= 1000) {
+      this.lastSweep = now
+      this.table.prune(now)
+      for (const c of this.table.contacts()) {
+        if (now - c.lastPinged >= PING_INTERVAL_MS) {
+          c.lastPinged = now
+          this.ping(c)
+        }
+      }
+      for (const [k, t] of this.recentPings) if (now - t > REPING_AFTER_MS) this.recentPings.delete(k)
+    }
+    const interval = this.refreshes < QUICK_TIMES ? QUICK_INTERVAL_MS : GET_NODES_INTERVAL_MS
+    if (now - this.lastRefresh >= interval) {
+      this.lastRefresh = now
+      const good = this.table.closest(this.keys.publicKey, 1024, now)
+      if (good.length === 0) for (const b of this.bootstrapNodes) this.getNodes(b)
+      else {
+        this.refreshes++
+        const pick = () => good[Math.floor(Math.random() * good.length)]!
+        this.getNodes(pick(), this.keys.publicKey)
+        // Keys that share 0, 1, 2… leading bits with ours fill the buckets at every distance
+        // (c-toxcore searches two random "fake friends" for the same reason).
+        for (let i = 0; i < 2; i++) {
+          const bits = Math.floor(Math.random() * Math.min(BUCKETS, 2 + Math.log2(good.length + 1) * 1.5))
+          const target = this.closest(keyWithPrefix(this.keys.publicKey, bits), 1)[0] ?? pick()
+          this.getNodes(target, keyWithPrefix(this.keys.publicKey, bits))
+        }
+      }
+    }
+    for (const s of this.searches.values()) {
+      if (now - s.lastQuery < (s.quick < QUICK_TIMES ? QUICK_INTERVAL_MS : GET_NODES_INTERVAL_MS)) continue
+      s.lastQuery = now
+      s.quick++
+      for (const n of this.closest(s.list.target, 4)) this.getNodes(n, s.list.target)
+    }
+  }
+}

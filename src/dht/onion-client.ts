@@ -1,0 +1,282 @@
+/**
+ * The onion client (reference tox-protocol.md §7): announces our long-term key to the nodes
+ * closest to it — through three-hop paths, so they never learn our address — and searches
+ * friends' keys the same way; once a friend's announcement is found (its data key), sends it
+ * data through the node that holds it (DHT-PK packets, friend requests), and receives what
+ * others send us. Paths are kept while they work (announce nodes bind ping ids to the last
+ * relay's address) and replaced after three silent requests or 10 minutes.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { boxKeyPair, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
+import type { DatagramLink, DhtNode } from './dht-node.js'
+import {
+  announceSendback,
+  createOnionPacket,
+  decodeAnnounceResponse,
+  decodeDataResponse,
+  encodeAnnounceRequest,
+  encodeDataRequest,
+  ONION,
+  PING_ID_BYTES,
+  type OnionPath,
+} from './onion-packets.js'
+import type { NodeInfo } from './packed-node.js'
+import { compareDistance, keyHex } from './routing-table.js'
+
+const ANNOUNCE_NODES = 12
+const SEARCH_NODES = 8
+const QUICK_MS = 3000
+const SLOW_MS = 15_000
+const RESPONSE_TIMEOUT_MS = 4000
+const PATH_LIFETIME_MS = 600_000
+const MAX_TRIES = 3
+
+interface ListNode {
+  node: NodeInfo
+  key: string
+  pingId: Uint8Array
+  /** Self list: we are announced there. Search list: the friend's data key there, if found. */
+  stored: boolean
+  dataPk?: Uint8Array
+  lastSent: number
+  lastHeard: number
+  unanswered: number
+}
+
+interface Friend {
+  realPk: Uint8Array
+  temp: BoxKeyPair
+  nodes: Map<string, ListNode>
+}
+
+interface Sent {
+  listNode: ListNode
+  friend?: Friend
+  shared: Uint8Array
+  path: PathState
+  at: number
+}
+
+interface PathState {
+  path: OnionPath
+  created: number
+  failures: number
+}
+
+export interface OnionClientEvents {
+  /** Data sent to us through the onion: the sender's long-term key and `[id][data]`. */
+  data: [senderRealPk: Uint8Array, body: Uint8Array]
+  /** A searched friend's announcement was found (we can send it data now). */
+  friendFound: [realPk: Uint8Array]
+}
+
+export class OnionClient extends EventEmitter<OnionClientEvents> {
+  /** The key others encrypt our onion data to (announced with us). */
+  readonly dataKeys = boxKeyPair()
+  private readonly self = new Map<string, ListNode>()
+  private readonly friends = new Map<string, Friend>()
+  private readonly sent = new Map<string, Sent>()
+  private readonly paths: { announce?: PathState; search?: PathState } = {}
+  private readonly now: () => number
+  private readonly realShared = new Map<string, Uint8Array>()
+
+  constructor(
+    private readonly dht: DhtNode,
+    private readonly link: DatagramLink,
+    private readonly realKeys: BoxKeyPair,
+    options: { now?: () => number } = {},
+  ) {
+    super()
+    this.now = options.now ?? (() => performance.now())
+    link.on(ONION.announceResponse, (p) => this.onAnnounceResponse(p))
+    link.on(ONION.dataResponse, (p) => this.onDataResponse(p))
+  }
+
+  /** Whether at least one node stores our announcement. */
+  get announced(): boolean {
+    return [...this.self.values()].some((n) => n.stored && this.now() - n.lastHeard < 2 * SLOW_MS)
+  }
+
+  /** Starts searching the friend `realPk`. */
+  search(realPk: Uint8Array): void {
+    const key = keyHex(realPk)
+    if (!this.friends.has(key)) this.friends.set(key, { realPk: new Uint8Array(realPk), temp: boxKeyPair(), nodes: new Map() })
+  }
+
+  stopSearch(realPk: Uint8Array): void {
+    this.friends.delete(keyHex(realPk))
+  }
+
+  /** Whether a node holding the friend's announcement is known. */
+  canReach(realPk: Uint8Array): boolean {
+    const f = this.friends.get(keyHex(realPk))
+    return !!f && [...f.nodes.values()].some((n) => n.dataPk)
+  }
+
+  private sharedWithReal(pk: Uint8Array): Uint8Array | undefined {
+    const key = keyHex(pk)
+    let s = this.realShared.get(key)
+    if (!s) {
+      s = trySharedKey(pk, this.realKeys.secretKey)
+      if (!s) return undefined
+      if (this.realShared.size > 1024) this.realShared.delete(this.realShared.keys().next().value!)
+      this.realShared.set(key, s)
+    }
+    return s
+  }
+
+  /**
+   * Sends `[id][data]` to a friend through every node known to hold its announcement;
+   * false when none is known yet (keep searching and try again).
+   */
+  sendData(realPk: Uint8Array, body: Uint8Array): boolean {
+    const f = this.friends.get(keyHex(realPk))
+    const realShared = this.sharedWithReal(realPk)
+    const path = this.path('search')
+    if (!f || !realShared || !path) return false
+    let sent = false
+    for (const n of f.nodes.values()) {
+      if (!n.dataPk) continue
+      const temp = boxKeyPair()
+      const tempShared = trySharedKey(n.dataPk, temp.secretKey)
+      if (!tempShared) continue
+      const payload = encodeDataRequest(realPk, this.realKeys.publicKey, realShared, body, { publicKey: temp.publicKey, shared: tempShared })
+      const packet = createOnionPacket(path.path, n.node, payload)
+      if (packet) {
+        this.link.send(packet, path.path.nodes[0])
+        sent = true
+      }
+    }
+    return sent
+  }
+
+  // ── paths ──────────────────────────────────────────────────────────────────────────
+
+  private path(kind: 'announce' | 'search'): PathState | undefined {
+    const now = this.now()
+    const current = this.paths[kind]
+    if (current && current.failures < MAX_TRIES && now - current.created < PATH_LIFETIME_MS) return current
+    const good = [...this.dht.table.contacts()].filter((c) => now - c.lastSeen < 122_000)
+    if (good.length === 0) return undefined
+    // Three nodes chosen at random, repeats allowed (as c-toxcore: a tiny network still has paths).
+    const pick = () => good[Math.floor(Math.random() * good.length)]!
+    const nodes: [NodeInfo, NodeInfo, NodeInfo] = [pick(), pick(), pick()]
+    const k2 = boxKeyPair()
+    const k3 = boxKeyPair()
+    const s1 = this.dht.sharedWith(nodes[0].publicKey)
+    const s2 = trySharedKey(nodes[1].publicKey, k2.secretKey)
+    const s3 = trySharedKey(nodes[2].publicKey, k3.secretKey)
+    if (!s1 || !s2 || !s3) return undefined
+    const state = { path: { nodes, publicKeys: [this.dht.publicKey, k2.publicKey, k3.publicKey], sharedKeys: [s1, s2, s3] } as OnionPath, created: now, failures: 0 }
+    this.paths[kind] = state
+    return state
+  }
+
+  // ── announcing and searching ───────────────────────────────────────────────────────
+
+  private sendAnnounce(n: ListNode, friend?: Friend): void {
+    const path = this.path(friend ? 'search' : 'announce')
+    const senderKeys = friend ? friend.temp : this.realKeys
+    const shared = trySharedKey(n.node.publicKey, senderKeys.secretKey)
+    if (!path || !shared) return
+    const sendback = randomBytes(8)
+    const payload = encodeAnnounceRequest(shared, {
+      senderPk: senderKeys.publicKey,
+      pingId: n.pingId,
+      searchedPk: friend ? friend.realPk : this.realKeys.publicKey,
+      dataPk: friend ? new Uint8Array(32) : this.dataKeys.publicKey,
+      sendback,
+    })
+    const packet = createOnionPacket(path.path, n.node, payload)
+    if (!packet) return
+    const now = this.now()
+    n.lastSent = now
+    n.unanswered++
+    this.sent.set(sendback.toString('hex'), { listNode: n, friend, shared, path, at: now })
+    this.link.send(packet, path.path.nodes[0])
+  }
+
+  /** Adds `node` to a list if it is among the `max` closest to `target`; returns the entry if added. */
+  private offer(list: Map<string, ListNode>, target: Uint8Array, max: number, node: NodeInfo): ListNode | undefined {
+    const key = keyHex(node.publicKey)
+    if (list.has(key) || key === keyHex(this.dht.publicKey)) return undefined
+    if (list.size >= max) {
+      const farthest = [...list.values()].sort((a, b) => compareDistance(target, b.node.publicKey, a.node.publicKey))[0]!
+      if (compareDistance(target, node.publicKey, farthest.node.publicKey) >= 0) return undefined
+      list.delete(farthest.key)
+    }
+    const entry: ListNode = { node: { host: node.host, port: node.port, publicKey: new Uint8Array(node.publicKey) }, key, pingId: new Uint8Array(PING_ID_BYTES), stored: false, lastSent: -Infinity, lastHeard: -Infinity, unanswered: 0 }
+    list.set(key, entry)
+    return entry
+  }
+
+  private onAnnounceResponse(packet: Buffer): void {
+    const sendback = announceSendback(packet)
+    const sent = sendback && this.sent.get(Buffer.from(sendback).toString('hex'))
+    if (!sent) return
+    const res = decodeAnnounceResponse(packet, sent.shared)
+    if (!res) return
+    this.sent.delete(Buffer.from(sendback).toString('hex'))
+    const n = sent.listNode
+    n.lastHeard = this.now()
+    n.unanswered = 0
+    sent.path.failures = 0
+    const f = sent.friend
+    if (f) {
+      if (res.isStored === 1) {
+        const first = ![...f.nodes.values()].some((x) => x.dataPk)
+        n.dataPk = res.value
+        if (first) this.emit('friendFound', f.realPk)
+      } else n.pingId = res.value
+    } else {
+      n.stored = res.isStored === 2
+      n.pingId = res.value
+    }
+    const list = f ? f.nodes : this.self
+    const target = f ? f.realPk : this.realKeys.publicKey
+    for (const node of res.nodes) {
+      const added = this.offer(list, target, f ? SEARCH_NODES : ANNOUNCE_NODES, node)
+      if (added) this.sendAnnounce(added, f)
+    }
+    // Announcing: the first answer gives the ping id; ask again at once to be stored.
+    if (!f && res.isStored === 0) this.sendAnnounce(n)
+  }
+
+  private onDataResponse(packet: Buffer): void {
+    const decoded = decodeDataResponse(
+      packet,
+      (tempPk) => trySharedKey(tempPk, this.dataKeys.secretKey),
+      (realPk) => this.sharedWithReal(realPk),
+    )
+    if (decoded) this.emit('data', decoded.senderRealPk, decoded.body)
+  }
+
+  /** Handles a 0x86 that our own onion node received for us (someone asked us for ourselves). */
+  deliverLocal(response: Buffer): void {
+    this.onDataResponse(response)
+  }
+
+  // ── timers ─────────────────────────────────────────────────────────────────────────
+
+  tick(): void {
+    const now = this.now()
+    for (const [id, s] of this.sent) {
+      if (now - s.at < RESPONSE_TIMEOUT_MS) continue
+      this.sent.delete(id)
+      s.path.failures++
+    }
+    this.refresh(this.self, this.realKeys.publicKey, ANNOUNCE_NODES, undefined, now)
+    for (const f of this.friends.values()) this.refresh(f.nodes, f.realPk, SEARCH_NODES, f, now)
+  }
+
+  private refresh(list: Map<string, ListNode>, target: Uint8Array, max: number, friend: Friend | undefined, now: number): void {
+    for (const n of [...list.values()]) if (n.unanswered >= MAX_TRIES) list.delete(n.key)
+    if (list.size < max) for (const c of this.dht.closest(target, max)) this.offer(list, target, max, c)
+    for (const n of list.values()) {
+      const settled = friend ? !!n.dataPk : n.stored
+      if (now - n.lastSent >= (settled ? SLOW_MS : QUICK_MS)) this.sendAnnounce(n, friend)
+    }
+  }
+}

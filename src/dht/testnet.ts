@@ -1,0 +1,184 @@
+/**
+ * An in-process network of DHT nodes for tests and the simulation benchmark (as hyperdht's
+ * testnet): the real DhtNode code over a simulated UDP — a virtual clock, per-packet latency
+ * and loss, nodes that go offline — with no sockets. Thousands of nodes run in one process;
+ * time only moves when `run` processes events.
+ * @module
+ */
+import { DhtNode, type Address, type DatagramLink } from './dht-node.js'
+
+export interface TestnetOptions {
+  /** Fraction of packets lost (default 0). */
+  loss?: number
+  /** One-way latency range in ms (default 10–50). */
+  latencyMs?: [number, number]
+  /** Seed of the network's own randomness (loss, latency, choices). */
+  seed?: number
+  /** How often each node's timers run, in virtual ms (default 1,000). */
+  tickMs?: number
+}
+
+/** A small fast PRNG (mulberry32): the network's choices repeat for one seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+interface Event {
+  at: number
+  seq: number
+  run: () => void
+}
+
+/** A binary heap of events ordered by time (then by insertion). */
+class EventQueue {
+  private readonly heap: Event[] = []
+  private seq = 0
+
+  get size(): number {
+    return this.heap.length
+  }
+
+  push(at: number, run: () => void): void {
+    const h = this.heap
+    h.push({ at, seq: this.seq++, run })
+    let i = h.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!before(h[i]!, h[parent]!)) break
+      ;[h[i], h[parent]] = [h[parent]!, h[i]!]
+      i = parent
+    }
+  }
+
+  peek(): Event | undefined {
+    return this.heap[0]
+  }
+
+  pop(): Event | undefined {
+    const h = this.heap
+    const top = h[0]
+    const last = h.pop()
+    if (h.length > 0 && last) {
+      h[0] = last
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let m = i
+        if (l < h.length && before(h[l]!, h[m]!)) m = l
+        if (r < h.length && before(h[r]!, h[m]!)) m = r
+        if (m === i) break
+        ;[h[i], h[m]] = [h[m]!, h[i]!]
+        i = m
+      }
+    }
+    return top
+  }
+}
+
+const before = (a: Event, b: Event) => a.at < b.at || (a.at === b.at && a.seq < b.seq)
+
+/** One simulated host: its address, its DHT node, whether it is up. */
+export class SimNode {
+  online = true
+  readonly handlers = new Map<number, (packet: Buffer, from: Address) => void>()
+  readonly dht: DhtNode
+
+  constructor(
+    readonly net: Testnet,
+    readonly address: Address,
+  ) {
+    const link: DatagramLink = {
+      send: (packet, to) => net.deliver(this, Buffer.from(packet), to),
+      on: (kind, handler) => void this.handlers.set(kind, handler),
+    }
+    this.dht = new DhtNode(link, { now: () => net.now })
+  }
+}
+
+export class Testnet {
+  now = 0
+  readonly nodes: SimNode[] = []
+  readonly random: () => number
+  /** Packets sent, delivered and lost (to loss or to an offline host). */
+  readonly stats = { sent: 0, delivered: 0, lost: 0 }
+  private readonly queue = new EventQueue()
+  private readonly byAddress = new Map<string, SimNode>()
+  private readonly loss: number
+  private readonly latency: [number, number]
+  private readonly tickMs: number
+
+  constructor(options: TestnetOptions = {}) {
+    this.random = prng(options.seed ?? 1)
+    this.loss = options.loss ?? 0
+    this.latency = options.latencyMs ?? [10, 50]
+    this.tickMs = options.tickMs ?? 1000
+  }
+
+  /** Adds a host (10.x.y.z:33445) whose timers start within one tick period. */
+  addNode(): SimNode {
+    const n = this.nodes.length + 1
+    const address = { host: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, port: 33445 }
+    const node = new SimNode(this, address)
+    this.nodes.push(node)
+    this.byAddress.set(`${address.host}:${address.port}`, node)
+    const tick = () => {
+      if (node.online) node.dht.tick()
+      this.schedule(this.tickMs, tick)
+    }
+    this.schedule(this.random() * this.tickMs, tick)
+    return node
+  }
+
+  /** Runs `fn` after `delayMs` of virtual time. */
+  schedule(delayMs: number, fn: () => void): void {
+    this.queue.push(this.now + delayMs, fn)
+  }
+
+  /** @internal */
+  deliver(from: SimNode, packet: Buffer, to: Address): void {
+    this.stats.sent++
+    const dest = this.byAddress.get(`${to.host}:${to.port}`)
+    if (!from.online || !dest || this.random() < this.loss) {
+      this.stats.lost++
+      return
+    }
+    const [lo, hi] = this.latency
+    this.schedule(lo + this.random() * (hi - lo), () => {
+      if (!dest.online) return void this.stats.lost++
+      this.stats.delivered++
+      dest.handlers.get(packet[0]!)?.(packet, from.address)
+    })
+  }
+
+  /** Processes events until virtual time `until` (or `stop()` says so). */
+  runUntil(until: number, stop?: () => boolean): void {
+    for (let e = this.queue.peek(); e && e.at <= until; e = this.queue.peek()) {
+      this.queue.pop()
+      this.now = e.at
+      e.run()
+      if (stop?.()) return
+    }
+    this.now = Math.max(this.now, until)
+  }
+
+  /** Runs for `ms` of virtual time. */
+  run(ms: number, stop?: () => boolean): void {
+    this.runUntil(this.now + ms, stop)
+  }
+
+  /** A random online node. */
+  pickOnline(): SimNode {
+    for (;;) {
+      const n = this.nodes[Math.floor(this.random() * this.nodes.length)]!
+      if (n.online) return n
+    }
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Finding friends on the Tox network, as c-toxcore's friend_connection and friend_requests
+ * do (reference tox-protocol.md §4, §7.5): friend requests sent through the onion (with the
+ * friend's nospam, resent with back-off until it comes online) and received (our nospam, not
+ * from a friend, not a repeat); DHT-PK packets telling each friend our DHT key and the nodes
+ * to reach us — through the onion every 30 s while it is offline, and through the DHT; and,
+ * once a friend's DHT key is known, a DHT search whose first answer from that key opens the
+ * net_crypto connection.
+ * @module
+ */
+import { EventEmitter } from 'node:events'
+import { decodeDhtPk, dhtPkPlain, encodeDhtPk, parseDhtPkPlain, REQUEST_DHT_PK, type DhtPkAnnouncement } from '../dht/dht-request.js'
+import { InvalidArgumentError } from '../errors.js'
+import type { DhtNode } from '../dht/dht-node.js'
+import type { OnionClient } from '../dht/onion-client.js'
+import type { NodeInfo } from '../dht/packed-node.js'
+import { keyHex } from '../dht/routing-table.js'
+import type { NetCrypto } from './net-crypto/net-crypto.js'
+import type { Address } from './udp.js'
+
+export const FRIEND_REQUEST_ID = 0x20
+const DHT_PK_ONION_INTERVAL_MS = 30_000
+const DHT_PK_DHT_INTERVAL_MS = 20_000
+const REQUEST_FIRST_RESEND_MS = 5000
+const RECENT_REQUESTS = 32
+/** c-toxcore's TOX_MAX_FRIEND_REQUEST_LENGTH. */
+export const MAX_FRIEND_REQUEST_MESSAGE = 1016
+
+export interface FriendFinderEvents {
+  /** Someone sent us a friend request (right nospam, not a friend yet). */
+  request: [publicKey: Uint8Array, message: string]
+  /** A friend told us its DHT key (from the onion or the DHT). */
+  dhtPk: [announcement: DhtPkAnnouncement]
+}
+
+interface Wanted {
+  realPk: Uint8Array
+  dhtPk?: Uint8Array
+  lastNoReplay: bigint
+  lastOnionDhtPk: number
+  lastDhtDhtPk: number
+  request?: { body: Buffer; nextAt: number; backoff: number }
+}
+
+export interface FriendFinderContext {
+  dht: DhtNode
+  onion: OnionClient
+  netCrypto: NetCrypto
+  realPk: Uint8Array
+  nospam: Uint8Array
+  /** Where we can be reached directly (listed first in our DHT-PK), if we know it. */
+  selfNode: () => NodeInfo | undefined
+  isFriend: (realPk: Uint8Array) => boolean
+  isConnected: (realPk: Uint8Array) => boolean
+  now?: () => number
+}
+
+export class FriendFinder extends EventEmitter<FriendFinderEvents> {
+  private readonly wanted = new Map<string, Wanted>()
+  private readonly recentRequests: string[] = []
+  private noReplay = 0n
+  private readonly now: () => number
+
+  constructor(private readonly ctx: FriendFinderContext) {
+    super()
+    this.now = ctx.now ?? (() => performance.now())
+    ctx.onion.on('data', (sender, body) => this.onOnionData(sender, body))
+    ctx.dht.onRequest(REQUEST_DHT_PK, (data, senderDhtPk) => {
+      const a = decodeDhtPk(data, (pk) => ctx.netCrypto.sharedWithReal(pk))
+      // The DHT key inside must be the one that sent the request (as c-toxcore checks).
+      if (a && keyHex(a.senderDhtPk) === keyHex(senderDhtPk)) this.onDhtPk(a)
+    })
+    ctx.dht.on('found', (dhtPk, address) => this.onFound(dhtPk, address))
+  }
+
+  /** Starts looking for a friend (searching its announcement; connecting once found). */
+  find(realPk: Uint8Array): void {
+    const key = keyHex(realPk)
+    if (!this.wanted.has(key)) this.wanted.set(key, { realPk: new Uint8Array(realPk), lastNoReplay: -1n, lastOnionDhtPk: -Infinity, lastDhtDhtPk: -Infinity })
+    this.ctx.onion.search(realPk)
+  }
+
+  forget(realPk: Uint8Array): void {
+    const w = this.wanted.get(keyHex(realPk))
+    this.wanted.delete(keyHex(realPk))
+    this.ctx.onion.stopSearch(realPk)
+    if (w?.dhtPk) this.ctx.dht.stopSearch(w.dhtPk)
+  }
+
+  /** Sends a friend request (through the onion, resent with back-off until the friend is online). */
+  request(realPk: Uint8Array, nospam: Uint8Array, message: string): void {
+    this.find(realPk)
+    const body = Buffer.concat([Uint8Array.of(FRIEND_REQUEST_ID), nospam, Buffer.from(message, 'utf8')])
+    this.wanted.get(keyHex(realPk))!.request = { body, nextAt: -Infinity, backoff: REQUEST_FIRST_RESEND_MS }
+  }
+
+  /** Our DHT-PK: our DHT key, ourselves (when our address is known) and nodes near us. */
+  private ourDhtPk(): DhtPkAnnouncement {
+    const self = this.ctx.selfNode()
+    const nodes = [...(self ? [self] : []), ...this.ctx.dht.closest(this.ctx.dht.publicKey, 3)]
+    this.noReplay = BigInt(Math.max(Number(this.noReplay) + 1, Math.floor(performance.timeOrigin + performance.now())))
+    return { senderRealPk: this.ctx.realPk, noReplay: this.noReplay, senderDhtPk: this.ctx.dht.publicKey, nodes }
+  }
+
+  /**
+   * Sends our DHT-PK to a friend's DHT key at `address` (a DHT request): a c-toxcore friend
+   * then asks the nodes listed — us first — for our key, and opens the connection itself.
+   */
+  announceDhtPk(realPk: Uint8Array, dhtPk: Uint8Array, address: Address): void {
+    const realShared = this.ctx.netCrypto.sharedWithReal(realPk)
+    if (!realShared) throw new InvalidArgumentError('not a usable public key (low order)')
+    this.ctx.dht.sendRequest({ ...address, publicKey: dhtPk }, REQUEST_DHT_PK, encodeDhtPk(this.ourDhtPk(), realShared))
+  }
+
+  private onOnionData(sender: Uint8Array, body: Uint8Array): void {
+    if (body[0] === FRIEND_REQUEST_ID) return this.onRequest(sender, body)
+    if (body[0] === REQUEST_DHT_PK) {
+      const a = parseDhtPkPlain(body, sender)
+      if (a) this.onDhtPk(a)
+    }
+  }
+
+  private onRequest(sender: Uint8Array, body: Uint8Array): void {
+    const key = keyHex(sender)
+    if (body.length <= 5 || body.length > 5 + MAX_FRIEND_REQUEST_MESSAGE) return
+    if (!Buffer.from(body.subarray(1, 5)).equals(this.ctx.nospam) || this.ctx.isFriend(sender) || this.recentRequests.includes(key)) return
+    this.recentRequests.push(key)
+    if (this.recentRequests.length > RECENT_REQUESTS) this.recentRequests.shift()
+    this.emit('request', new Uint8Array(sender), Buffer.from(body.subarray(5)).toString('utf8'))
+  }
+
+  private onDhtPk(a: DhtPkAnnouncement): void {
+    const w = this.wanted.get(keyHex(a.senderRealPk))
+    if (!w || !this.ctx.isFriend(a.senderRealPk) || a.noReplay <= w.lastNoReplay) return
+    w.lastNoReplay = a.noReplay
+    if (w.dhtPk && keyHex(w.dhtPk) !== keyHex(a.senderDhtPk)) this.ctx.dht.stopSearch(w.dhtPk)
+    w.dhtPk = a.senderDhtPk
+    this.emit('dhtPk', a)
+    if (this.ctx.isConnected(w.realPk)) return
+    this.ctx.dht.search(a.senderDhtPk)
+    const at = this.ctx.dht.foundAt(a.senderDhtPk)
+    if (at) this.connect(w, at)
+    // Ask the nodes it named for its key: its own node answers from that key, and we have it.
+    for (const n of a.nodes) if (!n.tcp) this.ctx.dht.getNodes(n, a.senderDhtPk)
+  }
+
+  private onFound(dhtPk: Uint8Array, address: Address): void {
+    for (const w of this.wanted.values()) if (w.dhtPk && keyHex(w.dhtPk) === keyHex(dhtPk)) this.connect(w, address)
+  }
+
+  private connect(w: Wanted, address: Address): void {
+    if (!w.dhtPk || this.ctx.isConnected(w.realPk)) return
+    this.ctx.netCrypto.connect(w.realPk, w.dhtPk, address)
+  }
+
+  tick(): void {
+    const now = this.now()
+    for (const w of this.wanted.values()) {
+      if (this.ctx.isConnected(w.realPk)) {
+        w.request = undefined
+        continue
+      }
+      const reachable = this.ctx.onion.canReach(w.realPk)
+      if (w.request && reachable && now >= w.request.nextAt) {
+        if (this.ctx.onion.sendData(w.realPk, w.request.body)) {
+          w.request.nextAt = now + w.request.backoff
+          w.request.backoff *= 2
+        }
+      }
+      if (reachable && now - w.lastOnionDhtPk >= DHT_PK_ONION_INTERVAL_MS) {
+        if (this.ctx.onion.sendData(w.realPk, dhtPkPlain(this.ourDhtPk()))) w.lastOnionDhtPk = now
+      }
+      // Once its DHT key answered us: our DHT-PK straight to it, and a connection attempt.
+      const at = w.dhtPk && this.ctx.dht.foundAt(w.dhtPk)
+      if (w.dhtPk && at && now - w.lastDhtDhtPk >= DHT_PK_DHT_INTERVAL_MS) {
+        w.lastDhtDhtPk = now
+        this.announceDhtPk(w.realPk, w.dhtPk, at)
+        this.connect(w, at)
+      }
+    }
+  }
+}
