@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -130,5 +130,76 @@ export class CPeer {
     const timer = setTimeout(() => this.process.kill('SIGKILL'), 2000)
     await done
     clearTimeout(timer)
+  }
+}
+
+/** tox-bootstrapd (Debian's toxcore-utils) on 127.0.0.1 ports, LAN discovery off, optionally a TCP relay. */
+export class Bootstrapd {
+  dhtPk = ''
+  private exited = false
+
+  private constructor(
+    readonly process: ChildProcessWithoutNullStreams,
+    readonly port: number,
+    readonly tcpPort: number,
+    readonly dir: string,
+  ) {
+    process.on('exit', () => (this.exited = true))
+  }
+
+  /** Why tox-bootstrapd cannot run here, or undefined when it can. */
+  static unavailable(): string | undefined {
+    try {
+      execFileSync('tox-bootstrapd', ['--help'], { stdio: 'ignore' })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'tox-bootstrapd (toxcore-utils) is not installed'
+    }
+    return undefined
+  }
+
+  static async start(port: number, tcpPort: number): Promise<Bootstrapd> {
+    const dir = mkdtempSync(join(tmpdir(), 'gitswarm-bootstrapd-'))
+    const config = [
+      `port = ${port}`,
+      `keys_file_path = "${dir}/keys"`,
+      `pid_file_path = "${dir}/pid"`,
+      'enable_ipv6 = false',
+      'enable_ipv4_fallback = true',
+      'enable_lan_discovery = false',
+      'enable_tcp_relay = true',
+      `tcp_relay_ports = [${tcpPort}]`,
+      'enable_motd = true',
+      'motd = "gitswarm tests"',
+      'bootstrap_nodes = ()',
+    ].join('\n')
+    writeFileSync(join(dir, 'conf'), config)
+    const child = spawn('tox-bootstrapd', ['--config', join(dir, 'conf'), '--foreground', '--log-backend', 'stdout'], { stdio: 'pipe' })
+    const d = new Bootstrapd(child, port, tcpPort, dir)
+    d.dhtPk = await new Promise<string>((resolve, reject) => {
+      let out = ''
+      const timer = setTimeout(() => reject(new Error(`tox-bootstrapd did not start: ${out}`)), 10_000)
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk
+        const m = out.match(/Public Key: ([0-9A-F]{64})/)
+        if (m) {
+          clearTimeout(timer)
+          resolve(m[1]!)
+        }
+      })
+      child.on('exit', (code) => reject(new Error(`tox-bootstrapd exited with ${code}: ${out}`)))
+    })
+    child.stderr.resume()
+    return d
+  }
+
+  async stop(): Promise<void> {
+    if (!this.exited) {
+      const done = new Promise<void>((r) => this.process.once('exit', () => r()))
+      this.process.kill('SIGTERM')
+      const timer = setTimeout(() => this.process.kill('SIGKILL'), 3000)
+      await done
+      clearTimeout(timer)
+    }
+    rmSync(this.dir, { recursive: true, force: true })
   }
 }

@@ -81,6 +81,11 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
   private readonly paths: { announce?: PathState; search?: PathState } = {}
   private readonly now: () => number
   private readonly realShared = new Map<string, Uint8Array>()
+  /**
+   * Our own onion node: a friend may have announced itself to us (c-toxcore never announces
+   * to itself, so on a small network we may be the only node holding its announcement).
+   */
+  local: { announcedDataKey(pk: Uint8Array): Uint8Array | undefined; deliverLocal(dataRequest: Buffer): void } | undefined
 
   constructor(
     private readonly dht: DhtNode,
@@ -112,7 +117,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
   /** Whether a node holding the friend's announcement is known. */
   canReach(realPk: Uint8Array): boolean {
     const f = this.friends.get(keyHex(realPk))
-    return !!f && [...f.nodes.values()].some((n) => n.dataPk)
+    return !!f && ([...f.nodes.values()].some((n) => n.dataPk) || !!this.local?.announcedDataKey(realPk))
   }
 
   private sharedWithReal(pk: Uint8Array): Uint8Array | undefined {
@@ -134,15 +139,25 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
   sendData(realPk: Uint8Array, body: Uint8Array): boolean {
     const f = this.friends.get(keyHex(realPk))
     const realShared = this.sharedWithReal(realPk)
-    const path = this.path('search')
-    if (!f || !realShared || !path) return false
+    if (!f || !realShared) return false
+    const request = (dataPk: Uint8Array) => {
+      const temp = boxKeyPair()
+      const tempShared = trySharedKey(dataPk, temp.secretKey)
+      return tempShared && encodeDataRequest(realPk, this.realKeys.publicKey, realShared, body, { publicKey: temp.publicKey, shared: tempShared })
+    }
     let sent = false
+    const localKey = this.local?.announcedDataKey(realPk)
+    const localRequest = localKey && request(localKey)
+    if (localRequest) {
+      this.local!.deliverLocal(localRequest)
+      sent = true
+    }
+    const path = this.path('search')
+    if (!path) return sent
     for (const n of f.nodes.values()) {
       if (!n.dataPk) continue
-      const temp = boxKeyPair()
-      const tempShared = trySharedKey(n.dataPk, temp.secretKey)
-      if (!tempShared) continue
-      const payload = encodeDataRequest(realPk, this.realKeys.publicKey, realShared, body, { publicKey: temp.publicKey, shared: tempShared })
+      const payload = request(n.dataPk)
+      if (!payload) continue
       const packet = createOnionPacket(path.path, n.node, payload)
       if (packet) {
         this.link.send(packet, path.path.nodes[0])

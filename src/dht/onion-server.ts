@@ -152,6 +152,17 @@ export class OnionServer {
     this.respond(from, returnPath, encodeAnnounceResponse(shared, request.sendback, { isStored, value, nodes }))
   }
 
+  /** The data key announced here by `publicKey`, if its announcement is stored and fresh. */
+  announcedDataKey(publicKey: Uint8Array): Uint8Array | undefined {
+    const e = this.entries.get(keyHex(publicKey))
+    return e && this.now() - e.at <= ENTRY_TIMEOUT_MS ? e.dataPk : undefined
+  }
+
+  /** A data request from this node's own client for a key announced here: sent on as any other. */
+  deliverLocal(dataRequest: Buffer): void {
+    this.onData(Buffer.concat([dataRequest, new Uint8Array(RETURN_3)]))
+  }
+
   private onData(packet: Buffer): void {
     const parsed = dataRequestToResponse(packet)
     if (!parsed) return

@@ -86,6 +86,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     if (this.nospam.length !== 4) throw new InvalidArgumentError('nospam is 4 bytes')
     this.onion = new OnionClient(this.dht, udp, this.realKeys)
     this.onionServer = new OnionServer(this.dht, udp, { self: { realPk: this.realKeys.publicKey, dataPk: () => this.onion.dataKeys.publicKey, deliver: (r) => this.onion.deliverLocal(r) } })
+    this.onion.local = this.onionServer
     this.finder = new FriendFinder({
       dht: this.dht,
       onion: this.onion,

@@ -6,6 +6,8 @@
  *                            "ID <tox id>", "DHT <dht pk>", "PORT <udp port>", then events;
  *                            reads commands on stdin (one per line):
  *                              friend <real pk hex>          tox_friend_add_norequest
+ *                              add <tox id> <message>        tox_friend_add (a friend request)
+ *                              autoaccept on|off             accept friend requests (default off)
  *                              bootstrap <port> <dht pk hex> tox_bootstrap on 127.0.0.1
  *                              lossless <n> <size>           send n custom lossless packets (id 160)
  *                              lossy <n> <size>              send n custom lossy packets (id 200)
@@ -14,6 +16,7 @@
  *                              delete                        delete the friend (kills the connection)
  *                              quit
  *                            Events: "FRIEND <n> CONNECTION <none|tcp|udp>", "MESSAGE <text>",
+ *                            "REQUEST <pk hex> <message>", "SELF CONNECTION <none|tcp|udp>",
  *                            "LOSSLESS <len> <seq>" (seq = bytes 1..4 big-endian), "LOSSY <len> <seq>",
  *                            "SENT lossless <n>", "NAME <len>", "STATUS ...", "ERR <what>".
  *   toxpeer bench <seconds>  two Tox instances in this process befriend each other and one
@@ -33,6 +36,7 @@
 #include <tox/tox.h>
 
 static int echo = 1;
+static int autoaccept = 0;
 
 static uint64_t now_ms(void) {
   struct timespec ts;
@@ -108,6 +112,25 @@ static void on_lossy(Tox *t, uint32_t f, const uint8_t *d, size_t len, void *u) 
   if (echo) tox_friend_send_lossy_packet(t, f, d, len, NULL);
 }
 
+static void on_request(Tox *t, const uint8_t *pk, const uint8_t *m, size_t len, void *u) {
+  (void)u;
+  char h[65];
+  hex(pk, 32, h);
+  printf("REQUEST %s %.*s\n", h, (int)len, m);
+  if (autoaccept) {
+    Tox_Err_Friend_Add err;
+    uint32_t f = tox_friend_add_norequest(t, pk, &err);
+    printf("FRIEND_ADDED %u %d\n", f, err);
+  }
+  fflush(stdout);
+}
+
+static void on_self(Tox *t, TOX_CONNECTION s, void *u) {
+  (void)t; (void)u;
+  printf("SELF CONNECTION %s\n", s == TOX_CONNECTION_NONE ? "none" : s == TOX_CONNECTION_TCP ? "tcp" : "udp");
+  fflush(stdout);
+}
+
 static void on_name(Tox *t, uint32_t f, const uint8_t *n, size_t len, void *u) {
   (void)t; (void)f; (void)n; (void)u;
   printf("NAME %zu\n", len);
@@ -149,6 +172,15 @@ static void command(Tox *t, char *line) {
     Tox_Err_Friend_Add err;
     uint32_t f = tox_friend_add_norequest(t, key, &err);
     printf("FRIEND_ADDED %u %d\n", f, err);
+  } else if (!strncmp(line, "add ", 4)) {
+    uint8_t addr[TOX_ADDRESS_SIZE];
+    const char *msg = strlen(line) > 4 + 2 * TOX_ADDRESS_SIZE + 1 ? line + 4 + 2 * TOX_ADDRESS_SIZE + 1 : "hi";
+    if (strlen(line) < 4 + 2 * TOX_ADDRESS_SIZE || unhex(line + 4, addr, TOX_ADDRESS_SIZE)) return (void)printf("ERR bad address\n");
+    Tox_Err_Friend_Add err;
+    uint32_t f = tox_friend_add(t, addr, (const uint8_t *)msg, strlen(msg), &err);
+    printf("FRIEND_ADDED %u %d\n", f, err);
+  } else if (!strncmp(line, "autoaccept ", 11)) {
+    autoaccept = !strcmp(line + 11, "on");
   } else if (!strncmp(line, "bootstrap ", 10)) {
     unsigned port;
     char k[65];
@@ -190,6 +222,8 @@ static int peer(int seconds) {
   tox_callback_friend_lossless_packet(t, on_lossless);
   tox_callback_friend_lossy_packet(t, on_lossy);
   tox_callback_friend_name(t, on_name);
+  tox_callback_friend_request(t, on_request);
+  tox_callback_self_connection_status(t, on_self);
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
   char line[4096];
   size_t have = 0;
