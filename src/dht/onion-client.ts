@@ -14,6 +14,7 @@ import type { DatagramLink, DhtNode } from './dht-node.js'
 import {
   announceSendback,
   createOnionPacket,
+  createOnionPacketTcp,
   decodeAnnounceResponse,
   decodeDataResponse,
   encodeAnnounceRequest,
@@ -86,6 +87,36 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
    * to itself, so on a small network we may be the only node holding its announcement).
    */
   local: { announcedDataKey(pk: Uint8Array): Uint8Array | undefined; deliverLocal(dataRequest: Buffer): void } | undefined
+  /**
+   * A TCP relay to start every path at, for a node that sends no UDP: the relay is the first
+   * hop, and the other two come from the nodes we were told about (bootstrap nodes, nodes in
+   * announce responses), since such a node has no DHT of its own.
+   */
+  tcp: { sendOnion(body: Uint8Array): void; node: NodeInfo } | undefined
+  private readonly pathNodes = new Map<string, NodeInfo>()
+
+  /** A node that may serve as a hop or an announce node (a bootstrap node, say). */
+  addPathNode(node: NodeInfo): void {
+    if (this.pathNodes.size < 256 && !node.tcp) this.pathNodes.set(keyHex(node.publicKey), { host: node.host, port: node.port, publicKey: new Uint8Array(node.publicKey) })
+  }
+
+  /** Nodes near `target` from the DHT, else (no DHT over TCP only) from the path nodes. */
+  private candidates(target: Uint8Array, n: number): NodeInfo[] {
+    const fromDht = this.dht.closest(target, n)
+    if (fromDht.length > 0) return fromDht
+    return [...this.pathNodes.values()].sort((a, b) => compareDistance(target, a.publicKey, b.publicKey)).slice(0, n)
+  }
+
+  private transmit(path: PathState, destination: NodeInfo, payload: Uint8Array): boolean {
+    if (this.tcp && path.path.nodes[0] === this.tcp.node) {
+      const body = createOnionPacketTcp(path.path, destination, payload)
+      if (body) this.tcp.sendOnion(body)
+      return !!body
+    }
+    const packet = createOnionPacket(path.path, destination, payload)
+    if (packet) this.link.send(packet, path.path.nodes[0])
+    return !!packet
+  }
 
   constructor(
     private readonly dht: DhtNode,
@@ -157,12 +188,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     for (const n of f.nodes.values()) {
       if (!n.dataPk) continue
       const payload = request(n.dataPk)
-      if (!payload) continue
-      const packet = createOnionPacket(path.path, n.node, payload)
-      if (packet) {
-        this.link.send(packet, path.path.nodes[0])
-        sent = true
-      }
+      if (payload && this.transmit(path, n.node, payload)) sent = true
     }
     return sent
   }
@@ -173,14 +199,15 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     const now = this.now()
     const current = this.paths[kind]
     if (current && current.failures < MAX_TRIES && now - current.created < PATH_LIFETIME_MS) return current
-    const good = [...this.dht.table.contacts()].filter((c) => now - c.lastSeen < 122_000)
+    const dhtNodes: NodeInfo[] = [...this.dht.table.contacts()].filter((c) => now - c.lastSeen < 122_000)
+    const good = this.tcp ? [...this.pathNodes.values()] : dhtNodes
     if (good.length === 0) return undefined
     // Three nodes chosen at random, repeats allowed (as c-toxcore: a tiny network still has paths).
     const pick = () => good[Math.floor(Math.random() * good.length)]!
-    const nodes: [NodeInfo, NodeInfo, NodeInfo] = [pick(), pick(), pick()]
+    const nodes: [NodeInfo, NodeInfo, NodeInfo] = [this.tcp ? this.tcp.node : pick(), pick(), pick()]
     const k2 = boxKeyPair()
     const k3 = boxKeyPair()
-    const s1 = this.dht.sharedWith(nodes[0].publicKey)
+    const s1 = this.tcp ? new Uint8Array(32) : this.dht.sharedWith(nodes[0].publicKey)
     const s2 = trySharedKey(nodes[1].publicKey, k2.secretKey)
     const s3 = trySharedKey(nodes[2].publicKey, k3.secretKey)
     if (!s1 || !s2 || !s3) return undefined
@@ -204,13 +231,11 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
       dataPk: friend ? new Uint8Array(32) : this.dataKeys.publicKey,
       sendback,
     })
-    const packet = createOnionPacket(path.path, n.node, payload)
-    if (!packet) return
+    if (!this.transmit(path, n.node, payload)) return
     const now = this.now()
     n.lastSent = now
     n.unanswered++
     this.sent.set(sendback.toString('hex'), { listNode: n, friend, shared, path, at: now })
-    this.link.send(packet, path.path.nodes[0])
   }
 
   /** Adds `node` to a list if it is among the `max` closest to `target`; returns the entry if added. */
@@ -252,6 +277,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     const list = f ? f.nodes : this.self
     const target = f ? f.realPk : this.realKeys.publicKey
     for (const node of res.nodes) {
+      this.addPathNode(node)
       const added = this.offer(list, target, f ? SEARCH_NODES : ANNOUNCE_NODES, node)
       if (added) this.sendAnnounce(added, f)
     }
@@ -288,7 +314,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
 
   private refresh(list: Map<string, ListNode>, target: Uint8Array, max: number, friend: Friend | undefined, now: number): void {
     for (const n of [...list.values()]) if (n.unanswered >= MAX_TRIES) list.delete(n.key)
-    if (list.size < max) for (const c of this.dht.closest(target, max)) this.offer(list, target, max, c)
+    if (list.size < max) for (const c of this.candidates(target, max)) this.offer(list, target, max, c)
     for (const n of list.values()) {
       const settled = friend ? !!n.dataPk : n.stored
       if (now - n.lastSent >= (settled ? SLOW_MS : QUICK_MS)) this.sendAnnounce(n, friend)

@@ -83,6 +83,18 @@ export function createOnionPacket(path: OnionPath, destination: Address, payload
   return packet.length <= MAX_ONION_PACKET ? packet : undefined
 }
 
+/**
+ * The same request when the first hop is a TCP relay (sent inside the relay's encrypted
+ * stream as `[0x08][this]`): the relay peels no layer, so the packet starts at B's.
+ */
+export function createOnionPacketTcp(path: OnionPath, destination: Address, payload: Uint8Array): Buffer | undefined {
+  const nonce = randomNonce()
+  const step1 = Buffer.concat([packIpPort(destination), payload])
+  const step2 = Buffer.concat([packIpPort(path.nodes[2]), path.publicKeys[2], seal(path.sharedKeys[2], nonce, step1)])
+  const packet = Buffer.concat([nonce, packIpPort(path.nodes[1]), path.publicKeys[1], seal(path.sharedKeys[1], nonce, step2)])
+  return packet.length <= MAX_ONION_PACKET ? packet : undefined
+}
+
 // ── relay: peeling a layer, sealing return paths ─────────────────────────────────────
 
 export interface PeeledLayer {

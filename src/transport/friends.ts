@@ -50,6 +50,12 @@ export interface FriendFinderContext {
   nospam: Uint8Array
   /** Where we can be reached directly (listed first in our DHT-PK), if we know it. */
   selfNode: () => NodeInfo | undefined
+  /** Our TCP relays, listed in our DHT-PK as TCP nodes. */
+  relayNodes: () => NodeInfo[]
+  /** Connect to a friend's relay and ask it for the friend's DHT key. */
+  viaRelay: (relay: NodeInfo, dhtPk: Uint8Array) => void
+  /** Ask each of our relays to connect us with this DHT key. */
+  routeEverywhere: (dhtPk: Uint8Array) => void
   isFriend: (realPk: Uint8Array) => boolean
   isConnected: (realPk: Uint8Array) => boolean
   now?: () => number
@@ -97,7 +103,8 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
   /** Our DHT-PK: our DHT key, ourselves (when our address is known) and nodes near us. */
   private ourDhtPk(): DhtPkAnnouncement {
     const self = this.ctx.selfNode()
-    const nodes = [...(self ? [self] : []), ...this.ctx.dht.closest(this.ctx.dht.publicKey, 3)]
+    // Ourselves first, then up to two relays, then DHT nodes near us (four in all).
+    const nodes = [...(self ? [self] : []), ...this.ctx.relayNodes().slice(0, 2), ...this.ctx.dht.closest(this.ctx.dht.publicKey, 3)].slice(0, 4)
     this.noReplay = BigInt(Math.max(Number(this.noReplay) + 1, Math.floor(performance.timeOrigin + performance.now())))
     return { senderRealPk: this.ctx.realPk, noReplay: this.noReplay, senderDhtPk: this.ctx.dht.publicKey, nodes }
   }
@@ -141,7 +148,17 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
     const at = this.ctx.dht.foundAt(a.senderDhtPk)
     if (at) this.connect(w, at)
     // Ask the nodes it named for its key: its own node answers from that key, and we have it.
-    for (const n of a.nodes) if (!n.tcp) this.ctx.dht.getNodes(n, a.senderDhtPk)
+    // Its TCP relays: connect there too and ask for it (the relay joins us once both asked).
+    for (const n of a.nodes) {
+      if (n.tcp) this.ctx.viaRelay(n, a.senderDhtPk)
+      else this.ctx.dht.getNodes(n, a.senderDhtPk)
+    }
+    this.ctx.routeEverywhere(a.senderDhtPk)
+  }
+
+  /** A relay joined us with this DHT key: if it is a friend's, open the connection through it. */
+  relayConnected(dhtPk: Uint8Array, address: Address): void {
+    for (const w of this.wanted.values()) if (w.dhtPk && keyHex(w.dhtPk) === keyHex(dhtPk)) this.connect(w, address)
   }
 
   private onFound(dhtPk: Uint8Array, address: Address): void {

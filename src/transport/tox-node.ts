@@ -2,7 +2,8 @@
  * A Tox node as gitswarm runs it: one UDP socket, the DHT responder, net_crypto and the
  * Messenger layer for each friend. A device's long-term Tox key is its Ed25519 device key
  * converted to X25519, so its Tox ID follows from the device certificate in the repository.
- * Peers' addresses and DHT keys are given here (finding them is the DHT's job).
+ * Friends are found through the DHT and the onion (./friends.ts), or given by address; TCP
+ * relays carry everything when UDP does not get through.
  * @module
  */
 import { EventEmitter } from 'node:events'
@@ -17,6 +18,8 @@ import { randomBytes } from 'node:crypto'
 import { FriendFinder, MAX_FRIEND_REQUEST_MESSAGE } from './friends.js'
 import { Friend } from './messenger.js'
 import { NetCrypto } from './net-crypto/net-crypto.js'
+import { NodeLink, relayAddress } from './link.js'
+import { TcpRelayClient, type RelayAddress } from './tcp-relay.js'
 import { UdpEndpoint, type Address } from './udp.js'
 
 export interface ToxNodeOptions {
@@ -28,6 +31,10 @@ export interface ToxNodeOptions {
   noise?: boolean
   /** The 4 nospam bytes of our Tox ID (random by default): friend requests must carry them. */
   nospam?: Uint8Array
+  /** Send UDP at all (default true); without it, everything goes through `tcpRelays`. */
+  udp?: boolean
+  /** TCP relays to connect to at start (tox-bootstrapd with enable_tcp_relay, say). */
+  tcpRelays?: RelayAddress[]
 }
 
 export interface ToxNodeEvents {
@@ -58,7 +65,8 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
   ) {
     super()
     this.realKeys = boxKeyPair(options.secretKey)
-    this.dht = new DhtNode(udp)
+    this.link = new NodeLink(udp, options.udp ?? true)
+    this.dht = new DhtNode(this.link)
     this.dhtTimer = setInterval(() => {
       this.dht.tick()
       this.onion.tick()
@@ -66,7 +74,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     }, 250)
     this.dhtTimer.unref()
     this.netCrypto = new NetCrypto({
-      link: udp,
+      link: this.link,
       realKeys: this.realKeys,
       dhtKeys: this.dht.keys,
       sharedDht: (pk) => this.dht.sharedWith(pk),
@@ -84,8 +92,8 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     })
     this.nospam = new Uint8Array(options.nospam ?? randomBytes(4))
     if (this.nospam.length !== 4) throw new InvalidArgumentError('nospam is 4 bytes')
-    this.onion = new OnionClient(this.dht, udp, this.realKeys)
-    this.onionServer = new OnionServer(this.dht, udp, { self: { realPk: this.realKeys.publicKey, dataPk: () => this.onion.dataKeys.publicKey, deliver: (r) => this.onion.deliverLocal(r) } })
+    this.onion = new OnionClient(this.dht, this.link, this.realKeys)
+    this.onionServer = new OnionServer(this.dht, this.link, { self: { realPk: this.realKeys.publicKey, dataPk: () => this.onion.dataKeys.publicKey, deliver: (r) => this.onion.deliverLocal(r) } })
     this.onion.local = this.onionServer
     this.finder = new FriendFinder({
       dht: this.dht,
@@ -93,7 +101,12 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
       netCrypto: this.netCrypto,
       realPk: this.realKeys.publicKey,
       nospam: this.nospam,
-      selfNode: () => (/^(0\.0\.0\.0|::)$/.test(this.address.host) ? undefined : { ...this.address, publicKey: this.dhtPublicKey }),
+      selfNode: () => (!this.link.udpEnabled || /^(0\.0\.0\.0|::)$/.test(this.address.host) ? undefined : { ...this.address, publicKey: this.dhtPublicKey }),
+      relayNodes: () => this.link.relays.map((r) => ({ host: r.relay.host, port: r.relay.port, publicKey: r.relay.publicKey, tcp: true })),
+      viaRelay: (relay, dhtPk) => void this.useRelay(relay).then((r) => r.route(dhtPk), () => undefined),
+      routeEverywhere: (dhtPk) => {
+        for (const r of this.link.relays) r.route(dhtPk)
+      },
       isFriend: (pk) => this.friendKeys.has(hex(pk)),
       isConnected: (pk) => this.friends.get(hex(pk))?.connection.established ?? false,
     })
@@ -106,13 +119,41 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
   }
 
   readonly nospam: Uint8Array
+  readonly link: NodeLink
   readonly onion: OnionClient
   readonly onionServer: OnionServer
   private readonly finder: FriendFinder
   private readonly dhtTimer: NodeJS.Timeout
 
   static async start(options: ToxNodeOptions = {}): Promise<ToxNode> {
-    return new ToxNode(await UdpEndpoint.bind({ host: options.host, port: options.port }), options)
+    const node = new ToxNode(await UdpEndpoint.bind({ host: options.host, port: options.port }), options)
+    const relays = await Promise.allSettled((options.tcpRelays ?? []).map((r) => node.useRelay(r)))
+    if (options.udp === false && !relays.some((r) => r.status === 'fulfilled')) {
+      await node.close()
+      throw new ConnectionFailedError('tcp relays', 'UDP is off and no TCP relay could be reached')
+    }
+    return node
+  }
+
+  private readonly relaysByKey = new Map<string, Promise<TcpRelayClient>>()
+
+  /** Connects to a TCP relay (once; later calls share the connection). */
+  useRelay(relay: RelayAddress): Promise<TcpRelayClient> {
+    const key = hex(relay.publicKey)
+    let pending = this.relaysByKey.get(key)
+    if (!pending) {
+      pending = TcpRelayClient.connect({ host: relay.host, port: relay.port, publicKey: new Uint8Array(relay.publicKey) }, this.dht.keys).then((client) => {
+        this.link.addRelay(client)
+        client.on('connected', (dhtPk) => this.finder.relayConnected(dhtPk, relayAddress(dhtPk)))
+        client.on('closed', () => this.relaysByKey.delete(key))
+        // With no UDP, the onion's paths start at the relay.
+        if (!this.link.udpEnabled && !this.onion.tcp) this.onion.tcp = { sendOnion: (b) => client.sendOnion(b), node: { host: relay.host, port: relay.port, publicKey: client.relay.publicKey } }
+        return client
+      })
+      pending.catch(() => this.relaysByKey.delete(key))
+      this.relaysByKey.set(key, pending)
+    }
+    return pending
   }
 
   /**
@@ -228,11 +269,13 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
   bootstrap(address: Address, dhtPk: Uint8Array): void {
     if (dhtPk.length !== 32) throw new InvalidArgumentError('a DHT public key is 32 bytes')
     this.dht.bootstrap({ ...address, publicKey: dhtPk })
+    this.onion.addPathNode({ ...address, publicKey: dhtPk })
   }
 
   async close(): Promise<void> {
     clearInterval(this.dhtTimer)
     this.netCrypto.close()
+    for (const r of [...this.link.relays]) r.close('node closed')
     await this.udp.close()
   }
 }

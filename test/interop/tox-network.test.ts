@@ -3,7 +3,8 @@
  * off), our c-toxcore 0.2.18 test peer, and gitswarm nodes bootstrapped only from the daemon.
  * (a) c-toxcore sends a friend request to a gitswarm Tox ID; accepted, they connect and
  * exchange custom packets. (b) gitswarm befriends c-toxcore by Tox ID. (c) two gitswarm nodes
- * find each other through the network. Each is bounded in time; the times are printed.
+ * find each other through the network. (d) two gitswarm nodes, one of which sends no UDP at
+ * all, connect through the daemon's TCP relay. Each is bounded in time; the times are printed.
  * Needs libtoxcore-dev, pkg-config, gcc and toxcore-utils; skipped without them, except in CI.
  */
 import { afterEach, describe, expect, it } from 'vitest'
@@ -100,5 +101,31 @@ describe.skipIf(missing !== undefined)('friends found through a real Tox network
     await Promise.race([online, new Promise((_, reject) => setTimeout(() => reject(new Error('not online within 30 s')), 30_000))])
     console.log(`(c) gitswarm ↔ gitswarm through the network: ${seconds(t)}`)
     expect(x.friend(y.publicKey)!.connection.noise).toBe(true)
+  }, 60_000)
+
+  it('(d) a node that sends no UDP at all connects to another through the tox-bootstrapd TCP relay', async () => {
+    const { bsd, join } = await network()
+    const relay = { host: '127.0.0.1', port: bsd.tcpPort, publicKey: Buffer.from(bsd.dhtPk, 'hex') }
+    const x = await node({ udp: false, tcpRelays: [relay] })
+    const y = await node()
+    let udpSent = 0
+    const send = x.udp.send.bind(x.udp)
+    x.udp.send = (p, to) => ((udpSent += 1), send(p, to))
+    join(x)
+    join(y)
+    y.on('friendRequest', (pk) => y.acceptFriendRequest(pk))
+    const t = performance.now()
+    const online = new Promise<Uint8Array>((r) => x.once('friendOnline', r))
+    x.addFriendByToxId(y.toxId(), 'through the relay')
+    await Promise.race([online, new Promise((_, reject) => setTimeout(() => reject(new Error('not online within 30 s')), 30_000))])
+    console.log(`(d) gitswarm (no UDP) ↔ gitswarm through the TCP relay: ${seconds(t)}`)
+    const friend = x.friend(y.publicKey)!
+    expect(friend.connection.address.host).toMatch(/^tcp:/)
+    const got: number[] = []
+    y.friend(x.publicKey)!.on('lossless', (d) => got.push(d[1]!))
+    for (let i = 0; i < 100; i++) friend.sendLossless(Uint8Array.of(180, i))
+    await until(() => got.length === 100, '100 packets through the relay', 10_000)
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i))
+    expect(udpSent).toBe(0)
   }, 60_000)
 })

@@ -1,0 +1,46 @@
+/**
+ * The datagram link a node's layers share: UDP, and TCP relays for peers UDP cannot reach.
+ * A peer behind a relay has the pseudo-address `tcp:<its DHT key>` (port 0), so net_crypto
+ * keeps one code path; what a relay delivers is dispatched as if it came in by UDP. With
+ * UDP off, nothing is ever sent by UDP.
+ * @module
+ */
+import { keyHex } from '../dht/routing-table.js'
+import type { TcpRelayClient } from './tcp-relay.js'
+import type { Address, PacketHandler, UdpEndpoint } from './udp.js'
+
+const TCP_PREFIX = 'tcp:'
+
+export function relayAddress(peerDhtPk: Uint8Array): Address {
+  return { host: `${TCP_PREFIX}${keyHex(peerDhtPk)}`, port: 0 }
+}
+
+export class NodeLink {
+  readonly relays: TcpRelayClient[] = []
+
+  constructor(
+    readonly udp: UdpEndpoint,
+    readonly udpEnabled: boolean,
+  ) {}
+
+  on(kind: number, handler: PacketHandler): void {
+    this.udp.on(kind, handler)
+  }
+
+  send(packet: Uint8Array, to: Address): void {
+    if (to.host.startsWith(TCP_PREFIX)) {
+      const pk = Buffer.from(to.host.slice(TCP_PREFIX.length), 'hex')
+      for (const relay of this.relays) if (relay.send(pk, packet)) return
+      return
+    }
+    if (this.udpEnabled) this.udp.send(packet, to)
+  }
+
+  /** Takes in what a relay delivers: peers' packets, and onion responses. */
+  addRelay(relay: TcpRelayClient): void {
+    this.relays.push(relay)
+    relay.on('data', (pk, packet) => this.udp.dispatch(Buffer.from(packet), relayAddress(pk)))
+    relay.on('onion', (packet) => this.udp.dispatch(Buffer.from(packet), { host: relay.relay.host, port: relay.relay.port }))
+    relay.on('closed', () => this.relays.splice(this.relays.indexOf(relay), 1))
+  }
+}
