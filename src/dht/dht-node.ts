@@ -265,7 +265,11 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
       const finish = (found: NodeInfo | undefined) => resolve({ found, hops, queried })
       const round = (): void => {
         const hit = candidates.get(targetKey)
-        if (hit) return this.ping(hit.node, (ok) => finish(ok ? hit.node : undefined), timeoutMs)
+        if (hit) {
+          // Confirm with a ping, tried three times (a lost packet must not fail the lookup).
+          const confirm = (tries: number): void => this.ping(hit.node, (ok) => (ok || tries >= 3 ? finish(ok ? hit.node : undefined) : confirm(tries + 1)), timeoutMs)
+          return confirm(1)
+        }
         // The k closest that did not fail to answer (silent nodes do not end a search); when
         // they have all been asked, widen to the next ones while the query budget lasts — a
         // node's tables may lack a region that its neighbours cover.
@@ -275,14 +279,18 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
         if (next.length === 0 || hops >= maxRounds) return finish(undefined)
         hops++
         let outstanding = next.length
-        for (const c of next) {
-          c.queried = true
-          queried++
+        const ask = (c: { node: NodeInfo; failed: boolean }, tries: number): void =>
           this.getNodes(c.node, target, (nodes) => {
+            // One silence may be a lost packet: ask once more before giving the node up.
+            if (!nodes && tries < 2) return ask(c, tries + 1)
             if (!nodes) c.failed = true
             for (const n of nodes ?? []) add(n)
             if (--outstanding === 0) round()
           }, timeoutMs)
+        for (const c of next) {
+          c.queried = true
+          queried++
+          ask(c, 1)
         }
       }
       round()
@@ -386,8 +394,9 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     if (now - this.lastRefresh >= interval) {
       this.lastRefresh = now
       const good = this.table.closest(this.keys.publicKey, 1024, now)
-      if (good.length === 0) for (const b of this.bootstrapNodes) this.getNodes(b)
-      else {
+      // Few nodes: we may sit on an island of newcomers; the bootstrap nodes know the rest.
+      if (good.length < 8) for (const b of this.bootstrapNodes) this.getNodes(b)
+      if (good.length > 0) {
         this.refreshes++
         const pick = () => good[Math.floor(Math.random() * good.length)]!
         this.getNodes(pick(), this.keys.publicKey)
