@@ -5,6 +5,7 @@
  * time only moves when `run` processes events.
  * @module
  */
+import { Heap } from '../util/heap.js'
 import { DhtNode, type Address, type DatagramLink } from './dht-node.js'
 
 export interface TestnetOptions {
@@ -32,58 +33,8 @@ export function prng(seed: number): () => number {
 
 interface Event {
   at: number
-  seq: number
   run: () => void
 }
-
-/** A binary heap of events ordered by time (then by insertion). */
-class EventQueue {
-  private readonly heap: Event[] = []
-  private seq = 0
-
-  get size(): number {
-    return this.heap.length
-  }
-
-  push(at: number, run: () => void): void {
-    const h = this.heap
-    h.push({ at, seq: this.seq++, run })
-    let i = h.length - 1
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (!before(h[i]!, h[parent]!)) break
-      ;[h[i], h[parent]] = [h[parent]!, h[i]!]
-      i = parent
-    }
-  }
-
-  peek(): Event | undefined {
-    return this.heap[0]
-  }
-
-  pop(): Event | undefined {
-    const h = this.heap
-    const top = h[0]
-    const last = h.pop()
-    if (h.length > 0 && last) {
-      h[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < h.length && before(h[l]!, h[m]!)) m = l
-        if (r < h.length && before(h[r]!, h[m]!)) m = r
-        if (m === i) break
-        ;[h[i], h[m]] = [h[m]!, h[i]!]
-        i = m
-      }
-    }
-    return top
-  }
-}
-
-const before = (a: Event, b: Event) => a.at < b.at || (a.at === b.at && a.seq < b.seq)
 
 /** One simulated host: its address, its DHT node, whether it is up. */
 export class SimNode {
@@ -109,7 +60,7 @@ export class Testnet {
   readonly random: () => number
   /** Packets sent, delivered and lost (to loss or to an offline host). */
   readonly stats = { sent: 0, delivered: 0, lost: 0 }
-  private readonly queue = new EventQueue()
+  private readonly queue = new Heap<Event>((a, b) => a.at < b.at)
   private readonly byAddress = new Map<string, SimNode>()
   private readonly loss: number
   private readonly latency: [number, number]
@@ -139,7 +90,7 @@ export class Testnet {
 
   /** Runs `fn` after `delayMs` of virtual time. */
   schedule(delayMs: number, fn: () => void): void {
-    this.queue.push(this.now + delayMs, fn)
+    this.queue.push({ at: this.now + delayMs, run: fn })
   }
 
   /** @internal */
