@@ -134,8 +134,25 @@ export function open(key: Uint8Array, nonce: Uint8Array, boxed: Uint8Array): Uin
   }
 }
 
+// One call to the system CSPRNG per packet costs more than sealing the packet: draw from a
+// pool filled 64 KiB at a time (each byte still used once).
+const POOL_BYTES = 65536
+let pool = Buffer.alloc(0)
+let poolAt = 0
+
+/** `n` fresh random bytes from the pooled CSPRNG (nonces, ping ids). */
+export function randomBytesPooled(n: number): Uint8Array {
+  if (poolAt + n > pool.length) {
+    pool = randomBytes(Math.max(POOL_BYTES, n))
+    poolAt = 0
+  }
+  const out = new Uint8Array(pool.subarray(poolAt, poolAt + n))
+  poolAt += n
+  return out
+}
+
 export function randomNonce(): Uint8Array {
-  return new Uint8Array(randomBytes(NONCE_BYTES))
+  return randomBytesPooled(NONCE_BYTES)
 }
 
 /** Adds `by` to a big-endian 24-byte nonce in place (Tox's increment_nonce_number). */

@@ -10,11 +10,11 @@
  */
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { boxKeyPair, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
+import { boxKeyPair, randomBytesPooled, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
 import { DHT_REQUEST, dhtRequestReceiver, encodeDhtRequest, openDhtRequest, REQUEST_NAT_PING } from './dht-request.js'
 import type { NodeInfo } from './packed-node.js'
 import { decodeDhtFrame, encodeDhtPacket, nodesRequestPlain, nodesResponsePlain, openDhtFrame, PACKET, parseNodesRequest, parseNodesResponse, parsePing, pingPlain } from './packets.js'
-import { BUCKETS, CloseList, compareDistance, keyHex, PING_INTERVAL_MS, SearchList, type Contact } from './routing-table.js'
+import { BUCKETS, CloseList, compareDistance, keyHex, KILL_NODE_TIMEOUT_MS, PING_INTERVAL_MS, SearchList, type Contact } from './routing-table.js'
 
 export interface Address {
   host: string
@@ -32,6 +32,8 @@ export interface DhtNodeOptions {
   keys?: BoxKeyPair
   /** Milliseconds (virtual in the simulator). */
   now?: () => number
+  /** Where the node's random choices come from (a seeded generator makes a simulation repeatable). */
+  random?: () => number
 }
 
 export interface DhtNodeEvents {
@@ -65,6 +67,7 @@ const GET_NODES_INTERVAL_MS = 20_000
 const QUICK_INTERVAL_MS = 2000
 const QUICK_TIMES = 5
 const REPING_AFTER_MS = 10_000
+const SWEEP_MS = 5000
 const MAX_SHARED_KEYS = 4096
 
 interface Pending {
@@ -85,8 +88,8 @@ interface Search {
 }
 
 /** A random key sharing exactly `bits` leading bits with `ours`. */
-function keyWithPrefix(ours: Uint8Array, bits: number): Uint8Array {
-  const out = new Uint8Array(randomBytes(32))
+function keyWithPrefix(ours: Uint8Array, bits: number, random: () => number): Uint8Array {
+  const out = Uint8Array.from({ length: 32 }, () => Math.floor(random() * 256))
   const whole = bits >> 3
   out.set(ours.subarray(0, whole))
   if (whole < 32) {
@@ -111,7 +114,9 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
   private lastRefresh = -Infinity
   private refreshes = 0
   private lastSweep = -Infinity
+  private selfLookup = false
   private readonly ourKey: string
+  private readonly random: () => number
 
   constructor(
     private readonly link: DatagramLink,
@@ -121,6 +126,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     this.keys = options.keys ?? boxKeyPair()
     this.ourKey = keyHex(this.keys.publicKey)
     this.now = options.now ?? (() => performance.now())
+    this.random = options.random ?? Math.random
     this.table = new CloseList(this.keys.publicKey)
     for (const kind of [PACKET.pingRequest, PACKET.pingResponse, PACKET.nodesRequest, PACKET.nodesResponse]) link.on(kind, (p, from) => this.onPacket(p, from))
     link.on(DHT_REQUEST, (p, from) => this.onDhtRequest(p, from))
@@ -175,16 +181,58 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     if (request) this.requestHandlers.get(request.requestId)?.(request.data, request.senderPk, from)
   }
 
+  private readonly natPings = new Map<string, { key: string; done: (ok: boolean) => void; at: number }>()
+
   private onNatPing(data: Uint8Array, sender: Uint8Array, from: Address): void {
+    if (data.length !== 9) return
+    if (data[0] === 1) {
+      const id = Buffer.from(data.subarray(1)).toString('hex')
+      const p = this.natPings.get(id)
+      if (p && p.key === keyHex(sender)) (this.natPings.delete(id), p.done(true))
+      return
+    }
     // Answered only for keys we search, as c-toxcore (others could use it to probe us).
-    if (data.length !== 9 || data[0] !== 0 || !this.searches.has(keyHex(sender))) return
-    this.sendRequest({ ...from, publicKey: sender }, REQUEST_NAT_PING, Buffer.concat([Uint8Array.of(1), data.subarray(1)]))
+    if (data[0] !== 0 || !this.searches.has(keyHex(sender))) return
+    const reply = Buffer.concat([Uint8Array.of(1), data.subarray(1)])
+    this.sendRequest({ ...from, publicKey: sender }, REQUEST_NAT_PING, reply)
+  }
+
+  /**
+   * A NAT ping to a searched key, routed through the nodes near it (which forward DHT
+   * requests to the nodes they know): resolves true when it answers — the first step of
+   * c-toxcore's hole punching, telling us the friend is up behind its NAT.
+   */
+  natPing(publicKey: Uint8Array, timeoutMs = RESPONSE_TIMEOUT_MS): Promise<boolean> {
+    const s = this.searches.get(keyHex(publicKey))
+    const via = s ? [...s.list.contacts.values()].filter((c) => keyHex(c.publicKey) !== keyHex(publicKey)) : []
+    const direct = s?.found ? [{ ...s.found, publicKey }] : []
+    const shared = this.sharedWith(publicKey)
+    if (via.length + direct.length === 0 || !shared) return Promise.resolve(false)
+    const id = randomBytes(8)
+    return new Promise((resolve) => {
+      this.natPings.set(id.toString('hex'), { key: keyHex(publicKey), done: resolve, at: this.now() })
+      const request = encodeDhtRequest(publicKey, this.keys.publicKey, shared, REQUEST_NAT_PING, Buffer.concat([Uint8Array.of(0), id]))
+      for (const n of [...direct, ...via]) this.link.send(request, n)
+      this.natPingTimeouts.push({ id: id.toString('hex'), until: this.now() + timeoutMs })
+    })
+  }
+
+  private readonly natPingTimeouts: Array<{ id: string; until: number }> = []
+
+  /**
+   * Hole punching: pings a friend's key at `host` on `port` and the ports around it (a NAT
+   * may map it to a neighbour), `spread` on each side, as c-toxcore's do_NAT does.
+   */
+  punch(publicKey: Uint8Array, host: string, port: number, spread = 8): void {
+    for (let d = 0; d <= spread; d++) {
+      for (const p of d === 0 ? [port] : [port - d, port + d]) if (p > 0 && p < 65536) this.ping({ host, port: p, publicKey })
+    }
   }
 
   // ── pings and nodes requests ───────────────────────────────────────────────────────
 
   private newPingId(to: NodeInfo, kind: Pending['kind'], timeoutMs: number, done?: Pending['done']): Uint8Array {
-    const id = randomBytes(8)
+    const id = Buffer.from(randomBytesPooled(8))
     this.pending.set(id.toString('hex'), { key: keyHex(to.publicKey), host: to.host, port: to.port, at: this.now(), timeoutMs, kind, done })
     return id
   }
@@ -374,20 +422,28 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
   /** Runs what is due: timeouts, pings every 60 s, node requests every 20 s (quicker at first). */
   tick(): void {
     const now = this.now()
+    while (this.natPingTimeouts.length && this.natPingTimeouts[0]!.until <= now) {
+      const { id } = this.natPingTimeouts.shift()!
+      const p = this.natPings.get(id)
+      if (p) (this.natPings.delete(id), p.done(false))
+    }
     for (const [id, p] of this.pending) {
       if (now - p.at <= p.timeoutMs) continue
       this.pending.delete(id)
       p.done?.(undefined)
     }
-    if (now - this.lastSweep >= 1000) {
+    // Pings and pruning need no finer grain than a few seconds (a node is pinged every 60 s).
+    if (now - this.lastSweep >= SWEEP_MS) {
       this.lastSweep = now
-      this.table.prune(now)
+      let dead: string[] | undefined
       for (const c of this.table.contacts()) {
-        if (now - c.lastPinged >= PING_INTERVAL_MS) {
+        if (now - c.lastSeen > KILL_NODE_TIMEOUT_MS) (dead ??= []).push(c.key)
+        else if (now - c.lastPinged >= PING_INTERVAL_MS) {
           c.lastPinged = now
           this.ping(c)
         }
       }
+      for (const key of dead ?? []) this.table.remove(key)
       for (const [k, t] of this.recentPings) if (now - t > REPING_AFTER_MS) this.recentPings.delete(k)
     }
     const interval = this.refreshes < QUICK_TIMES ? QUICK_INTERVAL_MS : GET_NODES_INTERVAL_MS
@@ -398,14 +454,20 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
       if (good.length < 8) for (const b of this.bootstrapNodes) this.getNodes(b)
       if (good.length > 0) {
         this.refreshes++
-        const pick = () => good[Math.floor(Math.random() * good.length)]!
-        this.getNodes(pick(), this.keys.publicKey)
+        const pick = () => good[Math.floor(this.random() * good.length)]!
+        // An iterative lookup of our own key, on joining and every few minutes: our nearest
+        // nodes learn of us by being asked, and we of them (Kademlia's join). Between
+        // those, one nodes request to a random node keeps the view wide.
+        if (this.refreshes % 8 === 1 && !this.selfLookup) {
+          this.selfLookup = true
+          void this.lookup(this.keys.publicKey, { maxQueries: 0 }).finally(() => (this.selfLookup = false))
+        } else this.getNodes(pick(), this.keys.publicKey)
         // Keys that share 0, 1, 2… leading bits with ours fill the buckets at every distance
         // (c-toxcore searches two random "fake friends" for the same reason).
         for (let i = 0; i < 2; i++) {
-          const bits = Math.floor(Math.random() * Math.min(BUCKETS, 2 + Math.log2(good.length + 1) * 1.5))
-          const target = this.closest(keyWithPrefix(this.keys.publicKey, bits), 1)[0] ?? pick()
-          this.getNodes(target, keyWithPrefix(this.keys.publicKey, bits))
+          const bits = Math.floor(this.random() * Math.min(BUCKETS, 2 + Math.log2(good.length + 1) * 1.5))
+          const key = keyWithPrefix(this.keys.publicKey, bits, this.random)
+          this.getNodes(this.closest(key, 1)[0] ?? pick(), key)
         }
       }
     }

@@ -5,6 +5,7 @@
  * time only moves when `run` processes events.
  * @module
  */
+import { boxKeyPair } from '../crypto/box.js'
 import { Heap } from '../util/heap.js'
 import { DhtNode, type Address, type DatagramLink } from './dht-node.js'
 
@@ -50,7 +51,9 @@ export class SimNode {
       send: (packet, to) => net.deliver(this, Buffer.from(packet), to),
       on: (kind, handler) => void this.handlers.set(kind, handler),
     }
-    this.dht = new DhtNode(link, { now: () => net.now })
+    // Keys and choices from the network's seeded generator: a run repeats exactly.
+    const secret = Uint8Array.from({ length: 32 }, () => Math.floor(net.random() * 256))
+    this.dht = new DhtNode(link, { now: () => net.now, random: net.random, keys: boxKeyPair(secret) })
   }
 }
 

@@ -64,6 +64,7 @@ export interface FriendFinderContext {
 export class FriendFinder extends EventEmitter<FriendFinderEvents> {
   private readonly wanted = new Map<string, Wanted>()
   private readonly recentRequests: string[] = []
+  private readonly refused = new Set<string>()
   private noReplay = 0n
   private readonly now: () => number
 
@@ -82,6 +83,7 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
   /** Starts looking for a friend (searching its announcement; connecting once found). */
   find(realPk: Uint8Array): void {
     const key = keyHex(realPk)
+    this.refused.delete(key)
     if (!this.wanted.has(key)) this.wanted.set(key, { realPk: new Uint8Array(realPk), lastNoReplay: -1n, lastOnionDhtPk: -Infinity, lastDhtDhtPk: -Infinity })
     this.ctx.onion.search(realPk)
   }
@@ -91,6 +93,11 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
     this.wanted.delete(keyHex(realPk))
     this.ctx.onion.stopSearch(realPk)
     if (w?.dhtPk) this.ctx.dht.stopSearch(w.dhtPk)
+  }
+
+  /** Ignores further requests from this key (until `find` or an accept). */
+  refuse(realPk: Uint8Array): void {
+    this.refused.add(keyHex(realPk))
   }
 
   /** Sends a friend request (through the onion, resent with back-off until the friend is online). */
@@ -130,7 +137,7 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
   private onRequest(sender: Uint8Array, body: Uint8Array): void {
     const key = keyHex(sender)
     if (body.length <= 5 || body.length > 5 + MAX_FRIEND_REQUEST_MESSAGE) return
-    if (!Buffer.from(body.subarray(1, 5)).equals(this.ctx.nospam) || this.ctx.isFriend(sender) || this.recentRequests.includes(key)) return
+    if (!Buffer.from(body.subarray(1, 5)).equals(this.ctx.nospam) || this.ctx.isFriend(sender) || this.recentRequests.includes(key) || this.refused.has(key)) return
     this.recentRequests.push(key)
     if (this.recentRequests.length > RECENT_REQUESTS) this.recentRequests.shift()
     this.emit('request', new Uint8Array(sender), Buffer.from(body.subarray(5)).toString('utf8'))

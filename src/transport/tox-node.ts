@@ -181,6 +181,11 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     this.addFriend(publicKey)
   }
 
+  /** Refuses a friend request: later requests from that key are ignored. */
+  refuseFriendRequest(publicKey: Uint8Array): void {
+    this.finder.refuse(publicKey)
+  }
+
   /** Stops accepting and looking for a friend (its connection, if any, is killed). */
   removeFriend(publicKey: Uint8Array): void {
     this.friendKeys.delete(hex(publicKey))

@@ -104,7 +104,7 @@ describe('the DHT in a simulated network', () => {
     const net = new Testnet({ seed: 12, loss: 0.1 })
     grow(net, 200, 20)
     const results = await lookups(net, 100)
-    expect(results.filter((r) => r.ok).length).toBeGreaterThanOrEqual(90)
+    expect(results.filter((r) => r.ok).length).toBeGreaterThanOrEqual(95)
   })
 
   it('a node that answers nobody is dropped after the kill timeout', () => {
@@ -117,6 +117,31 @@ describe('the DHT in a simulated network', () => {
     victim.online = false
     net.run(200_000)
     expect(knowers()).toBe(0)
+  })
+
+  it('NAT pings travel through the nodes near a friend, answered only for searched keys; punching finds it', async () => {
+    const net = new Testnet({ seed: 14 })
+    grow(net, 100, 20)
+    const [a, b] = [net.nodes[10]!, net.nodes[90]!]
+    a.dht.search(b.dht.publicKey)
+    net.run(30_000)
+    // b does not search a: no answer
+    const unanswered = a.dht.natPing(b.dht.publicKey)
+    net.run(10_000)
+    expect(await unanswered).toBe(false)
+    b.dht.search(a.dht.publicKey)
+    net.run(30_000)
+    const answered = a.dht.natPing(b.dht.publicKey)
+    net.run(10_000)
+    expect(await answered).toBe(true)
+    // punching: pings to the ports around b's reach it on its own
+    const c = net.nodes[50]!
+    c.dht.search(b.dht.publicKey)
+    const found: string[] = []
+    c.dht.on('found', (pk, at) => found.push(`${Buffer.from(pk).toString('hex')}@${at.port}`))
+    c.dht.punch(b.dht.publicKey, b.address.host, b.address.port - 3, 4)
+    net.run(2000)
+    expect(found).toContain(`${Buffer.from(b.dht.publicKey).toString('hex')}@${b.address.port}`)
   })
 
   it('keys are 32 bytes of a real key pair (the testnet runs real crypto)', () => {
