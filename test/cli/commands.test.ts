@@ -95,7 +95,7 @@ describe('gitswarm from the shell', () => {
 
   test('the demo narrates the scenario and ends with a valid repository', () => {
     const out = ok(gitswarm(['demo']))
-    for (const step of ['creates the conversation', 'invites bob and carol', 'clone it from alice-laptop', 'edits his reply', 'reacts', 'The network splits', 'The network heals', '(identical)', 'refuses to write: rule author.not-member']) {
+    for (const step of ['creates the conversation', 'invites bob and carol', 'clone it from alice-laptop', 'edits his reply', 'reacts', 'The network splits', 'The network heals', '(identical)', 'connect pairwise (Noise IK', "a banned member's devices are no longer served", 'its account is banned from this conversation']) {
       expect(out).toContain(step)
     }
     expect(out.match(/^ {6}\S+ +valid: \d+ commits in \d+ ms, fsck ok$/gm)).toHaveLength(4)

@@ -1,9 +1,10 @@
 /**
  * `gitswarm demo`: four devices of three accounts share a conversation, each with its own
- * repository, syncing over in-memory streams (git's protocol, as it would run over a Tox
- * channel). Invites, clones, joins, messages, an edit, a reaction; then a partition in which
- * both sides write (messages, and the same profile edited on each side), the heal, the
- * merge; a ban; and the verification of every repository. Each step is narrated.
+ * repository and its own Tox node on 127.0.0.1; they connect pairwise (Noise IK handshakes
+ * over UDP) and sync with git's protocol over `git://` channels. Invites, clones, joins,
+ * messages, an edit, a reaction; then a partition in which both sides write (messages, and
+ * the same profile edited on each side), the heal, the merge; a ban; and the verification of
+ * every repository. Each step is narrated.
  * @module
  */
 import { execFileSync } from 'node:child_process'
@@ -11,9 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GitswarmError } from '../../errors.js'
-import { duplexPair } from '../../git/duplex-pair.js'
 import { addDevice, createAccount, type DeviceIdentity } from '../../identity/identity.js'
 import { Conversation } from '../../swarm/conversation.js'
+import { SwarmNode } from '../../swarm/network.js'
 import { verifyRepository } from '../../swarm/verify.js'
 import { parseArgs } from '../args.js'
 import { shortId, type Output } from '../output.js'
@@ -23,28 +24,18 @@ export const usage = 'gitswarm demo [--dir D] [--keep]'
 interface Device {
   name: string
   identity: DeviceIdentity
+  node?: SwarmNode
   conv?: Conversation
 }
 
-/** `to` fetches from `from` over a fresh in-memory stream; returns how it went. */
+/** `to` fetches from `from` over a git channel of their Tox connection; returns how it went. */
 async function pull(to: Device, from: Device): Promise<string> {
-  const [server, client] = duplexPair()
-  const serving = from.conv!.serve(server)
-  try {
-    const r = await to.conv!.syncFrom(client, from.identity.deviceId)
-    return r.result === 'rejected' ? `rejected (${r.rejection?.rule})` : `${r.result}${r.commits ? `, ${r.commits} new commit${r.commits > 1 ? 's' : ''}` : ''}`
-  } finally {
-    client.end()
-    await serving
-  }
+  const r = await to.node!.pull(to.conv!.id, from.node!.asPeer)
+  return r.result === 'rejected' ? `rejected (${r.rejection?.rule})` : `${r.result}${r.commits ? `, ${r.commits} new commit${r.commits > 1 ? 's' : ''}` : ''}`
 }
 
 async function clone(to: Device, from: Device, dir: string): Promise<void> {
-  const [server, client] = duplexPair()
-  const serving = from.conv!.serve(server)
-  to.conv = await Conversation.clone(client, { identity: to.identity, peer: from.identity.deviceId, path: join(dir, to.name) })
-  client.end()
-  await serving
+  to.conv = await to.node!.clone(from.conv!.id, from.node!.asPeer, join(dir, to.name))
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
@@ -66,7 +57,22 @@ export async function run(argv: string[], out: Output): Promise<number> {
     devices.push(laptop, alicePhone, bobs, carols)
     for (const d of devices) note(`${d.name.padEnd(13)} account ${d.identity.uri}  device ${shortId(d.identity.deviceId)}…`)
 
+    say('Each device starts a Tox node on 127.0.0.1; its Tox key is its Ed25519 device key, converted to X25519')
+    for (const d of devices) {
+      d.node = await SwarmNode.start(d.identity)
+      note(`${d.name.padEnd(13)} udp ${d.node.tox.address.port}  Tox ID ${d.node.tox.toxId().slice(0, 16)}…`)
+    }
+    const t = performance.now()
+    for (const [i, a] of devices.entries()) {
+      for (const b of devices.slice(i + 1)) {
+        b.node!.addPeer(a.node!.asPeer)
+        await a.node!.connect(b.node!.asPeer, { address: b.node!.tox.address, dhtPublicKey: b.node!.tox.dhtPublicKey })
+      }
+    }
+    say(`The devices connect pairwise (Noise IK handshakes, 6 connections in ${(performance.now() - t).toFixed(0)} ms); every sync below runs git's protocol over a git:// channel`)
+
     laptop.conv = Conversation.create(alice!, { path: join(base, laptop.name) })
+    laptop.node!.host(laptop.conv)
     laptop.conv.updateProfile({ title: 'Weekend trip' })
     say(`alice-laptop creates the conversation ${laptop.conv.id} and names it "Weekend trip"`)
     laptop.conv.addMember(bob!.uri)
@@ -74,7 +80,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
     say('alice invites bob and carol (each invitation is a signed commit adding invited/<uri>)')
 
     for (const d of [alicePhone, bobs, carols]) await clone(d, laptop, base)
-    say('alice-phone, bob and carol clone it from alice-laptop over a stream; each clone is verified before it appears')
+    say('alice-phone, bob and carol clone it from alice-laptop over their Tox channels; each clone is verified before it appears')
     bobs.conv!.join()
     carols.conv!.join()
     say('bob and carol join (invited/<uri> becomes members/<uri>.crt, plus their device certificates)')
@@ -115,12 +121,20 @@ export async function run(argv: string[], out: Output): Promise<number> {
 
     const [voteId, banId] = laptop.conv.banMember(carol!.uri)
     say(`alice bans carol: a vote (${shortId(voteId!)}…) and its resolution (${shortId(banId!)}…), as the only admin`)
-    for (const to of [alicePhone, bobs, carols]) note(`${to.name} ← alice-laptop: ${await pull(to, laptop)}`)
+    for (const to of [alicePhone, bobs]) note(`${to.name} ← alice-laptop: ${await pull(to, laptop)}`)
     try {
-      carols.conv!.sendMessage('Am I still here?')
-      note('carol could still write — this should not happen')
+      await pull(carols, laptop)
+      note('carol ← alice-laptop: served — this should not happen')
     } catch (err) {
-      note(`carol's device now refuses to write: rule ${err instanceof GitswarmError ? err.data['rule'] : String(err)} — her peers would refuse it too`)
+      note(`carol ← alice-laptop: ${err instanceof GitswarmError ? `${err.data['reason']}: ${err.data['detail']}` : String(err)} — a banned member's devices are no longer served`)
+    }
+    carols.conv!.sendMessage('Am I still here?')
+    note('carol, who never received the ban, writes "Am I still here?" on her own device')
+    try {
+      await pull(bobs, carols)
+      note('bob ← carol: fetched — this should not happen')
+    } catch (err) {
+      note(`bob ← carol: ${err instanceof GitswarmError ? err.message : String(err)} — her message stays on her device`)
     }
 
     out.line()
@@ -154,6 +168,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
     return ok ? 0 : 1
   } finally {
     for (const d of devices) d.conv?.close()
+    await Promise.all(devices.map((d) => d.node?.close()))
     if (!keep) rmSync(base, { recursive: true, force: true })
   }
 }
