@@ -11,8 +11,12 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { boxKeyPair, randomBytesPooled, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
-import { DHT_REQUEST, dhtRequestReceiver, encodeDhtRequest, openDhtRequest, REQUEST_NAT_PING } from './dht-request.js'
+import { DHT_REQUEST, dhtRequestReceiver, encodeDhtRequest, openDhtRequest } from './dht-request.js'
+import { NatPinger } from './nat.js'
+import { iterativeLookup, type LookupOptions, type LookupResult } from './lookup.js'
 import type { NodeInfo } from './packed-node.js'
+
+export type { LookupOptions, LookupResult } from './lookup.js'
 import { decodeDhtFrame, encodeDhtPacket, nodesRequestPlain, nodesResponsePlain, openDhtFrame, PACKET, parseNodesRequest, parseNodesResponse, parsePing, pingPlain } from './packets.js'
 import { BUCKETS, CloseList, compareDistance, keyHex, KILL_NODE_TIMEOUT_MS, PING_INTERVAL_MS, SearchList, type Contact } from './routing-table.js'
 
@@ -39,27 +43,6 @@ export interface DhtNodeOptions {
 export interface DhtNodeEvents {
   /** A searched key answered us directly from `address`. */
   found: [publicKey: Uint8Array, address: Address]
-}
-
-export interface LookupOptions {
-  /** Parallel requests per round (default 3). */
-  alpha?: number
-  /** How many closest candidates a round draws from (default 8). */
-  k?: number
-  maxRounds?: number
-  /** Nodes asked at most once the k closest have all answered (default 32). */
-  maxQueries?: number
-  /** Per request (default 1,000 ms). */
-  timeoutMs?: number
-}
-
-export interface LookupResult {
-  /** The node holding the key, confirmed by its own answer to a ping; undefined if not found. */
-  found: NodeInfo | undefined
-  /** Rounds of nodes requests until a node named the target (0: we knew it). */
-  hops: number
-  /** Nodes asked. */
-  queried: number
 }
 
 const RESPONSE_TIMEOUT_MS = 5000
@@ -117,6 +100,8 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
   private selfLookup = false
   private readonly ourKey: string
   private readonly random: () => number
+  /** NAT pings and hole punching (./nat.ts). */
+  readonly nat: NatPinger
 
   constructor(
     private readonly link: DatagramLink,
@@ -130,7 +115,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     this.table = new CloseList(this.keys.publicKey)
     for (const kind of [PACKET.pingRequest, PACKET.pingResponse, PACKET.nodesRequest, PACKET.nodesResponse]) link.on(kind, (p, from) => this.onPacket(p, from))
     link.on(DHT_REQUEST, (p, from) => this.onDhtRequest(p, from))
-    this.onRequest(REQUEST_NAT_PING, (data, sender, from) => this.onNatPing(data, sender, from))
+    this.nat = new NatPinger(this, link, this.now)
   }
 
   get publicKey(): Uint8Array {
@@ -181,56 +166,6 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     if (request) this.requestHandlers.get(request.requestId)?.(request.data, request.senderPk, from)
   }
 
-  private readonly natPings = new Map<string, { key: string; done: (ok: boolean) => void; at: number }>()
-
-  private onNatPing(data: Uint8Array, sender: Uint8Array, from: Address): void {
-    if (data.length !== 9) return
-    if (data[0] === 1) {
-      const id = Buffer.from(data.subarray(1)).toString('hex')
-      const p = this.natPings.get(id)
-      if (p && p.key === keyHex(sender)) (this.natPings.delete(id), p.done(true))
-      return
-    }
-    // Answered only for keys we search, as c-toxcore (others could use it to probe us).
-    if (data[0] !== 0 || !this.searches.has(keyHex(sender))) return
-    const reply = Buffer.concat([Uint8Array.of(1), data.subarray(1)])
-    this.sendRequest({ ...from, publicKey: sender }, REQUEST_NAT_PING, reply)
-  }
-
-  /**
-   * A NAT ping to a searched key, routed through the nodes near it (which forward DHT
-   * requests to the nodes they know): resolves true when it answers — the first step of
-   * c-toxcore's hole punching, telling us the friend is up behind its NAT.
-   */
-  natPing(publicKey: Uint8Array, timeoutMs = RESPONSE_TIMEOUT_MS): Promise<boolean> {
-    const s = this.searches.get(keyHex(publicKey))
-    const via = s ? [...s.list.contacts.values()].filter((c) => keyHex(c.publicKey) !== keyHex(publicKey)) : []
-    const direct = s?.found ? [{ ...s.found, publicKey }] : []
-    const shared = this.sharedWith(publicKey)
-    if (via.length + direct.length === 0 || !shared) return Promise.resolve(false)
-    const id = randomBytes(8)
-    return new Promise((resolve) => {
-      this.natPings.set(id.toString('hex'), { key: keyHex(publicKey), done: resolve, at: this.now() })
-      const request = encodeDhtRequest(publicKey, this.keys.publicKey, shared, REQUEST_NAT_PING, Buffer.concat([Uint8Array.of(0), id]))
-      for (const n of [...direct, ...via]) this.link.send(request, n)
-      this.natPingTimeouts.push({ id: id.toString('hex'), until: this.now() + timeoutMs })
-    })
-  }
-
-  private readonly natPingTimeouts: Array<{ id: string; until: number }> = []
-
-  /**
-   * Hole punching: pings a friend's key at `host` on `port` and the ports around it (a NAT
-   * may map it to a neighbour), `spread` on each side, as c-toxcore's do_NAT does.
-   */
-  punch(publicKey: Uint8Array, host: string, port: number, spread = 8): void {
-    for (let d = 0; d <= spread; d++) {
-      for (const p of d === 0 ? [port] : [port - d, port + d]) if (p > 0 && p < 65536) this.ping({ host, port: p, publicKey })
-    }
-  }
-
-  // ── pings and nodes requests ───────────────────────────────────────────────────────
-
   private newPingId(to: NodeInfo, kind: Pending['kind'], timeoutMs: number, done?: Pending['done']): Uint8Array {
     const id = Buffer.from(randomBytesPooled(8))
     this.pending.set(id.toString('hex'), { key: keyHex(to.publicKey), host: to.host, port: to.port, at: this.now(), timeoutMs, kind, done })
@@ -280,6 +215,16 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     this.searches.delete(keyHex(publicKey))
   }
 
+  /** Whether `publicKey` is one we search (a friend's DHT key). */
+  isSearching(publicKey: Uint8Array): boolean {
+    return this.searches.has(keyHex(publicKey))
+  }
+
+  /** The nodes we know near a searched key (they know its address and forward to it). */
+  searchContacts(publicKey: Uint8Array): Contact[] {
+    return [...(this.searches.get(keyHex(publicKey))?.list.contacts.values() ?? [])]
+  }
+
   /** Where a searched key was last seen answering, if it was. */
   foundAt(publicKey: Uint8Array): Address | undefined {
     return this.searches.get(keyHex(publicKey))?.found
@@ -296,53 +241,10 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
 
   /**
    * An iterative lookup of `target`: ask the closest nodes we know, `alpha` at a time, for
-   * nodes closer still, until one names the target — then ping it to confirm.
+   * nodes closer still, until one names the target — then ping it to confirm (./lookup.ts).
    */
   lookup(target: Uint8Array, options: LookupOptions = {}): Promise<LookupResult> {
-    const { alpha = 3, k = 8, maxRounds = 32, maxQueries = 32, timeoutMs = 1000 } = options
-    const targetKey = keyHex(target)
-    const candidates = new Map<string, { node: NodeInfo; queried: boolean; failed: boolean }>()
-    const add = (n: NodeInfo) => {
-      const key = keyHex(n.publicKey)
-      if (key !== this.ourKey && !candidates.has(key)) candidates.set(key, { node: n, queried: false, failed: false })
-    }
-    for (const c of this.closest(target, k)) add(c)
-    let hops = 0
-    let queried = 0
-    return new Promise((resolve) => {
-      const finish = (found: NodeInfo | undefined) => resolve({ found, hops, queried })
-      const round = (): void => {
-        const hit = candidates.get(targetKey)
-        if (hit) {
-          // Confirm with a ping, tried three times (a lost packet must not fail the lookup).
-          const confirm = (tries: number): void => this.ping(hit.node, (ok) => (ok || tries >= 3 ? finish(ok ? hit.node : undefined) : confirm(tries + 1)), timeoutMs)
-          return confirm(1)
-        }
-        // The k closest that did not fail to answer (silent nodes do not end a search); when
-        // they have all been asked, widen to the next ones while the query budget lasts — a
-        // node's tables may lack a region that its neighbours cover.
-        const ranked = [...candidates.values()].filter((c) => !c.failed).sort((a, b) => compareDistance(target, a.node.publicKey, b.node.publicKey))
-        let next = ranked.slice(0, k).filter((c) => !c.queried).slice(0, alpha)
-        if (next.length === 0 && queried < maxQueries) next = ranked.filter((c) => !c.queried).slice(0, alpha)
-        if (next.length === 0 || hops >= maxRounds) return finish(undefined)
-        hops++
-        let outstanding = next.length
-        const ask = (c: { node: NodeInfo; failed: boolean }, tries: number): void =>
-          this.getNodes(c.node, target, (nodes) => {
-            // One silence may be a lost packet: ask once more before giving the node up.
-            if (!nodes && tries < 2) return ask(c, tries + 1)
-            if (!nodes) c.failed = true
-            for (const n of nodes ?? []) add(n)
-            if (--outstanding === 0) round()
-          }, timeoutMs)
-        for (const c of next) {
-          c.queried = true
-          queried++
-          ask(c, 1)
-        }
-      }
-      round()
-    })
+    return iterativeLookup(this, target, options)
   }
 
   // ── receiving ──────────────────────────────────────────────────────────────────────
@@ -422,11 +324,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
   /** Runs what is due: timeouts, pings every 60 s, node requests every 20 s (quicker at first). */
   tick(): void {
     const now = this.now()
-    while (this.natPingTimeouts.length && this.natPingTimeouts[0]!.until <= now) {
-      const { id } = this.natPingTimeouts.shift()!
-      const p = this.natPings.get(id)
-      if (p) (this.natPings.delete(id), p.done(false))
-    }
+    this.nat.expire(now)
     for (const [id, p] of this.pending) {
       if (now - p.at <= p.timeoutMs) continue
       this.pending.delete(id)

@@ -126,12 +126,12 @@ describe('the DHT in a simulated network', () => {
     a.dht.search(b.dht.publicKey)
     net.run(30_000)
     // b does not search a: no answer
-    const unanswered = a.dht.natPing(b.dht.publicKey)
+    const unanswered = a.dht.nat.ping(b.dht.publicKey)
     net.run(10_000)
     expect(await unanswered).toBe(false)
     b.dht.search(a.dht.publicKey)
     net.run(30_000)
-    const answered = a.dht.natPing(b.dht.publicKey)
+    const answered = a.dht.nat.ping(b.dht.publicKey)
     net.run(10_000)
     expect(await answered).toBe(true)
     // punching: pings to the ports around b's reach it on its own
@@ -139,7 +139,7 @@ describe('the DHT in a simulated network', () => {
     c.dht.search(b.dht.publicKey)
     const found: string[] = []
     c.dht.on('found', (pk, at) => found.push(`${Buffer.from(pk).toString('hex')}@${at.port}`))
-    c.dht.punch(b.dht.publicKey, b.address.host, b.address.port - 3, 4)
+    c.dht.nat.punch(b.dht.publicKey, b.address.host, b.address.port - 3, 4)
     net.run(2000)
     expect(found).toContain(`${Buffer.from(b.dht.publicKey).toString('hex')}@${b.address.port}`)
   })
