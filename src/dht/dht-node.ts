@@ -8,7 +8,6 @@
  * simulated network of ./testnet.ts.
  * @module
  */
-import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { boxKeyPair, randomBytesPooled, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
 import { DHT_REQUEST, dhtRequestReceiver, encodeDhtRequest, openDhtRequest } from './dht-request.js'
