@@ -29,6 +29,8 @@ import { compareDistance, keyHex } from './routing-table.js'
 const ANNOUNCE_NODES = 12
 const SEARCH_NODES = 8
 const QUICK_MS = 3000
+/** A search not yet answered asks again sooner: the friend may be announcing itself right now. */
+const SEARCH_QUICK_MS = 1000
 const SLOW_MS = 15_000
 const RESPONSE_TIMEOUT_MS = 4000
 const PATH_LIFETIME_MS = 600_000
@@ -317,7 +319,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     if (list.size < max) for (const c of this.candidates(target, max)) this.offer(list, target, max, c)
     for (const n of list.values()) {
       const settled = friend ? !!n.dataPk : n.stored
-      if (now - n.lastSent >= (settled ? SLOW_MS : QUICK_MS)) this.sendAnnounce(n, friend)
+      if (now - n.lastSent >= (settled ? SLOW_MS : friend ? SEARCH_QUICK_MS : QUICK_MS)) this.sendAnnounce(n, friend)
     }
   }
 }

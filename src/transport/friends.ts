@@ -20,6 +20,8 @@ import type { Address } from './udp.js'
 
 export const FRIEND_REQUEST_ID = 0x20
 const DHT_PK_ONION_INTERVAL_MS = 30_000
+const DHT_PK_QUICK_MS = 2000
+const DHT_PK_QUICK_SENDS = 5
 const DHT_PK_DHT_INTERVAL_MS = 20_000
 const REQUEST_FIRST_RESEND_MS = 5000
 const RECENT_REQUESTS = 32
@@ -38,6 +40,7 @@ interface Wanted {
   dhtPk?: Uint8Array
   lastNoReplay: bigint
   lastOnionDhtPk: number
+  onionDhtPkSent: number
   lastDhtDhtPk: number
   request?: { body: Buffer; nextAt: number; backoff: number }
 }
@@ -84,7 +87,7 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
   find(realPk: Uint8Array): void {
     const key = keyHex(realPk)
     this.refused.delete(key)
-    if (!this.wanted.has(key)) this.wanted.set(key, { realPk: new Uint8Array(realPk), lastNoReplay: -1n, lastOnionDhtPk: -Infinity, lastDhtDhtPk: -Infinity })
+    if (!this.wanted.has(key)) this.wanted.set(key, { realPk: new Uint8Array(realPk), lastNoReplay: -1n, lastOnionDhtPk: -Infinity, onionDhtPkSent: 0, lastDhtDhtPk: -Infinity })
     this.ctx.onion.search(realPk)
   }
 
@@ -191,8 +194,11 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
           w.request.backoff *= 2
         }
       }
-      if (reachable && now - w.lastOnionDhtPk >= DHT_PK_ONION_INTERVAL_MS) {
-        if (this.ctx.onion.sendData(w.realPk, dhtPkPlain(this.ourDhtPk()))) w.lastOnionDhtPk = now
+      // The first few every 2 s (one that arrives before our friend request was accepted is
+      // dropped), then every 30 s as c-toxcore.
+      const interval = w.onionDhtPkSent < DHT_PK_QUICK_SENDS ? DHT_PK_QUICK_MS : DHT_PK_ONION_INTERVAL_MS
+      if (reachable && now - w.lastOnionDhtPk >= interval) {
+        if (this.ctx.onion.sendData(w.realPk, dhtPkPlain(this.ourDhtPk()))) (w.lastOnionDhtPk = now), w.onionDhtPkSent++
       }
       // Once its DHT key answered us: our DHT-PK straight to it, and a connection attempt.
       const at = w.dhtPk && this.ctx.dht.foundAt(w.dhtPk)
