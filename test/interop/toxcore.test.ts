@@ -115,4 +115,22 @@ describe.skipIf(missing !== undefined)('c-toxcore 0.2.18 interop', () => {
     await until(() => offline.length === 1, 'the kill from c-toxcore', 3000)
     expect(offline[0]).toMatch(/killed by peer/)
   }, 60_000)
+
+  it('both sides open at once (our handshake and c-toxcore\'s cross) and end with one working connection', async () => {
+    const c = await cPeer()
+    const n = await node()
+    c.send(`friend ${hex(n.publicKey)}`)
+    await c.waitFor(/^FRIEND_ADDED 0 0$/, 2000)
+    n.addFriend(c.realPk)
+    const at = { host: '127.0.0.1', port: c.port }
+    n.announceTo(c.realPk, Buffer.from(c.dhtPk, 'hex'), at) // c-toxcore starts its handshake…
+    const friend = await n.connect(c.realPk, Buffer.from(c.dhtPk, 'hex'), at, 10_000) // …while we start ours
+    await c.waitFor(/^FRIEND 0 CONNECTION udp$/, 5000)
+    const texts: string[] = []
+    friend.on('message', (m) => texts.push(m))
+    friend.sendMessage('both opened')
+    await c.waitFor(/^MESSAGE both opened$/, 5000)
+    await until(() => texts.includes('both opened'), 'the echo', 5000)
+    expect(n.netCrypto.connections()).toHaveLength(1)
+  }, 30_000)
 })
