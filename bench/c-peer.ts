@@ -43,6 +43,14 @@ export function buildCPeer(): string {
   return binary
 }
 
+/** Asks a child process to end, kills it by PID if it has not within 3 s, and waits for its exit. */
+function stopChild(child: ChildProcessWithoutNullStreams, ask: () => void): Promise<void> {
+  const done = new Promise<void>((r) => child.once('exit', () => r()))
+  ask()
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+  return done.finally(() => clearTimeout(timer))
+}
+
 /** A running C peer: its keys and port, every line it printed, and a way to wait for one. */
 export class CPeer {
   readonly lines: string[] = []
@@ -122,14 +130,9 @@ export class CPeer {
     this.process.stdin.write(`${command}\n`)
   }
 
-  /** Stops the process by PID and waits for it to exit. */
-  async stop(): Promise<void> {
-    if (this.exited) return
-    const done = new Promise<void>((r) => this.process.once('exit', () => r()))
-    this.process.stdin.end()
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), 2000)
-    await done
-    clearTimeout(timer)
+  /** Stops the process (stdin closed ends it) and waits for it to exit. */
+  stop(): Promise<void> {
+    return this.exited ? Promise.resolve() : stopChild(this.process, () => this.process.stdin.end())
   }
 }
 
@@ -193,13 +196,7 @@ export class Bootstrapd {
   }
 
   async stop(): Promise<void> {
-    if (!this.exited) {
-      const done = new Promise<void>((r) => this.process.once('exit', () => r()))
-      this.process.kill('SIGTERM')
-      const timer = setTimeout(() => this.process.kill('SIGKILL'), 3000)
-      await done
-      clearTimeout(timer)
-    }
+    if (!this.exited) await stopChild(this.process, () => this.process.kill('SIGTERM'))
     rmSync(this.dir, { recursive: true, force: true })
   }
 }

@@ -110,6 +110,32 @@ export function trySharedKey(theirPublic: Uint8Array, mySecret: Uint8Array): Uin
   }
 }
 
+/**
+ * beforenm with many peers, each computed once. Bounded, oldest out first: anyone can make
+ * a node meet new keys, and each costs an X25519.
+ */
+export class SharedKeyCache {
+  private readonly keys = new Map<string, Uint8Array>()
+
+  constructor(
+    private readonly secretKey: Uint8Array,
+    private readonly max = 4096,
+  ) {}
+
+  /** The shared key with `publicKey`; undefined for a key of low order. */
+  get(publicKey: Uint8Array): Uint8Array | undefined {
+    const hex = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.length).toString('hex')
+    let key = this.keys.get(hex)
+    if (!key) {
+      key = trySharedKey(publicKey, this.secretKey)
+      if (!key) return undefined
+      if (this.keys.size >= this.max) this.keys.delete(this.keys.keys().next().value!)
+      this.keys.set(hex, key)
+    }
+    return key
+  }
+}
+
 /** crypto_box_afternm: MAC ‖ ciphertext. */
 export function seal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array): Uint8Array {
   if (sodium) {

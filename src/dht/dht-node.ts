@@ -9,7 +9,7 @@
  * @module
  */
 import { EventEmitter } from 'node:events'
-import { boxKeyPair, randomBytesPooled, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
+import { boxKeyPair, randomBytesPooled, SharedKeyCache, type BoxKeyPair } from '../crypto/box.js'
 import { DHT_REQUEST, dhtRequestReceiver, encodeDhtRequest, openDhtRequest } from './dht-request.js'
 import { NatPinger } from './nat.js'
 import { iterativeLookup, type LookupOptions, type LookupResult } from './lookup.js'
@@ -17,17 +17,11 @@ import type { NodeInfo } from './packed-node.js'
 
 export type { LookupOptions, LookupResult } from './lookup.js'
 import { decodeDhtFrame, encodeDhtPacket, nodesRequestPlain, nodesResponsePlain, openDhtFrame, PACKET, parseNodesRequest, parseNodesResponse, parsePing, pingPlain } from './packets.js'
-import { BUCKETS, CloseList, compareDistance, keyHex, KILL_NODE_TIMEOUT_MS, PING_INTERVAL_MS, SearchList, type Contact } from './routing-table.js'
+import { BUCKETS, CloseList, compareDistance, isGood, keyHex, KILL_NODE_TIMEOUT_MS, PING_INTERVAL_MS, SearchList, type Contact } from './routing-table.js'
 
-export interface Address {
-  host: string
-  port: number
-}
+import type { Address, DatagramLink } from './datagram.js'
 
-export interface DatagramLink {
-  send(packet: Uint8Array, to: Address): void
-  on(kind: number, handler: (packet: Buffer, from: Address) => void): void
-}
+export type { Address, DatagramLink } from './datagram.js'
 
 export type RequestHandler = (data: Uint8Array, senderDhtPk: Uint8Array, from: Address) => void
 
@@ -50,7 +44,6 @@ const QUICK_INTERVAL_MS = 2000
 const QUICK_TIMES = 5
 const REPING_AFTER_MS = 10_000
 const SWEEP_MS = 5000
-const MAX_SHARED_KEYS = 4096
 
 interface Pending {
   key: string
@@ -87,7 +80,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
   readonly keys: BoxKeyPair
   readonly table: CloseList
   private readonly now: () => number
-  private readonly shared = new Map<string, Uint8Array>()
+  private readonly shared: SharedKeyCache
   private readonly pending = new Map<string, Pending>()
   private readonly searches = new Map<string, Search>()
   private readonly requestHandlers = new Map<number, RequestHandler>()
@@ -109,6 +102,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     super()
     this.keys = options.keys ?? boxKeyPair()
     this.ourKey = keyHex(this.keys.publicKey)
+    this.shared = new SharedKeyCache(this.keys.secretKey)
     this.now = options.now ?? (() => performance.now())
     this.random = options.random ?? Math.random
     this.table = new CloseList(this.keys.publicKey)
@@ -123,16 +117,9 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
 
   /** beforenm with a peer's DHT key, cached (bounded); undefined for a low-order key. */
   sharedWith(publicKey: Uint8Array): Uint8Array | undefined {
-    const hex = keyHex(publicKey)
-    let key = this.shared.get(hex)
-    if (!key) {
-      key = trySharedKey(publicKey, this.keys.secretKey)
-      if (!key) return undefined
-      if (this.shared.size >= MAX_SHARED_KEYS) this.shared.delete(this.shared.keys().next().value!)
-      this.shared.set(hex, key)
-    }
-    return key
+    return this.shared.get(publicKey)
   }
+
 
   /** Whether any node answered us within the bad-node timeout. */
   isConnected(): boolean {
@@ -158,7 +145,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     if (keyHex(receiver) !== this.ourKey) {
       // Not ours: pass it on to the node it is for, if we know it well.
       const to = this.table.get(keyHex(receiver))
-      if (to && this.now() - to.lastSeen < RESPONSE_TIMEOUT_MS * 24) this.link.send(packet, to)
+      if (to && isGood(to, this.now())) this.link.send(packet, to)
       return
     }
     const request = openDhtRequest(packet, (pk) => this.sharedWith(pk))
@@ -234,7 +221,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     const now = this.now()
     const seen = new Map<string, Contact>()
     for (const c of this.table.closest(target, n, now)) seen.set(c.key, c)
-    for (const s of this.searches.values()) for (const c of s.list.contacts.values()) if (now - c.lastSeen < RESPONSE_TIMEOUT_MS * 24) seen.set(c.key, c)
+    for (const s of this.searches.values()) for (const c of s.list.contacts.values()) if (isGood(c, now)) seen.set(c.key, c)
     return [...seen.values()].sort((a, b) => compareDistance(target, a.publicKey, b.publicKey)).slice(0, n)
   }
 

@@ -9,7 +9,7 @@
  * @module
  */
 import { open, randomNonce, seal } from '../crypto/box.js'
-import { packNode, unpackNodes, type NodeInfo } from './packed-node.js'
+import { packNode, unpackNodeList, type NodeInfo } from './packed-node.js'
 
 export const DHT_REQUEST = 0x20
 export const REQUEST_NAT_PING = 0xfe
@@ -68,16 +68,8 @@ export function dhtPkPlain(announcement: Omit<DhtPkAnnouncement, 'senderRealPk'>
 /** Parses a DHT-PK packet (from the onion, where the sender is known from the outer layer). */
 export function parseDhtPkPlain(plain: Uint8Array, senderRealPk: Uint8Array): DhtPkAnnouncement | undefined {
   if (plain.length < 41 || plain[0] !== REQUEST_DHT_PK) return undefined
-  const body = plain.subarray(41)
-  const nodes: NodeInfo[] = []
-  let at = 0
-  while (at < body.length && nodes.length < 4) {
-    const parsed = unpackNodes(body.subarray(at), 1, true)
-    if (!parsed || parsed.next === 0) return undefined
-    nodes.push(...parsed.nodes)
-    at += parsed.next
-  }
-  if (at !== body.length) return undefined
+  const nodes = unpackNodeList(plain.subarray(41), 4, true)
+  if (!nodes) return undefined
   return { senderRealPk: new Uint8Array(senderRealPk), noReplay: Buffer.from(plain.subarray(1, 9)).readBigUInt64BE(), senderDhtPk: new Uint8Array(plain.subarray(9, 41)), nodes }
 }
 

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { boxKeyPair, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
+import { boxKeyPair, SharedKeyCache, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
 import type { DatagramLink, DhtNode } from './dht-node.js'
 import {
   announceSendback,
@@ -24,7 +24,7 @@ import {
   type OnionPath,
 } from './onion-packets.js'
 import type { NodeInfo } from './packed-node.js'
-import { compareDistance, keyHex } from './routing-table.js'
+import { compareDistance, isGood, keyHex } from './routing-table.js'
 
 const ANNOUNCE_NODES = 12
 const SEARCH_NODES = 8
@@ -83,7 +83,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
   private readonly sent = new Map<string, Sent>()
   private readonly paths: { announce?: PathState; search?: PathState } = {}
   private readonly now: () => number
-  private readonly realShared = new Map<string, Uint8Array>()
+  private readonly realShared: SharedKeyCache
   /**
    * Our own onion node: a friend may have announced itself to us (c-toxcore never announces
    * to itself, so on a small network we may be the only node holding its announcement).
@@ -124,10 +124,11 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     private readonly dht: DhtNode,
     private readonly link: DatagramLink,
     private readonly realKeys: BoxKeyPair,
-    options: { now?: () => number } = {},
+    options: { now?: () => number; realShared?: SharedKeyCache } = {},
   ) {
     super()
     this.now = options.now ?? (() => performance.now())
+    this.realShared = options.realShared ?? new SharedKeyCache(realKeys.secretKey)
     link.on(ONION.announceResponse, (p) => this.onAnnounceResponse(p))
     link.on(ONION.dataResponse, (p) => this.onDataResponse(p))
   }
@@ -153,17 +154,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     return !!f && ([...f.nodes.values()].some((n) => n.dataPk) || !!this.local?.announcedDataKey(realPk))
   }
 
-  private sharedWithReal(pk: Uint8Array): Uint8Array | undefined {
-    const key = keyHex(pk)
-    let s = this.realShared.get(key)
-    if (!s) {
-      s = trySharedKey(pk, this.realKeys.secretKey)
-      if (!s) return undefined
-      if (this.realShared.size > 1024) this.realShared.delete(this.realShared.keys().next().value!)
-      this.realShared.set(key, s)
-    }
-    return s
-  }
+
 
   /**
    * Sends `[id][data]` to a friend through every node known to hold its announcement;
@@ -171,7 +162,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
    */
   sendData(realPk: Uint8Array, body: Uint8Array): boolean {
     const f = this.friends.get(keyHex(realPk))
-    const realShared = this.sharedWithReal(realPk)
+    const realShared = this.realShared.get(realPk)
     if (!f || !realShared) return false
     const request = (dataPk: Uint8Array) => {
       const temp = boxKeyPair()
@@ -201,8 +192,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     const now = this.now()
     const current = this.paths[kind]
     if (current && current.failures < MAX_TRIES && now - current.created < PATH_LIFETIME_MS) return current
-    const dhtNodes: NodeInfo[] = [...this.dht.table.contacts()].filter((c) => now - c.lastSeen < 122_000)
-    const good = this.tcp ? [...this.pathNodes.values()] : dhtNodes
+    const good: NodeInfo[] = this.tcp ? [...this.pathNodes.values()] : [...this.dht.table.contacts()].filter((c) => isGood(c, now))
     if (good.length === 0) return undefined
     // Three nodes chosen at random, repeats allowed (as c-toxcore: a tiny network still has paths).
     const pick = () => good[Math.floor(Math.random() * good.length)]!
@@ -291,7 +281,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     const decoded = decodeDataResponse(
       packet,
       (tempPk) => trySharedKey(tempPk, this.dataKeys.secretKey),
-      (realPk) => this.sharedWithReal(realPk),
+      (realPk) => this.realShared.get(realPk),
     )
     if (decoded) this.emit('data', decoded.senderRealPk, decoded.body)
   }

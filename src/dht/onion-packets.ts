@@ -5,9 +5,8 @@
  * responses (0x85/0x86). Parsers return undefined for anything malformed; they never throw.
  * @module
  */
-import { isIPv4 } from 'node:net'
 import { open, randomNonce, seal } from '../crypto/box.js'
-import { packNode, unpackNodes, type NodeInfo } from './packed-node.js'
+import { ipBytes, ipFromBytes, packNode, unpackNodeList, type NodeInfo } from './packed-node.js'
 
 export const ONION = {
   sendInitial: 0x80,
@@ -34,32 +33,23 @@ export const ANNOUNCE_REQUEST_BYTES = 1 + 24 + 32 + ANNOUNCE_PLAIN + 16 + RETURN
 export const ANNOUNCE_RESPONSE_MIN = 1 + SENDBACK_BYTES + 24 + 1 + PING_ID_BYTES + 16
 export const ANNOUNCE_RESPONSE_MAX = ANNOUNCE_RESPONSE_MIN + 4 * 51
 
-export interface Address {
-  host: string
-  port: number
-}
+import type { Address } from './datagram.js'
+
+export type { Address } from './datagram.js'
 
 /** The 19-byte IP_Port of onion layers: `[family][IPv4 + 12 zeros | IPv6][port BE]`. */
 export function packIpPort(a: Address): Buffer {
-  const node = packNode({ ...a, publicKey: new Uint8Array(32) })
+  const { family, bytes } = ipBytes(a.host)
   const out = Buffer.alloc(IP_PORT_BYTES)
-  out[0] = node[0]!
-  if (isIPv4(a.host)) node.copy(out, 1, 1, 5)
-  else node.copy(out, 1, 1, 17)
+  out[0] = family
+  out.set(bytes, 1)
   out.writeUInt16BE(a.port, 17)
   return out
 }
 
 export function unpackIpPort(b: Uint8Array): Address | undefined {
-  if (b.length < IP_PORT_BYTES) return undefined
-  const family = b[0]
-  const port = (b[17]! << 8) | b[18]!
-  if (family === 2) return { host: Array.from(b.subarray(1, 5)).join('.'), port }
-  if (family === 10) {
-    const buf = Buffer.from(b.subarray(1, 17))
-    return { host: Array.from({ length: 8 }, (_, g) => buf.readUInt16BE(g * 2).toString(16)).join(':'), port }
-  }
-  return undefined
+  if (b.length < IP_PORT_BYTES || (b[0] !== 2 && b[0] !== 10)) return undefined
+  return { host: ipFromBytes(b[0], b.subarray(1, 17)), port: (b[17]! << 8) | b[18]! }
 }
 
 // ── client: building a request through a path ─────────────────────────────────────────
@@ -191,16 +181,8 @@ export function decodeAnnounceResponse(packet: Uint8Array, shared: Uint8Array): 
   if (!announceSendback(packet)) return undefined
   const plain = open(shared, packet.subarray(9, 33), packet.subarray(33))
   if (!plain || plain.length < 33 || plain[0]! > 2) return undefined
-  const body = plain.subarray(33)
-  const nodes: NodeInfo[] = []
-  let at = 0
-  while (at < body.length && nodes.length < 4) {
-    const one = unpackNodes(body.subarray(at), 1)
-    if (!one) return undefined
-    nodes.push(...one.nodes)
-    at += one.next
-  }
-  if (at !== body.length) return undefined
+  const nodes = unpackNodeList(plain.subarray(33), 4)
+  if (!nodes) return undefined
   return { isStored: plain[0]!, value: new Uint8Array(plain.subarray(1, 33)), nodes }
 }
 

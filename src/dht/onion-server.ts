@@ -113,7 +113,6 @@ export class OnionServer {
 
   private store(entry: Entry): boolean {
     const key = keyHex(entry.publicKey)
-    this.prune(entry.at)
     if (!this.entries.has(key) && this.entries.size >= MAX_ENTRIES) {
       // Keep the keys closest to ours, as c-toxcore.
       const ours = this.dht.publicKey

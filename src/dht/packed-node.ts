@@ -16,19 +16,24 @@ export interface NodeInfo {
 export const PACKED_NODE_IPV4 = 39
 export const PACKED_NODE_IPV6 = 51
 
+/** An address's family byte (2 IPv4, 10 IPv6) and its 4 or 16 address bytes. */
+export function ipBytes(host: string): { family: 2 | 10; bytes: Buffer } {
+  if (isIPv4(host)) return { family: 2, bytes: Buffer.from(host.split('.').map(Number)) }
+  const bytes = Buffer.alloc(16)
+  expandIPv6(host).forEach((g, i) => bytes.writeUInt16BE(g, i * 2))
+  return { family: 10, bytes }
+}
+
+/** The host written by `ipBytes` (IPv6 in full, unabbreviated hex groups). */
+export function ipFromBytes(family: 2 | 10, bytes: Uint8Array): string {
+  if (family === 2) return Array.from(bytes.subarray(0, 4)).join('.')
+  const b = Buffer.from(bytes.subarray(0, 16))
+  return Array.from({ length: 8 }, (_, g) => b.readUInt16BE(g * 2).toString(16)).join(':')
+}
+
 export function packNode(node: NodeInfo): Buffer {
-  const v4 = isIPv4(node.host)
-  const out = Buffer.alloc(v4 ? PACKED_NODE_IPV4 : PACKED_NODE_IPV6)
-  out[0] = (v4 ? 2 : 10) + (node.tcp ? 128 : 0)
-  let at = 1
-  if (v4) for (const part of node.host.split('.')) out[at++] = Number(part)
-  else {
-    const groups = expandIPv6(node.host)
-    for (const g of groups) (out.writeUInt16BE(g, at), (at += 2))
-  }
-  out.writeUInt16BE(node.port, at)
-  out.set(node.publicKey, at + 2)
-  return out
+  const { family, bytes } = ipBytes(node.host)
+  return Buffer.concat([Uint8Array.of(family + (node.tcp ? 128 : 0)), bytes, Uint8Array.of(node.port >> 8, node.port & 255), node.publicKey])
 }
 
 function expandIPv6(host: string): number[] {
@@ -50,16 +55,25 @@ export function unpackNodes(buf: Uint8Array, count: number, allowTcp = false): {
     const family = type & 127
     const size = family === 2 ? PACKED_NODE_IPV4 : family === 10 ? PACKED_NODE_IPV6 : 0
     if (!size || at + size > buf.length) return undefined
-    let host: string
-    if (family === 2) host = Array.from(buf.subarray(at + 1, at + 5)).join('.')
-    else {
-      const b = Buffer.from(buf.subarray(at + 1, at + 17))
-      host = Array.from({ length: 8 }, (_, g) => b.readUInt16BE(g * 2).toString(16)).join(':')
-    }
+    const host = ipFromBytes(family as 2 | 10, buf.subarray(at + 1))
     const portAt = at + size - 34
     const port = (buf[portAt]! << 8) | buf[portAt + 1]!
     nodes.push({ host, port, publicKey: new Uint8Array(buf.subarray(at + size - 32, at + size)), ...(tcp ? { tcp } : {}) })
     at += size
   }
   return { nodes, next: at }
+}
+
+/** Decodes packed nodes filling all of `buf` (at most `max`); undefined on any malformed or extra byte. */
+export function unpackNodeList(buf: Uint8Array, max: number, allowTcp = false): NodeInfo[] | undefined {
+  const nodes: NodeInfo[] = []
+  let at = 0
+  while (at < buf.length) {
+    if (nodes.length === max) return undefined
+    const one = unpackNodes(buf.subarray(at), 1, allowTcp)
+    if (!one) return undefined
+    nodes.push(...one.nodes)
+    at += one.next
+  }
+  return nodes
 }

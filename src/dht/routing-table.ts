@@ -42,7 +42,8 @@ export interface Contact extends NodeInfo {
   lastPinged: number
 }
 
-function isGood(c: Contact, now: number): boolean {
+/** Whether the contact answered within the bad-node timeout. */
+export function isGood(c: { lastSeen: number }, now: number): boolean {
   return now - c.lastSeen < BAD_NODE_TIMEOUT_MS
 }
 

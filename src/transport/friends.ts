@@ -80,7 +80,7 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
       // The DHT key inside must be the one that sent the request (as c-toxcore checks).
       if (a && keyHex(a.senderDhtPk) === keyHex(senderDhtPk)) this.onDhtPk(a)
     })
-    ctx.dht.on('found', (dhtPk, address) => this.onFound(dhtPk, address))
+    ctx.dht.on('found', (dhtPk, address) => this.reachableAt(dhtPk, address))
   }
 
   /** Starts looking for a friend (searching its announcement; connecting once found). */
@@ -166,12 +166,11 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
     this.ctx.routeEverywhere(a.senderDhtPk)
   }
 
-  /** A relay joined us with this DHT key: if it is a friend's, open the connection through it. */
-  relayConnected(dhtPk: Uint8Array, address: Address): void {
-    for (const w of this.wanted.values()) if (w.dhtPk && keyHex(w.dhtPk) === keyHex(dhtPk)) this.connect(w, address)
-  }
-
-  private onFound(dhtPk: Uint8Array, address: Address): void {
+  /**
+   * A DHT key answered us directly, or a relay joined us with it: if it is a friend's,
+   * open the connection there.
+   */
+  reachableAt(dhtPk: Uint8Array, address: Address): void {
     for (const w of this.wanted.values()) if (w.dhtPk && keyHex(w.dhtPk) === keyHex(dhtPk)) this.connect(w, address)
   }
 

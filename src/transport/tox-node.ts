@@ -7,7 +7,7 @@
  * @module
  */
 import { EventEmitter } from 'node:events'
-import { boxKeyPair, type BoxKeyPair } from '../crypto/box.js'
+import { boxKeyPair, SharedKeyCache, type BoxKeyPair } from '../crypto/box.js'
 import type { DhtPkAnnouncement } from '../dht/dht-request.js'
 import { OnionClient } from '../dht/onion-client.js'
 import { OnionServer } from '../dht/onion-server.js'
@@ -73,7 +73,9 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
       this.finder.tick()
     }, 250)
     this.dhtTimer.unref()
+    const realShared = new SharedKeyCache(this.realKeys.secretKey)
     this.netCrypto = new NetCrypto({
+      realShared,
       link: this.link,
       realKeys: this.realKeys,
       dhtKeys: this.dht.keys,
@@ -92,7 +94,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     })
     this.nospam = new Uint8Array(options.nospam ?? randomBytes(4))
     if (this.nospam.length !== 4) throw new InvalidArgumentError('nospam is 4 bytes')
-    this.onion = new OnionClient(this.dht, this.link, this.realKeys)
+    this.onion = new OnionClient(this.dht, this.link, this.realKeys, { realShared })
     this.onionServer = new OnionServer(this.dht, this.link, { self: { realPk: this.realKeys.publicKey, dataPk: () => this.onion.dataKeys.publicKey, deliver: (r) => this.onion.deliverLocal(r) } })
     this.onion.local = this.onionServer
     this.finder = new FriendFinder({
@@ -144,7 +146,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     if (!pending) {
       pending = TcpRelayClient.connect({ host: relay.host, port: relay.port, publicKey: new Uint8Array(relay.publicKey) }, this.dht.keys).then((client) => {
         this.link.addRelay(client)
-        client.on('connected', (dhtPk) => this.finder.relayConnected(dhtPk, relayAddress(dhtPk)))
+        client.on('connected', (dhtPk) => this.finder.reachableAt(dhtPk, relayAddress(dhtPk)))
         client.on('closed', () => this.relaysByKey.delete(key))
         // With no UDP, the onion's paths start at the relay.
         if (!this.link.udpEnabled && !this.onion.tcp) this.onion.tcp = { sendOnion: (b) => client.sendOnion(b), node: { host: relay.host, port: relay.port, publicKey: client.relay.publicKey } }

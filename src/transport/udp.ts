@@ -5,12 +5,9 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
 
-export interface Address {
-  host: string
-  port: number
-}
+import type { Address, PacketHandler } from '../dht/datagram.js'
 
-export type PacketHandler = (packet: Buffer, from: Address) => void
+export type { Address, PacketHandler } from '../dht/datagram.js'
 
 /** c-toxcore never builds or accepts larger datagrams. */
 export const MAX_UDP_PACKET = 2048

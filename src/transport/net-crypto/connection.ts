@@ -231,9 +231,9 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
   private onAck(bufferStart: number): void {
     const newest = this.sendWindow.packets.get((bufferStart - 1) >>> 0)
     const sentAt = newest?.sentAt
-    const freed = this.sendWindow.acknowledge(bufferStart)
+    const { freed, clean } = this.sendWindow.acknowledge(bufferStart)
     // A round-trip sample only from an acknowledgement no gap held back (Karn's rule, extended).
-    if (sentAt !== undefined && this.sendWindow.lastAckClean) this.rttMs = this.rttMs * 0.875 + (this.now() - sentAt) * 0.125
+    if (sentAt !== undefined && clean) this.rttMs = this.rttMs * 0.875 + (this.now() - sentAt) * 0.125
     if (freed > 0) {
       // Grow: one packet per acknowledged packet below the threshold, then additively.
       this.window = Math.min(MAX_WINDOW, this.window < this.threshold ? this.window + freed : this.window + Math.max(1, Math.floor((freed * 16) / this.window)))

@@ -8,9 +8,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { equalBytes, randomNonce, sha512, trySharedKey, type BoxKeyPair } from '../../crypto/box.js'
+import { equalBytes, randomNonce, sha512, SharedKeyCache, trySharedKey, type BoxKeyPair } from '../../crypto/box.js'
 import { InvalidArgumentError } from '../../errors.js'
-import type { Address } from '../udp.js'
+import type { Address, DatagramLink } from '../../dht/datagram.js'
 import { CryptoConnection } from './connection.js'
 import { CookieJar } from './cookies.js'
 import { acceptNoise, NOISE_ACCEPT, NOISE_HANDSHAKE, noiseInitiate, noiseRespond, type NoiseContext } from './noise-handshake.js'
@@ -33,10 +33,6 @@ import {
 const RESEND_MS = 1000
 const MAX_TRIES = 8
 
-export interface DatagramLink {
-  send(packet: Uint8Array, to: Address): void
-  on(kind: number, handler: (packet: Buffer, from: Address) => void): void
-}
 
 export interface NetCryptoOptions {
   link: DatagramLink
@@ -58,6 +54,8 @@ export interface NetCryptoOptions {
   now?: () => number
   /** Timer period in ms (default 10). */
   tickMs?: number
+  /** Shared keys with long-term keys (one cache for the node's layers); made here when absent. */
+  realShared?: SharedKeyCache
 }
 
 export interface NetCryptoEvents {
@@ -71,7 +69,7 @@ const addrKey = (a: Address) => `${a.host}:${a.port}`
 export class NetCrypto extends EventEmitter<NetCryptoEvents> {
   private readonly byReal = new Map<string, CryptoConnection>()
   private readonly byAddress = new Map<string, CryptoConnection>()
-  private readonly realShared = new Map<string, Uint8Array>()
+  private readonly realShared: SharedKeyCache
   readonly cookies: CookieJar
   private readonly now: () => number
   private readonly timer: NodeJS.Timeout
@@ -84,6 +82,7 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
     super()
     this.now = options.now ?? (() => performance.now())
     this.cookies = new CookieJar(this.now)
+    this.realShared = options.realShared ?? new SharedKeyCache(options.realKeys.secretKey)
     this.noise = options.noise ?? true
     const { link } = options
     link.on(COOKIE_REQUEST, (p, from) => this.onCookieRequest(p, from))
@@ -109,16 +108,9 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
 
   /** beforenm with a long-term key, cached (bounded: anyone can make us compute one). */
   sharedWithReal(realPk: Uint8Array): Uint8Array | undefined {
-    const k = hex(realPk)
-    let s = this.realShared.get(k)
-    if (!s) {
-      s = trySharedKey(realPk, this.options.realKeys.secretKey)
-      if (!s) return undefined
-      if (this.realShared.size >= 4096) this.realShared.delete(this.realShared.keys().next().value!)
-      this.realShared.set(k, s)
-    }
-    return s
+    return this.realShared.get(realPk)
   }
+
 
   private track(conn: CryptoConnection): CryptoConnection {
     const old = this.byReal.get(hex(conn.peerRealPk))

@@ -40,26 +40,22 @@ export class SendWindow {
   }
 
   /**
-   * Whether the last acknowledgement covered only packets sent once and not acknowledged
-   * selectively before: then no gap held it back, and its delay is a fair round-trip sample.
+   * The peer has everything below `bufferStart`: returns how many packets that freed, and
+   * whether all of them were sent once and not acknowledged selectively before — then no
+   * gap held the acknowledgement back, and its delay is a fair round-trip sample.
    */
-  lastAckClean = false
-
-  /** The peer has everything below `bufferStart`; returns how many packets that freed. */
-  acknowledge(bufferStart: number): number {
-    if (seqDiff(bufferStart, this.start) > this.inFlight) return 0
+  acknowledge(bufferStart: number): { freed: number; clean: boolean } {
+    if (seqDiff(bufferStart, this.start) > this.inFlight) return { freed: 0, clean: false }
     let freed = 0
     let clean = bufferStart !== this.start
     while (this.start !== bufferStart) {
       const p = this.packets.get(this.start)
-      if (p && p.sends === 1) freed++
-      else if (p) freed++, (clean = false)
-      else clean = false
+      if (p) freed++
+      if (p?.sends !== 1) clean = false
       this.packets.delete(this.start)
       this.start = (this.start + 1) >>> 0
     }
-    this.lastAckClean = clean
-    return freed
+    return { freed, clean }
   }
 }
 
