@@ -3,7 +3,8 @@
  * socket, git's `ext::` transport): ref advertisement, wants (several honoured), haves
  * negotiated without multi_ack as git's own upload-pack does — each `have` checked to exist
  * before it counts (Jami's gap G10) — then a pack of exactly the missing objects, streamed
- * over side-band-64k. The same stream can serve several fetches one after another.
+ * over side-band-64k. A Tox channel can serve several fetches one after another; git's own
+ * transports (ext::, ssh) expect exactly one, then the server's exit (`maxFetches: 1`).
  * @module
  */
 import type { Duplex } from 'node:stream'
@@ -27,6 +28,12 @@ export interface UploadPackOptions {
   timeoutMs?: number
   /** Most wants and haves accepted in one fetch (default 100,000). */
   maxLines?: number
+  /**
+   * Fetches served before returning (default: until the client hangs up). git's own
+   * upload-pack serves one: a stock git client closes its end after the pack, so another
+   * advertisement would only meet a broken pipe.
+   */
+  maxFetches?: number
 }
 
 export interface ServedFetch {
@@ -99,6 +106,7 @@ export async function serveUploadPack(stream: Duplex, options: UploadPackOptions
       if (sideband) stream.write(FLUSH)
       served.push({ wants, common, objects: ids.length })
       options.onFetched?.(wants)
+      if (served.length >= (options.maxFetches ?? Infinity)) return served
       if (!sideband) return served // without side-band the pack runs to the end of the stream
     }
   } catch (err) {

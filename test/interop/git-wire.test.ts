@@ -121,3 +121,22 @@ test('the server checks each "have": an unknown id gets NAK, a known one ACK', a
   expect(first.type === 'data' && first.payload[0]).toBe(1)
   stream.end()
 })
+
+test('after one fetch the server exits 0 on its own, as git upload-pack does (git reads that exit code)', async () => {
+  const child = spawn(process.execPath, [BIN, 'upload-pack', conv.path], { stdio: ['pipe', 'pipe', 'inherit'] })
+  children.push(child)
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const reader = new PktReader(child.stdout!)
+  const tip = (await reader.readLine('advertisement'))!.slice(0, 40)
+  while ((await reader.read()).type === 'data');
+  child.stdin!.write(encodePkt(`want ${tip} side-band-64k no-progress\n`))
+  child.stdin!.write(FLUSH)
+  child.stdin!.write(encodePkt('done\n'))
+  expect(await reader.readLine('answer')).toBe('NAK')
+  let last = await reader.read()
+  while (last.type === 'data') last = await reader.read()
+  expect(last.type).toBe('flush')
+  // Our end of the pipe stays open: nothing more may come, and the server must still exit.
+  expect((await reader.read()).type).toBe('end')
+  expect(await exited).toBe(0)
+})
