@@ -12,10 +12,12 @@ import { CorruptObjectError, NotFoundError } from '../errors.js'
 import { hashObject, isOid, type ObjectType } from './object-codec.js'
 import { PackFile, type RawObject } from './pack-file.js'
 import { PackIndex } from './pack-index.js'
+import { zlibStored } from './zlib-stored.js'
 
 const TYPES = new Set(['commit', 'tree', 'blob', 'tag'])
 let tmpCounter = 0
-const SMALL_DEFLATE = { windowBits: 10, memLevel: 2 }
+/** Below this, objects (commits, small trees and blobs) are stored without compression. */
+const STORE_BELOW = 4096
 
 export interface ObjectStoreOptions {
   /** Check each object read against its id (default true). */
@@ -151,8 +153,8 @@ export class ObjectStore {
       }
       const tmp = join(dir, `tmp_obj_${process.pid}_${++tmpCounter}`)
       const framed = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content])
-      // A small window keeps zlib's state tiny: a default deflate allocates ~256 KiB per call.
-      writeFileSync(tmp, deflateSync(framed, framed.length < 4096 ? SMALL_DEFLATE : undefined), { mode: 0o444 })
+      // Small objects fill one filesystem block either way; compressing them only costs time.
+      writeFileSync(tmp, framed.length < STORE_BELOW ? zlibStored(framed) : deflateSync(framed), { mode: 0o444 })
       renameSync(tmp, path)
     }
     this.remember(oid, { type, content: Buffer.from(content) })

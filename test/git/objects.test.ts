@@ -5,10 +5,12 @@
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { deflateSync, inflateSync } from 'node:zlib'
 import { describe, expect, test } from 'vitest'
 import { CorruptObjectError } from '../../src/errors.js'
 import { hashObject, parseCommit, parseTree, serializeCommit, serializeTree, stripHeader } from '../../src/git/object-codec.js'
 import { initBareRepository, openRepository } from '../../src/git/repository.js'
+import { adler32, zlibStored } from '../../src/git/zlib-stored.js'
 import { git, tempDir } from '../helpers.js'
 
 const dir = tempDir()
@@ -129,6 +131,18 @@ describe('the object store', () => {
     git(repo.gitdir, 'fsck', '--strict', '--no-dangling')
   })
 
+  test('small objects are stored uncompressed, large ones deflated; git reads both', () => {
+    const repo = initBareRepository(join(dir, 'stored.git'))
+    const small = repo.objects.write('blob', Buffer.from('small\n'))
+    const large = repo.objects.write('blob', Buffer.from('large\n'.repeat(10_000)))
+    const file = (id: string) => readFileSync(join(repo.gitdir, 'objects', id.slice(0, 2), id.slice(2)))
+    expect(file(small).subarray(0, 3)).toEqual(Buffer.from([0x78, 0x01, 0x01])) // zlib header, final stored block
+    expect(file(large).length).toBeLessThan(1000)
+    expect(git(repo.gitdir, 'cat-file', '-p', small)).toBe('small')
+    expect(git(repo.gitdir, 'cat-file', '-s', large)).toBe('60000')
+    expect(openRepository(repo.gitdir).objects.read(small).content.toString()).toBe('small\n')
+  })
+
   test('a damaged object is reported, never returned', () => {
     const repo = initBareRepository(join(dir, 'damaged.git'))
     const id = repo.objects.write('blob', Buffer.from('genuine'))
@@ -146,3 +160,31 @@ describe('the object store', () => {
   })
 })
 
+
+describe('zlib with stored blocks', () => {
+  test('Adler-32 vectors (RFC 1950; the Wikipedia example) and across the 5552-byte modulo runs', () => {
+    expect(adler32(new Uint8Array())).toBe(1)
+    expect(adler32(Buffer.from('a'))).toBe(0x00620062)
+    expect(adler32(Buffer.from('Wikipedia'))).toBe(0x11e60398)
+    const big = Buffer.alloc(100_000, 0xff)
+    const deflated = deflateSync(big) // zlib's own trailer is the Adler-32 of its input
+    expect(adler32(big)).toBe(deflated.readUInt32BE(deflated.length - 4))
+    expect(adler32(big)).toBe(0x149a302c)
+  })
+
+  test('every size round-trips through zlib inflate (which checks the Adler-32), blocks split at 65,535', () => {
+    for (const size of [0, 1, 100, 65_534, 65_535, 65_536, 131_071, 131_070, 200_001]) {
+      const data = Buffer.alloc(size)
+      for (let i = 0; i < size; i++) data[i] = (i * 7919) & 0xff
+      const z = zlibStored(data)
+      expect(z.length, `size ${size}`).toBe(2 + Math.max(1, Math.ceil(size / 65_535)) * 5 + size + 4)
+      expect(inflateSync(z).equals(data), `size ${size}`).toBe(true)
+    }
+  })
+
+  test('a flipped trailer byte is caught by the inflater', () => {
+    const z = zlibStored(Buffer.from('checked'))
+    z[z.length - 1]! ^= 1
+    expect(() => inflateSync(z)).toThrow(/incorrect data check/)
+  })
+})

@@ -3,7 +3,7 @@
  * and trees (diff and edit) against the real git.
  */
 import { execFileSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, linkSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
@@ -36,6 +36,31 @@ describe('refs', () => {
     const repo = initBareRepository(join(dir, 'locked.git'))
     writeFileSync(join(repo.gitdir, 'refs/heads/main.lock'), '')
     expect(() => repo.refs.update('refs/heads/main', A)).toThrow(LockedError)
+    // A plain ref too, where the lock is taken as a link to a spare inode.
+    repo.refs.update('refs/heads/other', A)
+    writeFileSync(join(repo.gitdir, 'refs/heads/other.lock'), '')
+    expect(() => repo.refs.update('refs/heads/other', B, A)).toThrow(LockedError)
+    expect(repo.refs.resolve('refs/heads/other')).toBe(A)
+  })
+
+  test('the linked lock excludes git while held, and nothing is left behind', () => {
+    const repo = initBareRepository(join(dir, 'linked.git'))
+    const one = repo.objects.write('blob', Buffer.from('1'))
+    const two = repo.objects.write('blob', Buffer.from('2'))
+    // A tag, as git lets tags (not branches) point at blobs.
+    repo.refs.update('refs/tags/v', one, null)
+    repo.refs.update('refs/tags/v', two, one) // in place, under a linked lock
+    const spare = join(repo.gitdir, 'gitswarm', 'lock-inode')
+    expect(statSync(spare).nlink).toBe(1)
+    expect(existsSync(join(repo.gitdir, 'refs/tags/v.lock'))).toBe(false)
+    // While held (the link exists), git cannot move the ref either.
+    linkSync(spare, join(repo.gitdir, 'refs/tags/v.lock'))
+    expect(() => git(repo.gitdir, 'update-ref', 'refs/tags/v', one)).toThrow(/v.lock/)
+    unlinkSync(join(repo.gitdir, 'refs/tags/v.lock'))
+    git(repo.gitdir, 'update-ref', 'refs/tags/v', one, two)
+    expect(repo.refs.resolve('refs/tags/v')).toBe(one)
+    expect(() => repo.refs.update('refs/tags/v', two, two)).toThrow(RefConflictError)
+    expect(existsSync(join(repo.gitdir, 'refs/tags/v.lock'))).toBe(false)
   })
 
   test('packed refs are read, loose refs shadow them', () => {
