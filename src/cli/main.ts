@@ -41,7 +41,8 @@ const HELP = [
   `  ${demo.usage}`,
   `  ${uploadPack.usage}`,
   '',
-  'Exit codes: 0 ok, 1 refused or invalid, 2 bad usage or unreadable repository.',
+  'Exit codes: 0 ok, 1 refused or invalid, 2 bad usage or unreadable repository',
+  '(141, as git, when the reader of the output closed it early: gitswarm log … | head).',
 ].join('\n')
 
 const UNREADABLE = new Set([InvalidArgumentError.code, NotARepositoryError.code, NotFoundError.code, BadPassphraseError.code, CorruptObjectError.code])
@@ -76,6 +77,20 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then((code) => (process.exitCode = code))
+/** Exit status of a command whose reader closed the pipe early, as git's (killed by SIGPIPE). */
+export const BROKEN_PIPE_EXIT = 141
+
+/** Runs the command line as a process: sets the exit code, and owns stdout's failures. */
+export async function runProcess(argv: string[]): Promise<void> {
+  // `gitswarm log | head` closes the pipe under us: stop quietly, as git does, rather than
+  // die on an unhandled EPIPE. upload-pack handles its own peer hanging up.
+  if (argv[0] !== 'upload-pack') {
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err
+      process.exit(BROKEN_PIPE_EXIT)
+    })
+  }
+  process.exitCode = await main(argv)
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await runProcess(process.argv.slice(2))

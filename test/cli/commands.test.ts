@@ -3,10 +3,12 @@
  * disk (with a passphrase), a conversation created, written to and read from the shell, and
  * the demo. Exit codes: 0 ok, 1 refused, 2 bad usage or unreadable.
  */
+import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { git, tempDir } from '../helpers.js'
+import { Conversation } from '../../src/swarm/conversation.js'
+import { account, git, tempDir } from '../helpers.js'
 import { BIN, gitswarm, type CliResult } from './run.js'
 
 const dir = tempDir()
@@ -71,6 +73,22 @@ describe('gitswarm from the shell', () => {
     expect(ok(gitswarm(['members', path]))).toContain(id.uri)
     ok(gitswarm(['log', path]))
     expect(git(path, 'status', '--porcelain', '--ignored')).toBe(before)
+  })
+
+  test('a reader that stops early (gitswarm log | head) ends it quietly with 141, as git', async () => {
+    const alice = await account('pipe-alice')
+    const conv = Conversation.create(alice, { dir: join(dir, 'piped') })
+    for (let i = 0; i < 1000; i++) conv.sendMessage(`message ${i} `.padEnd(1000, '.'))
+    conv.close()
+    // 1 MB of lines is more than the pipe (a socket pair) holds: writes meet the closed end.
+    const child = spawn(process.execPath, [BIN, 'log', conv.path, '-n', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
+    await new Promise((resolve) => child.stdout!.once('data', resolve))
+    child.stdout!.destroy()
+    expect(await exited).toBe(141)
+    expect(stderr).toBe('')
   })
 
   test('usage errors exit 2 with a message', () => {
