@@ -7,8 +7,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { deflateSync, inflateSync } from 'node:zlib'
+import { deflateSync } from 'node:zlib'
 import { CorruptObjectError, NotFoundError } from '../errors.js'
+import { inflateLoose } from './inflate.js'
 import { hashObject, isOid, type ObjectType } from './object-codec.js'
 import { PackFile, type RawObject } from './pack-file.js'
 import { PackIndex } from './pack-index.js'
@@ -109,12 +110,7 @@ export class ObjectStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw new CorruptObjectError(`object ${oid}`, `unreadable: ${(err as Error).message}`)
     }
-    let raw: Buffer
-    try {
-      raw = inflateSync(compressed, { maxOutputLength: this.maxObjectSize + 64 })
-    } catch (err) {
-      throw new CorruptObjectError(`object ${oid}`, `zlib: ${(err as Error).message}`)
-    }
+    const raw = inflateLoose(compressed, this.maxObjectSize + 64, `object ${oid}`)
     const nul = raw.indexOf(0)
     const header = nul > 0 ? raw.toString('latin1', 0, nul) : ''
     const sp = header.indexOf(' ')

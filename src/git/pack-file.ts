@@ -5,8 +5,8 @@
  * @module
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
-import { inflateSync } from 'node:zlib'
 import { CorruptObjectError, LimitExceededError } from '../errors.js'
+import { inflateObject } from './inflate.js'
 import { applyDelta } from './delta.js'
 import type { ObjectType } from './object-codec.js'
 /** What PackFile needs of an index: where an object is. */
@@ -170,14 +170,7 @@ export class PackFile {
   }
 
   private inflate(raw: Buffer, at: number, size: number): Buffer {
-    let out: Buffer
-    try {
-      out = inflateSync(raw.subarray(at), { maxOutputLength: Math.max(size, 1) })
-    } catch (err) {
-      throw new CorruptObjectError(this.path, `zlib: ${(err as Error).message}`)
-    }
-    if (out.length !== size) throw new CorruptObjectError(this.path, `inflated ${out.length} bytes, header says ${size}`)
-    return out
+    return inflateObject(raw.subarray(at), size, this.path).data
   }
 
   private remember(offset: number, obj: RawObject): void {

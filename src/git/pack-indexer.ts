@@ -8,8 +8,9 @@
  */
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
-import { crc32, inflateSync } from 'node:zlib'
+import { crc32 } from 'node:zlib'
 import { CorruptObjectError, LimitExceededError } from '../errors.js'
+import { inflateObject } from './inflate.js'
 import { deltaResultSize } from './delta.js'
 import { hashObject, type ObjectType } from './object-codec.js'
 import { OFS_DELTA, PackFile, PACK_TYPES, parseEntryHeader, parseOfsDistance, REF_DELTA, type RawObject } from './pack-file.js'
@@ -100,16 +101,7 @@ export function indexPackFile(path: string, external: (oid: string) => RawObject
       // The largest a zlib stream of `size` bytes can be: 5 bytes per 16 KiB stored block + header and trailer.
       const worst = dataAt + h.size + 5 * (Math.floor(h.size / 16384) + 1) + 16
       const raw = readAt(fd, pos, Math.min(worst, trailer - pos))
-      let data: Buffer
-      let used: number
-      try {
-        const r = inflateSync(raw.subarray(dataAt), { info: true, maxOutputLength: Math.max(h.size, 1) }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } }
-        data = r.buffer
-        used = r.engine.bytesWritten
-      } catch (err) {
-        throw new CorruptObjectError(`pack entry at ${pos}`, `zlib: ${(err as Error).message}`)
-      }
-      if (data.length !== h.size) throw new CorruptObjectError(`pack entry at ${pos}`, `inflated ${data.length} bytes, header says ${h.size}`)
+      const { data, used } = inflateObject(raw.subarray(dataAt), h.size, `pack entry at ${pos}`)
       if (PACK_TYPES[h.type]) {
         entry.type = PACK_TYPES[h.type]!
         entry.oid = hashObject(entry.type, data)

@@ -4,8 +4,8 @@
  * one more index to search on each lookup).
  * @module
  */
-import { inflateSync } from 'node:zlib'
 import { CorruptObjectError, LimitExceededError } from '../errors.js'
+import { inflateObject } from './inflate.js'
 import { applyDelta } from './delta.js'
 import { OFS_DELTA, PACK_TYPES, parseEntryHeader, parseOfsDistance, REF_DELTA, type RawObject } from './pack-file.js'
 import { hashObject } from './object-codec.js'
@@ -44,15 +44,7 @@ export function unpackObjects(store: ObjectStore, pack: Buffer, limits: PackLimi
       at = h.next + 20
     } else if (!PACK_TYPES[h.type]) throw new CorruptObjectError(`pack entry at ${pos}`, `unknown type ${h.type}`)
     if ((h.type === OFS_DELTA || h.type === REF_DELTA) && !base) throw new CorruptObjectError(`pack entry at ${pos}`, 'delta base not found')
-    let data: Buffer
-    let used: number
-    try {
-      const r = inflateSync(pack.subarray(at, trailer), { info: true, maxOutputLength: Math.max(h.size, 1) }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } }
-      ;[data, used] = [r.buffer, r.engine.bytesWritten]
-    } catch (err) {
-      throw new CorruptObjectError(`pack entry at ${pos}`, `zlib: ${(err as Error).message}`)
-    }
-    if (data.length !== h.size) throw new CorruptObjectError(`pack entry at ${pos}`, `inflated ${data.length} bytes, header says ${h.size}`)
+    const { data, used } = inflateObject(pack.subarray(at, trailer), h.size, `pack entry at ${pos}`)
     const obj: RawObject = base ? { type: base.type, content: applyDelta(base.content, data) } : { type: PACK_TYPES[h.type]!, content: data }
     if (obj.content.length > limits.maxObjectBytes) throw new LimitExceededError('inflated object bytes', limits.maxObjectBytes, obj.content.length)
     byOffset.set(pos, obj)

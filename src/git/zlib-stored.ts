@@ -42,3 +42,27 @@ export function zlibStored(data: Uint8Array): Buffer {
   out.writeUInt32BE(adler32(data), at)
   return out
 }
+
+/**
+ * The data of a zlib stream made only of stored blocks with a correct Adler-32 and nothing
+ * after it, or undefined for anything else (compressed blocks, damage): the caller then
+ * inflates it with zlib, which reports damage precisely. Never accepts what zlib rejects.
+ */
+export function readZlibStored(z: Buffer): Buffer | undefined {
+  if (z.length < 11 || z[0] !== 0x78 || ((z[0] << 8) | z[1]!) % 31 !== 0 || z[1]! & 0x20) return undefined
+  const parts: Buffer[] = []
+  let at = 2
+  for (;;) {
+    if (at + 5 > z.length) return undefined
+    const head = z[at]!
+    if ((head & 0x06) !== 0 || head > 1) return undefined // not a stored block (BTYPE 00), or stray bits
+    const len = z.readUInt16LE(at + 1)
+    if ((~len & 0xffff) !== z.readUInt16LE(at + 3) || at + 5 + len > z.length) return undefined
+    parts.push(z.subarray(at + 5, at + 5 + len))
+    at += 5 + len
+    if (head === 1) break
+  }
+  if (at + 4 !== z.length) return undefined
+  const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+  return adler32(data) === z.readUInt32BE(at) ? data : undefined
+}

@@ -6,11 +6,12 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { deflateSync, inflateSync } from 'node:zlib'
+import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { CorruptObjectError } from '../../src/errors.js'
 import { hashObject, parseCommit, parseTree, serializeCommit, serializeTree, stripHeader } from '../../src/git/object-codec.js'
 import { initBareRepository, openRepository } from '../../src/git/repository.js'
-import { adler32, zlibStored } from '../../src/git/zlib-stored.js'
+import { adler32, readZlibStored, zlibStored } from '../../src/git/zlib-stored.js'
 import { git, tempDir } from '../helpers.js'
 
 const dir = tempDir()
@@ -186,5 +187,33 @@ describe('zlib with stored blocks', () => {
     const z = zlibStored(Buffer.from('checked'))
     z[z.length - 1]! ^= 1
     expect(() => inflateSync(z)).toThrow(/incorrect data check/)
+  })
+
+  test('the reader takes stored streams back, and leaves anything else to zlib', () => {
+    for (const size of [0, 1, 700, 65_535, 65_536, 140_000]) {
+      const data = Buffer.alloc(size, size & 0xff)
+      expect(readZlibStored(zlibStored(data))?.equals(data), `size ${size}`).toBe(true)
+    }
+    const z = zlibStored(Buffer.from('stored'))
+    expect(readZlibStored(deflateSync(Buffer.from('stored')))).toBeUndefined() // compressed blocks
+    expect(readZlibStored(Buffer.concat([z, Buffer.from([0])]))).toBeUndefined() // trailing bytes
+    expect(readZlibStored(z.subarray(0, z.length - 1))).toBeUndefined() // truncated
+    const badSum = Buffer.from(z)
+    badSum[badSum.length - 1]! ^= 1
+    expect(readZlibStored(badSum)).toBeUndefined()
+  })
+
+  test('fuzz: the reader never accepts what zlib rejects, and agrees with zlib on what it accepts (10,000 inputs)', () => {
+    const agrees = (input: Buffer): void => {
+      const ours = readZlibStored(input)
+      if (ours === undefined) return
+      expect(inflateSync(input).equals(ours)).toBe(true)
+    }
+    const damaged = fc.tuple(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.integer({ min: 0, max: 7 })).map(([data, at, bit]) => {
+      const z = zlibStored(data)
+      z[at % z.length]! ^= 1 << bit
+      return z
+    })
+    fc.assert(fc.property(fc.oneof(damaged, fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([Buffer.from([0x78, 0x01, 0x01]), b]))), agrees), { numRuns: 10_000 })
   })
 })
