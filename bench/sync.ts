@@ -86,7 +86,8 @@ export async function benchSync(options: { messages: number; rounds: number; con
   }
 }
 
-async function cloneOf(from: Conversation, identity: DeviceIdentity, path: string): Promise<Conversation> {
+/** Clones `from` over an in-memory stream, as `identity`. */
+export async function cloneOf(from: Conversation, identity: DeviceIdentity, path: string): Promise<Conversation> {
   const [server, client] = duplexPair()
   const serving = from.serve(server)
   const c = await Conversation.clone(client, { identity, peer: from.identity!.deviceId, path })
