@@ -8,6 +8,17 @@ import { deflateSync } from 'node:zlib'
 import type { ObjectType } from './object-codec.js'
 
 const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 }
+/**
+ * Most swarm objects are commits and small trees. A 4 KiB window holds all of such an
+ * object, so it compresses as well as with zlib's default 32 KiB, but setting the default
+ * window and hash up (~256 KiB) was most of the time: 34 -> 7 us per commit.
+ */
+const SMALL = 4096
+
+function deflateEntry(content: Uint8Array): Buffer {
+  if (content.length >= SMALL) return deflateSync(content)
+  return deflateSync(content, { windowBits: 12, memLevel: 4, chunkSize: Math.max(64, content.length + 64) })
+}
 
 /** The variable-length entry header: type in bits 4-6 of the first byte, size in 4+7n bits. */
 export function encodeEntryHeader(type: number, size: number): Buffer {
@@ -42,7 +53,7 @@ export function* packChunks(count: number, objects: Iterable<PackObject>): Gener
   yield header
   let n = 0
   for (const o of objects) {
-    const chunk = Buffer.concat([encodeEntryHeader(TYPE_CODES[o.type], o.content.length), deflateSync(o.content)])
+    const chunk = Buffer.concat([encodeEntryHeader(TYPE_CODES[o.type], o.content.length), deflateEntry(o.content)])
     sha.update(chunk)
     n++
     yield chunk
