@@ -7,10 +7,10 @@
  */
 import { deviceIdOf } from '../identity/ids.js'
 import { toPem } from '../identity/certificate.js'
-import { editMessage, initialMessage, memberMessage, reactionMessage, textMessage, updateProfileMessage, voteMessage } from '../swarm/messages.js'
+import { editMessage, memberMessage, reactionMessage, textMessage, updateProfileMessage, voteMessage } from '../swarm/messages.js'
 import { serializeProfile } from '../swarm/profile.js'
 import { RULES, RULE_IDS, type RuleId } from '../validation/rules.js'
-import { adminPath, bannedPath, crlPath, devicePath, invitedPath, memberPath, votePath } from '../validation/paths.js'
+import { crlPath, devicePath, invitedPath, memberPath, votePath } from '../validation/paths.js'
 import type { Builder, BuildResult } from './builder.js'
 import type { CaseDefinition } from './case.js'
 

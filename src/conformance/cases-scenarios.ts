@@ -9,6 +9,7 @@ import { diffTrees, editTree } from '../git/tree.js'
 import { callHistoryMessage, dataTransferMessage, editMessage, fileDeletedMessage, memberMessage, reactionMessage, textMessage, updateProfileMessage, voteMessage } from '../swarm/messages.js'
 import { serializeProfile } from '../swarm/profile.js'
 import { bannedPath, devicePath, invitedPath, memberPath, votePath } from '../validation/paths.js'
+import type { DeviceIdentity } from '../identity/identity.js'
 import type { Builder, BuildResult } from './builder.js'
 import type { CaseDefinition } from './case.js'
 
@@ -254,12 +255,7 @@ const ACCEPTED: CaseDefinition[] = [
       b.group()
       const bob2 = await b.device(bob, 'bob-second')
       b.say(bob2, 'from my second device')
-      b.step({ author: alice, message: voteMessage(bob2.deviceId), edits: [b.empty(votePath('ban', 'devices', bob2.deviceId, alice.uri))] })
-      b.step({
-        author: alice,
-        message: memberMessage('ban', bob2.deviceId),
-        edits: [b.remove(devicePath(bob2.deviceId)), { path: bannedPath('devices', bob2.deviceId), oid: b.blobAt(devicePath(bob2.deviceId))! }, b.remove(votePath('ban', 'devices', bob2.deviceId, alice.uri))],
-      })
+      banDevice(b, alice, bob2)
       return { head: b.say(bob, 'my first device still works') }
     },
   },
@@ -275,16 +271,22 @@ const ACCEPTED: CaseDefinition[] = [
       b.group()
       const bob2 = await b.device(bob, 'bob-second')
       b.say(bob2, 'from my second device')
-      b.step({ author: alice, message: voteMessage(bob2.deviceId), edits: [b.empty(votePath('ban', 'devices', bob2.deviceId, alice.uri))] })
-      b.step({
-        author: alice,
-        message: memberMessage('ban', bob2.deviceId),
-        edits: [b.remove(devicePath(bob2.deviceId)), { path: bannedPath('devices', bob2.deviceId), oid: b.blobAt(devicePath(bob2.deviceId))! }, b.remove(votePath('ban', 'devices', bob2.deviceId, alice.uri))],
-      })
+      banDevice(b, alice, bob2)
       return invalid(b.forge({ author: bob2, message: text('am I banned?'), addDevice: false }))
     },
   },
 ]
+
+/** `admin` bans `device` alone, as the only admin: the vote, then its resolution. */
+function banDevice(b: Builder, admin: DeviceIdentity, device: DeviceIdentity): void {
+  const vote = votePath('ban', 'devices', device.deviceId, admin.uri)
+  b.step({ author: admin, message: voteMessage(device.deviceId), edits: [b.empty(vote)] })
+  b.step({
+    author: admin,
+    message: memberMessage('ban', device.deviceId),
+    edits: [b.remove(devicePath(device.deviceId)), { path: bannedPath('devices', device.deviceId), oid: b.blobAt(devicePath(device.deviceId))! }, b.remove(vote)],
+  })
+}
 
 /** A fetch of five new commits on top of a trusted base where the k-th is bad (k = 0: none). */
 function batch(k: number): CaseDefinition {

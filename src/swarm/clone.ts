@@ -1,20 +1,20 @@
 /**
- * Cloning a conversation from a peer (reference §5.7): fetch everything into a temporary
- * repository beside the target, verify the whole history from its root, and only then
- * rename it into place. An invalid clone is deleted; an existing conversation is never
- * touched (Jami's testCloneFailureDoesNotWipeExistingConversation).
+ * Cloning a conversation from a peer (reference §5.7): fetch everything into a staged
+ * repository beside the target (./staging.ts), verify the whole history from its root, and
+ * only then rename it into place. An invalid clone is deleted; an existing conversation is
+ * never touched (Jami's testCloneFailureDoesNotWipeExistingConversation).
  * @module
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { AlreadyExistsError, InvalidArgumentError, InvalidCommitError } from '../errors.js'
 import { fetchPack, type FetchLimits } from '../git/fetch-pack.js'
-import { initBareRepository } from '../git/repository.js'
 import { checkTreeLimits, type TreeLimits } from '../git/tree-limits.js'
 import { isDeviceId } from '../identity/ids.js'
 import type { SignatureVerifier } from '../validation/batch.js'
 import type { Conversation, OpenOptions } from './conversation.js'
+import { stageRepository } from './staging.js'
 import { remoteRef } from './sync.js'
 import { verifyRepository } from './verify.js'
 
@@ -33,11 +33,9 @@ export interface CloneOptions extends Omit<OpenOptions, 'readOnly'> {
 
 export async function cloneConversation(stream: Duplex, options: CloneOptions, open: (path: string, o: OpenOptions) => Conversation): Promise<Conversation> {
   if (!isDeviceId(options.peer)) throw new InvalidArgumentError('the peer is named by its 64-hex device id', { peer: options.peer })
-  const parent = resolve(options.path ? dirname(options.path) : (options.dir ?? '.'))
   if (options.path && existsSync(options.path)) throw new AlreadyExistsError(`conversation ${resolve(options.path)}`)
-  mkdirSync(parent, { recursive: true })
-  const tmp = join(parent, `.gitswarm-clone-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
-  const repo = initBareRepository(tmp)
+  const stage = stageRepository(options, 'clone')
+  const repo = stage.repo
   try {
     const fetched = await fetchPack(stream, { repo, haves: [], limits: options.fetchLimits, timeoutMs: options.timeoutMs, onProgress: options.onProgress })
     const tip = fetched.refs.get('refs/heads/main') ?? fetched.refs.get('HEAD')
@@ -50,16 +48,11 @@ export async function cloneConversation(stream: Duplex, options: CloneOptions, o
     })
     const report = await verifyRepository(repo, { verifier: options.verifier, limits: options.limits })
     if (!report.ok) throw new InvalidCommitError(report.rejection!.commit, report.rejection!.rule, report.rejection!.reason)
-    repo.objects.close()
-    const target = options.path ? resolve(options.path) : join(parent, report.conversationId)
-    if (existsSync(target)) throw new AlreadyExistsError(`conversation ${target}`)
-    renameSync(tmp, target)
-    const conv = open(target, options)
+    const conv = open(stage.publish(report.conversationId), options)
     conv.history()
     return conv
   } catch (err) {
-    repo.objects.close()
-    rmSync(tmp, { recursive: true, force: true })
+    stage.discard()
     throw err
   }
 }

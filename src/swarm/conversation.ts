@@ -7,11 +7,10 @@
  * @module
  */
 import { EventEmitter } from 'node:events'
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import type { Duplex } from 'node:stream'
-import { basename, dirname, join, resolve } from 'node:path'
-import { AlreadyExistsError, InvalidArgumentError, InvalidCommitError, InvalidModeError, NotFoundError, UnauthorizedError } from '../errors.js'
-import { initBareRepository, openRepository, type Repository } from '../git/repository.js'
+import { basename, dirname } from 'node:path'
+import { InvalidArgumentError, InvalidCommitError, InvalidModeError, NotFoundError, UnauthorizedError } from '../errors.js'
+import { openRepository, type Repository } from '../git/repository.js'
 import { editTree, type TreeEdit } from '../git/tree.js'
 import { isAccountUri } from '../identity/ids.js'
 import type { DeviceIdentity } from '../identity/identity.js'
@@ -36,6 +35,7 @@ import type { RoleDir } from '../validation/paths.js'
 import type { ConversationEvents } from './events.js'
 import { serveConversation, syncFrom, type SyncOptions, type SyncResult } from './sync.js'
 import { cloneConversation, type CloneOptions } from './clone.js'
+import { stageRepository } from './staging.js'
 
 export const MAIN_REF = 'refs/heads/main'
 
@@ -102,10 +102,8 @@ export class Conversation extends EventEmitter<ConversationEvents> {
       throw new InvalidArgumentError('a one-to-one conversation needs the URI of the other member', { invited: options.invited })
     }
     if (mode !== 0 && options.invited !== undefined) throw new InvalidArgumentError('only one-to-one conversations invite in the root commit')
-    const parent = resolve(options.path ? dirname(options.path) : (options.dir ?? '.'))
-    mkdirSync(parent, { recursive: true })
-    const tmp = join(parent, `.gitswarm-new-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
-    const repo = initBareRepository(tmp)
+    const stage = stageRepository(options, 'new')
+    const repo = stage.repo
     try {
       const store = repo.objects
       const edits: TreeEdit[] = [
@@ -121,16 +119,11 @@ export class Conversation extends EventEmitter<ConversationEvents> {
       draft.cachedRoot = root
       draft.checkOrThrow(root, true)
       repo.refs.update(MAIN_REF, root, null)
-      repo.objects.close()
-      const target = options.path ? resolve(options.path) : join(parent, root)
-      if (existsSync(target)) throw new AlreadyExistsError(`conversation ${target}`)
-      renameSync(tmp, target)
-      const conv = Conversation.open(target, { ...options, identity })
+      const conv = Conversation.open(stage.publish(root), { ...options, identity })
       conv.history()
       return conv
     } catch (err) {
-      repo.objects.close()
-      rmSync(tmp, { recursive: true, force: true })
+      stage.discard()
       throw err
     }
   }

@@ -1,0 +1,40 @@
+/**
+ * New conversations (created or cloned) are built in a hidden directory beside their final
+ * place and renamed in only once complete and valid: a failure leaves nothing behind, and an
+ * existing conversation is never touched (Jami's testCloneFailureDoesNotWipeExistingConversation).
+ * @module
+ */
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { AlreadyExistsError } from '../errors.js'
+import { initBareRepository, type Repository } from '../git/repository.js'
+
+export interface StagedRepository {
+  repo: Repository
+  /** Closes the repository and renames it to `path`, or to `<dir>/<name>`; returns where it went. */
+  publish(name: string): string
+  /** Closes and deletes the staged repository (a no-op once published). */
+  discard(): void
+}
+
+/** A fresh bare repository beside `where.path` (or in `where.dir`, default `.`). */
+export function stageRepository(where: { path?: string; dir?: string }, purpose: 'new' | 'clone'): StagedRepository {
+  const parent = resolve(where.path ? dirname(where.path) : (where.dir ?? '.'))
+  mkdirSync(parent, { recursive: true })
+  const tmp = join(parent, `.gitswarm-${purpose}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
+  const repo = initBareRepository(tmp)
+  return {
+    repo,
+    publish(name) {
+      repo.objects.close()
+      const target = where.path ? resolve(where.path) : join(parent, name)
+      if (existsSync(target)) throw new AlreadyExistsError(`conversation ${target}`)
+      renameSync(tmp, target)
+      return target
+    },
+    discard() {
+      repo.objects.close()
+      rmSync(tmp, { recursive: true, force: true })
+    },
+  }
+}
