@@ -4,9 +4,10 @@
  * process never move a ref at the same time, and compare the old value first (compare-and-swap).
  * @module
  */
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { CorruptObjectError, InvalidArgumentError, LockedError, RefConflictError } from '../errors.js'
+import { linkLock } from './link-lock.js'
 import { isOid } from './object-codec.js'
 
 const REF_NAME_RE = /^refs\/[A-Za-z0-9._\-/]+$/
@@ -95,17 +96,20 @@ export class RefStore {
    * Points `name` at `oid`. When `expected` is given (an id, or null for "must not exist"),
    * the update fails with RefConflictError if the ref holds anything else.
    *
-   * The `<ref>.lock` file is taken as git does, so git and gitswarm exclude each other. A ref
-   * that already holds a 41-byte id line is then overwritten in place (same length, one
-   * sector): renaming over an existing file makes ext4 flush data first (auto_da_alloc),
-   * which cost 0.25 ms of the 0.5 ms budget of a message. New refs use git's rename.
+   * The `<ref>.lock` file is taken as git does (as a link, ./link-lock.ts), so git and
+   * gitswarm exclude each other. A ref that already holds a 41-byte id line is then
+   * overwritten in place (same length, one sector): renaming over an existing file makes
+   * ext4 flush data first (auto_da_alloc), which cost 0.25 ms of the 0.5 ms budget of a
+   * message. New refs use git's rename.
    */
   update(name: string, oid: string, expected?: string | null): void {
     assertRefName(name)
     if (!isOid(oid)) throw new InvalidArgumentError(`not an object id: ${oid}`)
     const path = join(this.gitdir, name)
     const line = `${oid}\n`
-    if (this.lockByLink(`${path}.lock`)) {
+    const lock = linkLock(this.gitdir, `${path}.lock`)
+    if (lock === 'busy') throw new LockedError(`${path}.lock`)
+    if (lock === 'taken') {
       let done = false
       try {
         done = this.updateInPlace(path, name, line, expected)
@@ -115,36 +119,6 @@ export class RefStore {
       if (done) return
     }
     this.updateByRename(path, name, line, expected)
-  }
-
-  /**
-   * Takes `<lock>` as a new hard link to an empty spare file under `gitswarm/`: as exclusive
-   * as git's O_EXCL create (link fails with EEXIST), but no inode is allocated. On this
-   * machine's ext4 a new inode costs 0.2–0.3 ms, a link 0.01 ms, and every message takes
-   * a lock. False where links are not possible (other filesystem, no permission): the
-   * caller then creates the lock file as git does.
-   */
-  private lockByLink(lock: string): boolean {
-    const spare = join(this.gitdir, 'gitswarm', 'lock-inode')
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        linkSync(spare, lock)
-        return true
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        if (code === 'EEXIST') throw new LockedError(lock)
-        if (code !== 'ENOENT' || attempt > 0) return false
-        // The spare is missing (first update), or so is the ref's directory (a new ref).
-        if (!existsSync(dirname(lock))) return false
-        try {
-          mkdirSync(dirname(spare), { recursive: true })
-          writeFileSync(spare, '', { flag: 'a' })
-        } catch {
-          return false
-        }
-      }
-    }
-    return false
   }
 
   /** git's own way: the new line written into an O_EXCL `<ref>.lock`, renamed over the ref. */

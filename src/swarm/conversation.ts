@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events'
 import type { Duplex } from 'node:stream'
 import { basename, dirname } from 'node:path'
-import { InvalidArgumentError, InvalidCommitError, InvalidModeError, NotFoundError, UnauthorizedError } from '../errors.js'
+import { InvalidArgumentError, InvalidCommitError, InvalidModeError, LockedError, NotFoundError, RefConflictError, UnauthorizedError } from '../errors.js'
 import { openRepository, type Repository } from '../git/repository.js'
 import { editTree, type TreeEdit } from '../git/tree.js'
 import { isAccountUri } from '../identity/ids.js'
@@ -36,6 +36,15 @@ import type { ConversationEvents } from './events.js'
 import { serveConversation, syncFrom, type SyncOptions, type SyncResult } from './sync.js'
 import { cloneConversation, type CloneOptions } from './clone.js'
 import { stageRepository } from './staging.js'
+
+/** How long a plain message keeps retrying while other writers hold or move `main` (git waits 100 ms for a ref lock). */
+export const WRITE_PATIENCE_MS = 2000
+const sleeper = new Int32Array(new SharedArrayBuffer(4))
+
+/** Blocks this thread for `ms`: writes are synchronous, and the lock holder is another process. */
+function sleep(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms)
+}
 
 export const MAIN_REF = 'refs/heads/main'
 
@@ -221,21 +230,42 @@ export class Conversation extends EventEmitter<ConversationEvents> {
    * Writes a signed commit on top of `main` with `message` and the tree `edits`, adding the
    * device's certificate on its first commit (Jami's addUserDevice). The commit must pass
    * the rules — it is checked exactly as a peer would, except for the signature we just made.
+   *
+   * Another writer (a second process on the same repository) may hold the ref lock or move
+   * `main` meanwhile: a message without tree edits is then rebuilt on the new head and tried
+   * again, for up to WRITE_PATIENCE_MS. An operation with edits was decided on the old tree
+   * (votes, membership, profile), so it fails with the RefConflictError instead.
    */
   commit(message: CommitMessage | string, edits: TreeEdit[] = [], options: { addDevice?: boolean } = {}): string {
     if (this.readOnly) throw new UnauthorizedError('write', 'the conversation was opened read-only')
     const identity = this.requireIdentity()
-    const parent = this.head
+    const deadline = Date.now() + WRITE_PATIENCE_MS
+    let built: { parent: string; id: string } | undefined
+    for (;;) {
+      const parent = this.head
+      if (built?.parent !== parent) built = { parent, id: this.buildCommit(identity, parent, message, edits, options.addDevice ?? true) }
+      try {
+        this.repo.refs.update(MAIN_REF, built.id, parent)
+      } catch (err) {
+        const retry = err instanceof LockedError || (err instanceof RefConflictError && edits.length === 0)
+        if (!retry || Date.now() > deadline) throw err
+        if (err instanceof LockedError) sleep(1)
+        continue
+      }
+      this.indexAppend(parent, built.id)
+      return built.id
+    }
+  }
+
+  private buildCommit(identity: DeviceIdentity, parent: string, message: CommitMessage | string, edits: TreeEdit[], addDevice: boolean): string {
     const parentTree = this.view.commit(parent).tree
     const all = [...edits]
-    if ((options.addDevice ?? true) && parentTree.blobId(devicePath(identity.deviceId)) === undefined) {
+    if (addDevice && parentTree.blobId(devicePath(identity.deviceId)) === undefined) {
       all.push({ path: devicePath(identity.deviceId), oid: this.repo.objects.write('blob', Buffer.from(identity.deviceCertPem)) })
     }
     const tree = all.length > 0 ? editTree(this.repo.objects, parentTree.id, all) : parentTree.id
     const id = writeSignedCommit(this.repo.objects, identity, { tree, parents: [parent], message, time: this.clock() })
     this.checkOrThrow(id, false)
-    this.repo.refs.update(MAIN_REF, id, parent)
-    this.indexAppend(parent, id)
     return id
   }
 

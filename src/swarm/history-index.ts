@@ -5,8 +5,9 @@
  * from the repository, and opening the newest messages only parses the file's tail.
  * @module
  */
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { linkLock } from '../git/link-lock.js'
 import { field, parseCommitMessage } from '../validation/commit-message.js'
 import type { CertificateCache } from '../validation/certs.js'
 import type { CommitView, RepositoryView } from '../validation/view.js'
@@ -202,10 +203,15 @@ export class HistoryIndex {
         for (const e of entries) (this.chronological.push(e), this.byId!.set(e.id, e))
         this.newestFirst = undefined
       }
+      const before = this.headId
       this.headId = tip
-      if (this.path) {
-        if (!existsSync(this.path)) this.persist()
-        else if (entries.length > 0) appendFileSync(this.path, entries.map((e) => encode(e) + '\n').join(''))
+      if (this.path && !existsSync(this.path)) this.persist()
+      else if (this.path && entries.length > 0) {
+        const path = this.path
+        this.whileLocked(() => {
+          // Only onto the head we extend: another process may have written meanwhile.
+          if (readTailLines(path, 1)[0]?.slice(0, 40) === before) appendFileSync(path, entries.map((e) => encode(e) + '\n').join(''))
+        })
       }
       return
     }
@@ -218,12 +224,42 @@ export class HistoryIndex {
   /** Writes the whole index (temp file + rename). */
   persist(): void {
     if (!this.path) return
-    mkdirSync(join(this.path, '..'), { recursive: true })
+    const path = this.path
+    mkdirSync(dirname(path), { recursive: true })
     this.all()
     const body = this.chronological!.map((e) => encode(e) + '\n').join('')
-    const tmp = `${this.path}.tmp-${process.pid}`
-    writeFileSync(tmp, `${HEADER}\n${body}`)
-    renameSync(tmp, this.path)
+    this.whileLocked(() => {
+      const tmp = `${path}.tmp-${process.pid}`
+      writeFileSync(tmp, `${HEADER}\n${body}`)
+      renameSync(tmp, path)
+    })
+  }
+
+  /**
+   * Runs a write of the file holding `history.lock`. Two processes may write one repository:
+   * a file ending on head H must hold exactly the history of H, so every write happens under
+   * the lock, and appends only onto the head they extend. When another writer holds the lock
+   * this write is skipped, never waited for: the file then ends on an older head, and the
+   * next reader extends or rebuilds it (Conversation.history).
+   */
+  private whileLocked(write: () => void): void {
+    const lock = `${this.path}.lock`
+    const gitdir = dirname(dirname(this.path!))
+    let how = linkLock(gitdir, lock)
+    if (how === 'unsupported') {
+      try {
+        closeSync(openSync(lock, 'wx'))
+        how = 'taken'
+      } catch {
+        return
+      }
+    }
+    if (how === 'busy') return
+    try {
+      write()
+    } finally {
+      unlinkSync(lock)
+    }
   }
 
   static create(gitdir: string | undefined, entries: IndexEntry[], tip: string): HistoryIndex {
@@ -241,8 +277,11 @@ function readTailLines(path: string, n: number): string[] {
     let pos = size
     let text = ''
     let lines: string[] = []
+    // The newest lines are short: a first small read usually holds them.
+    let chunk = Math.min(65536, 512 * (n + 1))
     while (pos > 0) {
-      const len = Math.min(65536, pos)
+      const len = Math.min(chunk, pos)
+      chunk = 65536
       pos -= len
       const buf = Buffer.alloc(len)
       readSync(fd, buf, 0, len, pos)
