@@ -54,7 +54,7 @@ export async function benchSwarmOverTox(options: { messages: number; rounds: num
     // 2. A long conversation cloned over one channel, against the same clone in memory.
     const have = Number(execFileSync('git', ['-C', conv.path, 'rev-list', '--count', 'HEAD']).toString())
     for (let i = have; i < options.messages; i++) conv.sendMessage(`message ${i} in a long conversation`)
-    const commits = have + Math.max(0, options.messages - have)
+    const commits = Math.max(have, options.messages)
     const overTox = await timeAsync(() => b.clone(conv.id, a.asPeer, join(dir, 'tox-clone')))
     if (overTox.value.head !== conv.head) throw new Error('the clone over Tox is incomplete')
     const inMemory = await timeAsync(() => cloneOf(conv, bob!, join(dir, 'memory-clone')))

@@ -34,7 +34,10 @@ export async function run(argv: string[], out: Output): Promise<number> {
     repo.objects.close()
     // Everything queued reaches the pipe, then stdin lets go: like git's upload-pack we exit
     // after one fetch even if the client keeps its end open.
-    while (!hungUp && stream.writableLength > 0) await drained(stream).catch(() => undefined)
+    // A stream that closed with bytes still queued rejects at once: stop rather than spin.
+    while (!hungUp && stream.writableLength > 0) {
+      if (!(await drained(stream).then(() => true, () => false))) break
+    }
     await new Promise<void>((resolve) => process.stdout.write('', () => resolve()))
     process.stdin.destroy()
   }
