@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createAccount } from '../src/identity/identity.js'
 import { Conversation } from '../src/swarm/conversation.js'
-import { SwarmNode } from '../src/swarm/network.js'
+import { SwarmNode } from '../src/account/swarm-node.js'
 import { cloneOf } from './sync.js'
 import { median, tempDir, timeAsync, timeCommand, type Figure } from './util.js'
 

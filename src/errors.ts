@@ -165,6 +165,14 @@ export class ConnectionFailedError extends GitswarmError {
   }
 }
 
+/** A peer sent something the account protocol does not allow: a malformed or oversized frame, an unverifiable hello. */
+export class ProtocolError extends GitswarmError {
+  static readonly code = 'ERR_PROTOCOL'
+  constructor(peer: string, reason: string) {
+    super(ProtocolError.code, `protocol error from ${peer}: ${reason}`, { peer, reason })
+  }
+}
+
 export const ERROR_CLASSES = [
   InvalidArgumentError,
   NotFoundError,
@@ -183,6 +191,7 @@ export const ERROR_CLASSES = [
   ChannelRefusedError,
   ChannelResetError,
   ConnectionFailedError,
+  ProtocolError,
 ] as const
 
 /** True when `err` is a gitswarm error with the given code. */

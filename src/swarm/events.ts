@@ -34,6 +34,8 @@ export interface SyncFinishedEvent {
 }
 
 export interface ConversationEvents {
+  /** Commits taken in from a peer (fast-forward or merge), parents first, before the other events. */
+  commitsAdded: [ids: string[]]
   /** A new displayable commit arrived (fetched, not written here). */
   messageReceived: [message: SwarmMessage]
   memberEvent: [event: MemberEvent]

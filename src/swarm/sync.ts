@@ -163,6 +163,7 @@ function mergeInto(conv: Conversation, ours: string, theirs: string, ids: string
 
 /** Events for the commits just taken in (Jami's SwarmMessageReceived, MemberEvent, ProfileUpdated). */
 function announce(conv: Conversation, ids: string[], before: ReturnType<Conversation['profile']>): void {
+  conv.emit('commitsAdded', ids)
   const wanted = conv.listenerCount('messageReceived') > 0
   for (const id of ids) {
     const c = conv.view.commit(id)

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ChannelRefusedError, UnauthorizedError } from '../../src/errors.js'
 import { Conversation } from '../../src/swarm/conversation.js'
-import { devicePeer, SwarmNode } from '../../src/swarm/network.js'
+import { devicePeer, SwarmNode } from '../../src/account/swarm-node.js'
 import { account, tempDir } from '../helpers.js'
 
 const dir = tempDir()

@@ -1,0 +1,538 @@
+/**
+ * An Account: the identity of one device of an account, its contacts, its conversations and
+ * their requests, kept in one directory (./store.ts), and — once started — alive on the Tox
+ * network (./network.ts): contacts found by Tox ID through the DHT and onion, invitations
+ * delivered to every device of the invitee, new commits announced and gossiped, own devices
+ * in sync, offline peers served from a persistent outbox. Methods and events follow Jami's
+ * conversation API (reference jami-swarm.md §7).
+ *
+ * ```ts
+ * const alice = await Account.create('./alice', { displayName: 'alice' })
+ * await alice.start({ bootstrap: [{ host: '127.0.0.1', port: 33445, publicKey: '…' }] })
+ * alice.on('swarmMessageReceived', (conversationId, message) => console.log(message.body.body))
+ * alice.addContact(bobToxId)
+ * ```
+ * @module
+ */
+import { EventEmitter } from 'node:events'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { AlreadyExistsError, InvalidArgumentError, InvalidStateError, NotFoundError, UnauthorizedError } from '../errors.js'
+import { addDevice, createAccount, type DeviceIdentity } from '../identity/identity.js'
+import { isAccountUri } from '../identity/ids.js'
+import { loadIdentity, saveIdentity } from '../identity/storage.js'
+import { parseToxId, toxId, toxPublicKey } from '../identity/tox.js'
+import { Conversation } from '../swarm/conversation.js'
+import type { LoadOptions, SearchOptions, SwarmMessage } from '../swarm/history-view.js'
+import type { Member } from '../swarm/members.js'
+import type { ConversationProfile } from '../swarm/profile.js'
+import type { ConversationMode } from '../validation/context.js'
+import { accountFromArchive, archiveContent, openArchive, sealArchive } from './archive.js'
+import { emitCommitEvents, type AccountEvents, type ConversationError } from './events.js'
+import { AccountNetwork, type NetworkOptions } from './network.js'
+import { memberDevices as conversationDevices } from './peers.js'
+import { AccountStore, ACCOUNT_FORMAT, type Contact, type ConversationRequest, type TrustRequest } from './store.js'
+
+export interface CreateAccountDirOptions {
+  displayName?: string
+  /** Encrypts the private keys on disk. */
+  passphrase?: string
+  /** An existing device identity to keep (instead of new keys). */
+  identity?: DeviceIdentity
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+const isConversationId = (id: unknown): id is string => typeof id === 'string' && /^[0-9a-f]{40}$/.test(id)
+
+export class Account extends EventEmitter<AccountEvents> {
+  readonly store: AccountStore
+  private readonly conversations = new Map<string, Conversation>()
+  private net: AccountNetwork | undefined
+
+  private constructor(
+    readonly dir: string,
+    readonly identity: DeviceIdentity,
+  ) {
+    super()
+    this.store = new AccountStore(dir)
+    if (!this.store.meta.value.nospam) {
+      this.store.meta.value = { format: ACCOUNT_FORMAT, nospam: randomBytes(4).toString('hex') }
+      this.store.meta.save()
+    }
+    this.eraseRemoved()
+  }
+
+  /** Creates an account (new keys unless `identity` is given) in an empty or new directory. */
+  static async create(dir: string, options: CreateAccountDirOptions = {}): Promise<Account> {
+    if (existsSync(`${dir}/identity`)) throw new AlreadyExistsError(`account in ${dir}`)
+    const identity = options.identity ?? (await createAccount({ displayName: options.displayName ?? 'gitswarm' }))
+    saveIdentity(`${dir}/identity`, identity, { passphrase: options.passphrase })
+    return new Account(dir, identity)
+  }
+
+  /** Opens the account kept in `dir`. */
+  static open(dir: string, options: { passphrase?: string } = {}): Account {
+    return new Account(dir, loadIdentity(`${dir}/identity`, options))
+  }
+
+  /**
+   * Links a new device to an account from its archive (exportArchive on another device):
+   * a new device key and certificate, the contacts, conversations and requests of the
+   * account; once started it introduces itself to the other devices and clones from them.
+   */
+  static async importArchive(dir: string, archive: Uint8Array, passphrase: string, options: { displayName?: string; passphrase?: string } = {}): Promise<Account> {
+    const content = openArchive(archive, passphrase)
+    const base = accountFromArchive(content)
+    const identity = await addDevice(base as DeviceIdentity, { displayName: options.displayName ?? content.displayName })
+    const account = await Account.create(dir, { identity, passphrase: options.passphrase })
+    const { store } = account
+    store.contacts.value = content.contacts
+    store.requests.value = content.requests
+    store.preferences.value = content.preferences
+    store.devices.value = content.devices
+    store.conversations.value = Object.fromEntries(
+      Object.values(content.conversations).map((c) => [c.id, c.removed ? c : { ...c, syncing: { from: identity.uri, since: Date.now() } }]),
+    )
+    for (const f of [store.contacts, store.requests, store.preferences, store.devices, store.conversations]) f.save()
+    return account
+  }
+
+  /** The archive of this account, sealed with `passphrase` (this device must hold the account key). */
+  exportArchive(passphrase: string): Buffer {
+    const { store } = this
+    const self = { deviceId: this.deviceId, toxPk: Buffer.from(this.toxPublicKey).toString('hex'), toxId: this.toxId(), name: this.displayName, added: Date.now(), introduced: false }
+    return sealArchive(
+      archiveContent(this.identity, {
+        contacts: store.contacts.value,
+        conversations: store.conversations.value,
+        requests: store.requests.value,
+        preferences: store.preferences.value,
+        devices: { ...Object.fromEntries(Object.entries(store.devices.value).map(([k, d]) => [k, { ...d, introduced: false }])), [this.deviceId]: self },
+      }),
+      passphrase,
+    )
+  }
+
+  /** Account URI: hex SHA-1 of the account key. */
+  get uri(): string {
+    return this.identity.uri
+  }
+
+  get deviceId(): string {
+    return this.identity.deviceId
+  }
+
+  get displayName(): string {
+    return this.identity.displayName
+  }
+
+  /** This device's Tox key (its Ed25519 device key, converted). */
+  get toxPublicKey(): Uint8Array {
+    return parseToxId(this.toxId()).publicKey
+  }
+
+  /** This device's Tox ID (76 hex digits, with the account's nospam): what others add. */
+  toxId(): string {
+    return this.net?.node.tox.toxId() ?? toxId(toxPublicKeyOf(this.identity), Buffer.from(this.store.meta.value.nospam, 'hex'))
+  }
+
+  /** The node of a started account: its address and DHT key make it a bootstrap node for others. */
+  get node() {
+    if (!this.net) throw new InvalidStateError('reach the network', 'the account is not started')
+    return this.net.node
+  }
+
+  get started(): boolean {
+    return this.net !== undefined
+  }
+
+  /** Joins the Tox network (bootstrap nodes in `options`) and starts delivering. */
+  async start(options: NetworkOptions = {}): Promise<void> {
+    if (this.net) throw new InvalidStateError('start', 'already started')
+    for (const info of Object.values(this.store.conversations.value)) if (!info.removed && !info.syncing) this.openConversation(info.id)
+    this.net = await AccountNetwork.start(this, options)
+    for (const conv of this.conversations.values()) this.net.node.host(conv)
+  }
+
+  /** Leaves the network (peers see the connections close at once) and closes the repositories. */
+  async stop(): Promise<void> {
+    const net = this.net
+    this.net = undefined
+    await net?.close()
+    for (const conv of this.conversations.values()) conv.close()
+    this.conversations.clear()
+  }
+
+  // ── contacts (Jami's addContact, trust requests) ─────────────────────────────────────
+
+  /**
+   * Adds a contact by Tox ID: a friend request carrying our account goes out through the
+   * onion (resent until answered). Once the contact's device accepts and verifies, it is a
+   * confirmed contact (contactAdded) and the one-to-one conversation is created and offered.
+   */
+  addContact(toxIdOfContact: string): void {
+    const { publicKey, nospam } = parseToxId(toxIdOfContact)
+    const pk = Buffer.from(publicKey).toString('hex')
+    if (pk === Buffer.from(this.toxPublicKey).toString('hex')) throw new InvalidArgumentError('that is this device’s own Tox ID')
+    this.store.contacts.value[`pending:${pk}`] = { uri: '', devices: [pk], pending: { toxPk: pk, nospam: Buffer.from(nospam).toString('hex') }, confirmed: false, added: nowSeconds() }
+    this.store.contacts.save()
+    this.net?.requestContact(pk, Buffer.from(nospam).toString('hex'))
+  }
+
+  /** Contacts (confirmed or not), without removed ones. */
+  getContacts(): Contact[] {
+    return Object.values(this.store.contacts.value).filter((c) => !c.removed)
+  }
+
+  getContactDetails(uri: string): Contact | undefined {
+    return this.store.contacts.value[uri]
+  }
+
+  getTrustRequests(): TrustRequest[] {
+    return Object.values(this.store.trustRequests.value)
+  }
+
+  /** Accepts someone's request to be a contact (Jami's acceptTrustRequest). */
+  acceptTrustRequest(from: string): void {
+    const request = this.store.trustRequests.value[from]
+    if (!request) throw new NotFoundError(`trust request from ${from}`)
+    delete this.store.trustRequests.value[from]
+    this.store.trustRequests.save()
+    const existing = this.store.contacts.value[from]
+    this.store.contacts.value[from] = { ...existing, uri: from, devices: [...new Set([...(existing?.devices ?? []), request.toxPk])], confirmed: true, added: nowSeconds(), name: request.name }
+    delete this.store.contacts.value[from]!.removed
+    this.store.contacts.save()
+    this.net?.acceptTrust(request.toxPk, from)
+    this.emit('contactAdded', from, true)
+    this.net?.syncOwnDevices()
+  }
+
+  /** Ignores a trust request (later ones from that device are refused until it is asked again). */
+  discardTrustRequest(from: string): void {
+    const request = this.store.trustRequests.value[from]
+    if (!request) throw new NotFoundError(`trust request from ${from}`)
+    delete this.store.trustRequests.value[from]
+    this.store.trustRequests.save()
+    this.net?.node.tox.refuseFriendRequest(Buffer.from(request.toxPk, 'hex'))
+  }
+
+  /** Removes a contact (and, with `ban`, refuses it from then on); its one-to-one conversation is removed. */
+  removeContact(uri: string, options: { ban?: boolean } = {}): void {
+    const contact = this.store.contacts.value[uri]
+    if (!contact || uri === this.uri) return
+    contact.removed = nowSeconds()
+    contact.banned = options.ban ?? false
+    this.store.contacts.save()
+    for (const pk of contact.devices) this.net?.unfriend(pk)
+    for (const [id, r] of Object.entries(this.store.requests.value)) {
+      if (r.from === uri && !r.declined) this.declineConversationRequest(id)
+    }
+    if (contact.conversationId && this.store.conversations.value[contact.conversationId] && !this.store.conversations.value[contact.conversationId]!.removed) {
+      this.removeConversation(contact.conversationId)
+    }
+    this.emit('contactRemoved', uri, contact.banned)
+    this.net?.syncOwnDevices()
+  }
+
+  // ── conversations ───────────────────────────────────────────────────────────────────
+
+  /** Creates a conversation (invites only by default) with this account as admin. */
+  startConversation(options: { mode?: Exclude<ConversationMode, 0>; title?: string; description?: string } = {}): string {
+    const conv = Conversation.create(this.identity, { mode: options.mode ?? 2, dir: `${this.dir}/conversations` })
+    this.adopt(conv, 'created')
+    if (options.title !== undefined || options.description !== undefined) this.updateConversationInfos(conv.id, { title: options.title, description: options.description })
+    return conv.id
+  }
+
+  /** @internal the one-to-one conversation with a newly confirmed contact, offered to it. */
+  startOneToOne(contact: Contact): void {
+    const conv = Conversation.create(this.identity, { mode: 0, invited: contact.uri, dir: `${this.dir}/conversations` })
+    contact.conversationId = conv.id
+    this.store.contacts.save()
+    this.adopt(conv, 'created')
+    this.net?.sendInvite(conv, contact.uri)
+  }
+
+  /** Non-removed conversations, by id (those still being cloned included). */
+  getConversations(): string[] {
+    return Object.values(this.store.conversations.value)
+      .filter((c) => !c.removed)
+      .map((c) => c.id)
+  }
+
+  /** The open repository of a conversation (for reading history, or for tools). */
+  conversation(id: string): Conversation {
+    const conv = this.openConversation(id)
+    if (!conv) throw new NotFoundError(`conversation ${id}`)
+    return conv
+  }
+
+  /** @internal */
+  openConversation(id: string): Conversation | undefined {
+    const open = this.conversations.get(id)
+    if (open) return open
+    const info = this.store.conversations.value[id]
+    if (!info || info.removed || info.syncing || !isConversationId(id)) return undefined
+    const conv = Conversation.open(this.store.repositoryPath(id), { identity: this.identity })
+    this.watch(conv)
+    return conv
+  }
+
+  /** @internal */
+  openConversations(): Conversation[] {
+    return this.getConversations().flatMap((id) => this.openConversation(id) ?? [])
+  }
+
+  private watch(conv: Conversation): void {
+    this.conversations.set(conv.id, conv)
+    conv.on('commitsAdded', (ids) => {
+      emitCommitEvents(this, conv, ids)
+      this.net?.befriendConversation(conv)
+    })
+    conv.on('profileUpdated', (profile) => this.emit('conversationProfileUpdated', conv.id, profile))
+    conv.on('conversationError', (e) =>
+      this.emit('onConversationError', conv.id, { code: e.code === 'invalid-fetch' ? 'invalid-fetch' : 'fetch', what: e.reason, peer: e.peer, rule: e.rule, commit: e.commit }),
+    )
+    this.net?.node.host(conv)
+  }
+
+  private adopt(conv: Conversation, how: 'created' | 'cloned'): void {
+    const info = this.store.conversations.value[conv.id]
+    this.store.conversations.value[conv.id] = { id: conv.id, created: info?.created ?? nowSeconds(), mode: conv.mode }
+    this.store.conversations.save()
+    this.watch(conv)
+    this.net?.befriendConversation(conv)
+    if (how === 'created') emitCommitEvents(this, conv, [conv.id])
+    this.emit('conversationReady', conv.id)
+    this.net?.syncOwnDevices()
+  }
+
+  /** @internal a clone finished: join if invited, then ready. */
+  adoptClone(conv: Conversation): void {
+    const role = conv.roleOf(this.uri)
+    if (role !== 'invited' && role !== 'member' && role !== 'admin') {
+      conv.close()
+      rmSync(conv.path, { recursive: true, force: true })
+      this.abandonClone(conv.id, { code: 'unauthorized', what: 'the cloned conversation does not invite this account' })
+      return
+    }
+    delete this.store.requests.value[conv.id]
+    this.store.requests.save()
+    this.adopt(conv, 'cloned')
+    if (role === 'invited') this.write(conv.id, (c) => c.join())
+  }
+
+  /** @internal */
+  abandonClone(id: string, error: ConversationError): void {
+    delete this.store.conversations.value[id]
+    this.store.conversations.save()
+    this.emit('onConversationError', id, error)
+  }
+
+  /** @internal known Tox keys (hex) of the devices of `uri`: from contacts, and from shared conversations. */
+  devicesOf(uri: string): string[] {
+    const out = new Set(this.store.contacts.value[uri]?.devices ?? [])
+    if (uri === this.uri) for (const d of Object.values(this.store.devices.value)) out.add(d.toxPk)
+    for (const conv of this.conversations.values()) {
+      for (const d of conversationDevices(conv)) if (d.uri === uri) out.add(d.toxPk)
+    }
+    return [...out]
+  }
+
+  /** @internal Jami's invite metadatas: the profile and the mode. */
+  inviteMetadatas(conv: Conversation): Record<string, string> {
+    const profile = conv.profile()
+    const out: Record<string, string> = { mode: String(conv.mode) }
+    for (const [k, v] of Object.entries(profile)) if (typeof v === 'string' && v.length < 64_000) out[k] = v
+    return out
+  }
+
+  /** Jami's conversationInfos: the profile and mode; for a request or a clone in progress, the request's metadata. */
+  conversationInfos(id: string): Record<string, string> {
+    const info = this.store.conversations.value[id]
+    const request = this.store.requests.value[id]
+    if (info?.syncing || (!info && request)) return { ...(request?.metadatas ?? {}), ...(info?.syncing ? { syncing: 'true', created: String(info.created) } : {}) }
+    return this.inviteMetadatas(this.conversation(id))
+  }
+
+  private write(id: string, fn: (conv: Conversation) => string | string[] | undefined): string[] {
+    const conv = this.conversation(id)
+    const before = conv.head
+    const result = fn(conv)
+    const ids = result === undefined ? [] : Array.isArray(result) ? result : [result]
+    if (conv.head !== before) {
+      emitCommitEvents(this, conv, ids)
+      this.net?.delivery.announce(conv)
+    }
+    return ids
+  }
+
+  /** Sends a text message (optionally a reply); returns its id. Announced at once to connected members. */
+  sendMessage(id: string, body: string, options: { replyTo?: string } = {}): string {
+    return this.write(id, (c) => c.sendMessage(body, options))[0]!
+  }
+
+  editMessage(id: string, messageId: string, body: string): string {
+    return this.write(id, (c) => c.editMessage(messageId, body))[0]!
+  }
+
+  deleteMessage(id: string, messageId: string): string {
+    return this.write(id, (c) => c.deleteMessage(messageId))[0]!
+  }
+
+  addReaction(id: string, messageId: string, emoji: string): string {
+    return this.write(id, (c) => c.addReaction(messageId, emoji))[0]!
+  }
+
+  removeReaction(id: string, reactionId: string): string {
+    return this.write(id, (c) => c.removeReaction(reactionId))[0]!
+  }
+
+  /** Messages newest first (Jami's loadConversation, answered at once). */
+  loadConversation(id: string, options: LoadOptions = {}): SwarmMessage[] {
+    return this.conversation(id).loadMessages(options)
+  }
+
+  searchConversation(id: string, options: SearchOptions = {}): SwarmMessage[] {
+    return this.conversation(id).searchMessages(options)
+  }
+
+  countInteractions(id: string, options: { since?: string; author?: string } = {}): number {
+    return this.conversation(id).countMessages(options)
+  }
+
+  /** Admins only: sets title, description, avatar… (an update-profile commit). */
+  updateConversationInfos(id: string, infos: ConversationProfile): string {
+    const clean = Object.fromEntries(Object.entries(infos).filter(([, v]) => v !== undefined)) as ConversationProfile
+    const [commit] = this.write(id, (c) => c.updateProfile(clean))
+    this.emit('conversationProfileUpdated', id, this.conversation(id).profile())
+    return commit!
+  }
+
+  getConversationMembers(id: string): Member[] {
+    const info = this.store.conversations.value[id]
+    if (info?.syncing) {
+      const from = this.store.requests.value[id]?.from ?? info.syncing.from
+      return [...(from && from !== this.uri ? [{ uri: from, role: 'admin' as const }] : []), { uri: this.uri, role: 'invited' as const }]
+    }
+    return this.conversation(id).members()
+  }
+
+  /**
+   * Invites an account: an `add` commit (or, for a banned member, the unban vote), then the
+   * invitation to every known device of the invitee, now or when it comes online. An account
+   * already invited gets the invitation again.
+   */
+  addConversationMember(id: string, uri: string): void {
+    if (!isAccountUri(uri)) throw new InvalidArgumentError('an account URI is 40 hex digits', { uri })
+    const conv = this.conversation(id)
+    const role = conv.roleOf(uri)
+    if (role === 'member' || role === 'admin') throw new InvalidStateError(`add ${uri}`, 'already a member')
+    if (role === 'banned') this.write(id, (c) => c.unbanMember(uri))
+    else if (role !== 'invited') this.write(id, (c) => c.addMember(uri))
+    this.net?.sendInvite(conv, uri)
+  }
+
+  /** Admins only: bans a member (the vote and, with enough votes, the ban). */
+  removeConversationMember(id: string, uri: string): void {
+    const conv = this.conversation(id)
+    if (conv.roleOf() !== 'admin') throw new UnauthorizedError(`remove ${uri}`, 'only admins remove members')
+    if (uri === this.uri) throw new InvalidArgumentError('an admin cannot ban itself')
+    this.write(id, (c) => c.banMember(uri))
+  }
+
+  /** Pending (not declined) requests, with Jami's fields: metadatas plus id, from, received. */
+  getConversationRequests(): Array<ConversationRequest & { id: string }> {
+    return Object.values(this.store.requests.value)
+      .filter((r) => !r.declined)
+      .map((r) => ({ ...r, id: r.conversationId }))
+  }
+
+  /** Accepts an invitation: the conversation is cloned from the inviter's devices (or any member), joined, then ready. */
+  acceptConversationRequest(id: string): void {
+    const request = this.store.requests.value[id]
+    if (!request || request.declined) throw new NotFoundError(`conversation request ${id}`)
+    const contact = this.store.contacts.value[request.from]
+    if (!contact && this.store.trustRequests.value[request.from]) this.acceptTrustRequest(request.from)
+    this.store.conversations.value[id] = { id, created: nowSeconds(), syncing: { from: request.from, since: Date.now() } }
+    this.store.conversations.save()
+    this.net?.syncOwnDevices()
+    this.net?.clone(id)
+  }
+
+  declineConversationRequest(id: string): void {
+    const request = this.store.requests.value[id]
+    if (!request || request.declined) throw new NotFoundError(`conversation request ${id}`)
+    request.declined = nowSeconds()
+    this.store.requests.save()
+    this.emit('conversationRequestDeclined', id)
+    this.net?.syncOwnDevices()
+  }
+
+  /** Replaces the local preferences of a conversation (not in git; synced to own devices). */
+  setConversationPreferences(id: string, preferences: Record<string, string>): void {
+    if (!this.store.conversations.value[id]) throw new NotFoundError(`conversation ${id}`)
+    this.store.preferences.value[id] = { values: { ...preferences }, updated: Date.now() }
+    this.store.preferences.save()
+    this.emit('conversationPreferencesUpdated', id, { ...preferences })
+    this.net?.syncOwnDevices()
+  }
+
+  getConversationPreferences(id: string): Record<string, string> {
+    return { ...(this.store.preferences.value[id]?.values ?? {}) }
+  }
+
+  /**
+   * Leaves a conversation (a `remove` commit, announced) and removes it here and on the
+   * account's other devices. The repository stays until the next start, so peers can fetch
+   * the leave; alone in it, it is erased at once. False for an unknown conversation.
+   */
+  removeConversation(id: string): boolean {
+    const info = this.store.conversations.value[id]
+    if (!info || info.removed) return false
+    const conv = this.openConversation(id)
+    let alone = true
+    if (conv) {
+      const others = conv.members().filter((m) => m.uri !== this.uri && (m.role === 'admin' || m.role === 'member'))
+      alone = others.length === 0
+      const role = conv.roleOf()
+      if (!alone && (role === 'member' || role === 'admin')) this.write(id, (c) => c.leave())
+    }
+    info.removed = nowSeconds()
+    this.store.conversations.save()
+    delete this.store.preferences.value[id]
+    this.store.preferences.save()
+    this.net?.syncOwnDevices()
+    this.removeLocally(id, alone)
+    return true
+  }
+
+  /** @internal */
+  removeLocally(id: string, erase = false): void {
+    const conv = this.conversations.get(id)
+    this.conversations.delete(id)
+    if (erase || !conv) {
+      this.net?.node.unhost(id)
+      conv?.close()
+      rmSync(this.store.repositoryPath(id), { recursive: true, force: true })
+    }
+    this.emit('conversationRemoved', id)
+  }
+
+  /** Repositories of conversations removed before this start are erased. */
+  private eraseRemoved(): void {
+    for (const info of Object.values(this.store.conversations.value)) {
+      if (info.removed && existsSync(this.store.repositoryPath(info.id))) rmSync(this.store.repositoryPath(info.id), { recursive: true, force: true })
+    }
+  }
+}
+
+function toxPublicKeyOf(identity: DeviceIdentity): Uint8Array {
+  return toxPublicKey(identity.deviceKey.publicKey)
+}
+
+/** Reads an archive file for importArchive. */
+export function readArchive(path: string): Buffer {
+  if (!existsSync(path)) throw new NotFoundError(`archive ${path}`)
+  return readFileSync(path)
+}

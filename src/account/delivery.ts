@@ -1,0 +1,144 @@
+/**
+ * Live delivery and gossip (reference jami-swarm.md §5.2–5.4): a new commit is announced on
+ * `msg:` to the connected member devices and own devices; a device that receives an
+ * announcement fetches from the announcer (one fetch per device and conversation at a time;
+ * a newer announcement meanwhile makes it fetch once more), validates, merges, and relays the
+ * announcement to its connected members that did not tell it they have it — bounded by the
+ * ring's 16 links, so a message crosses the group in about log n hops without a full mesh.
+ * A fetch that fails (the peer went away mid-fetch) is retried from another member device.
+ * Announcements for linked devices that are offline wait in the outbox.
+ * @module
+ */
+import type { Conversation } from '../swarm/conversation.js'
+import type { SyncResult } from '../swarm/sync.js'
+import type { VerifiedPeer } from './hello.js'
+import { relayTargets } from './gossip.js'
+import { conversationNeighbours } from './peers.js'
+import { mayFetch, type Peer, type SwarmNode } from './swarm-node.js'
+import type { AccountStore } from './store.js'
+import { announceFrame, type Announcement } from './wire.js'
+import type { ConversationError } from './events.js'
+
+/** Remembered announcers per commit, for relaying: enough for the recent past. */
+const KNOWN_COMMITS = 4096
+
+export interface DeliveryContext {
+  node: SwarmNode
+  store: AccountStore
+  deviceId: string
+  accountUri: string
+  /** Own other devices' Tox keys. */
+  ownDevices: () => string[]
+  error: (conversationId: string, error: ConversationError) => void
+  /** Called when no fetch is in flight any more. */
+  idle: () => void
+}
+
+export function peerOf(v: VerifiedPeer): Peer {
+  return { accountUri: v.accountUri, deviceId: v.deviceId, toxPublicKey: Buffer.from(v.toxPk, 'hex') }
+}
+
+export class Delivery {
+  private readonly running = new Map<string, { again: boolean; done: Promise<void> }>()
+  private readonly announcers = new Map<string, Set<string>>()
+  private inflight = 0
+
+  constructor(private readonly ctx: DeliveryContext) {}
+
+  /** Devices that announced `commit` of `conversationId` to us. */
+  private known(conversationId: string, commit: string): Set<string> {
+    const key = `${conversationId}:${commit}`
+    let set = this.announcers.get(key)
+    if (!set) {
+      set = new Set()
+      this.announcers.set(key, set)
+      if (this.announcers.size > KNOWN_COMMITS) this.announcers.delete(this.announcers.keys().next().value!)
+    }
+    return set
+  }
+
+  /** Whether a connected peer may receive announcements of `conv`: own devices and members. */
+  private entitled(conv: Conversation, peer: VerifiedPeer): boolean {
+    return peer.accountUri === this.ctx.accountUri || mayFetch(conv, peerOf(peer))
+  }
+
+  /**
+   * Announces `conv`'s head to connected member devices and own devices (except `source`,
+   * where it came from, and those that announced it to us); linked devices that are offline
+   * get it through the outbox. Returns the devices told now.
+   */
+  announce(conv: Conversation, source?: string): string[] {
+    const commit = conv.head
+    const frame = announceFrame({ conversationId: conv.id, commit, deviceId: this.ctx.deviceId })
+    const online = this.ctx.node.onlinePeers().filter((p) => this.entitled(conv, p))
+    const targets = relayTargets(online.map((p) => p.toxPk), source, this.known(conv.id, commit))
+    const told = targets.filter((pk) => this.ctx.node.send(pk, frame))
+    const onlineKeys = new Set(online.map((p) => p.toxPk))
+    const linked = new Set([...this.ctx.ownDevices(), ...conversationNeighbours(conv, this.ctx.deviceId).map((d) => d.toxPk)])
+    const now = Date.now()
+    for (const pk of linked) if (!onlineKeys.has(pk) && pk !== source) this.ctx.store.enqueue({ to: pk, key: `git:${conv.id}`, frame }, now)
+    return told
+  }
+
+  /** An announcement from a verified peer for a conversation we hold. */
+  onAnnouncement(conv: Conversation, peer: VerifiedPeer, a: Announcement): void {
+    this.known(conv.id, a.commit).add(peer.toxPk)
+    if (conv.history().has(a.commit)) return
+    if (!this.entitled(conv, peer)) {
+      this.ctx.error(conv.id, { code: 'unauthorized', what: `an announcement from ${peer.accountUri}, who may not write to this conversation`, peer: peer.deviceId, commit: a.commit })
+      return
+    }
+    void this.pull(conv, peer, a.commit)
+  }
+
+  /**
+   * Fetches `conv` from `peer` (queued behind a running fetch from the same device: that one
+   * runs once more). When `commit` is still missing after a failed fetch, other connected
+   * member devices are asked in turn.
+   */
+  pull(conv: Conversation, peer: VerifiedPeer, commit?: string): Promise<void> {
+    const key = `${conv.id}:${peer.toxPk}`
+    const current = this.running.get(key)
+    if (current) {
+      current.again = true
+      return current.done
+    }
+    const entry = { again: false, done: Promise.resolve() }
+    this.running.set(key, entry)
+    this.inflight++
+    entry.done = (async () => {
+      try {
+        do {
+          entry.again = false
+          let result: SyncResult
+          try {
+            result = await this.ctx.node.pull(conv.id, peerOf(peer))
+          } catch (err) {
+            this.ctx.error(conv.id, { code: 'fetch', what: `fetch from ${peer.deviceId.slice(0, 12)}… failed: ${(err as Error).message}`, peer: peer.deviceId })
+            if (commit && !conv.history().has(commit)) await this.fetchElsewhere(conv, commit, peer.toxPk)
+            return
+          }
+          if (result.result === 'fast-forward' || result.result === 'merged') this.announce(conv, peer.toxPk)
+        } while (entry.again)
+      } finally {
+        this.running.delete(key)
+        if (--this.inflight === 0) this.ctx.idle()
+      }
+    })()
+    return entry.done
+  }
+
+  private async fetchElsewhere(conv: Conversation, commit: string, failed: string): Promise<void> {
+    const others = this.ctx.node.onlinePeers().filter((p) => p.toxPk !== failed && this.entitled(conv, p))
+    for (const other of others) {
+      if (conv.history().has(commit)) return
+      if (this.running.has(`${conv.id}:${other.toxPk}`)) continue
+      await this.pull(conv, other)
+    }
+  }
+
+  /** Fetches every conversation `peer` may share with us (Jami's syncConversations on connect). */
+  catchUp(conversations: Iterable<Conversation>, peer: VerifiedPeer): void {
+    for (const conv of conversations) if (this.entitled(conv, peer)) void this.pull(conv, peer)
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The typed events an Account emits, named after Jami's ConversationSignal and contact
+ * signals (reference jami-swarm.md §7.2, §7.3), and the mapping from new commits to them.
+ * @module
+ */
+import type { EventEmitter } from 'node:events'
+import type { ProtocolError } from '../errors.js'
+import type { Conversation } from '../swarm/conversation.js'
+import type { SwarmMessage } from '../swarm/history-view.js'
+import type { ConversationProfile } from '../swarm/profile.js'
+import { field, parseCommitMessage } from '../validation/commit-message.js'
+
+export type MemberAction = 'add' | 'join' | 'remove' | 'ban' | 'unban'
+
+/** Jami's OnConversationError codes, by name. */
+export type ConversationErrorCode = 'fetch' | 'invalid-mode' | 'invalid-fetch' | 'unauthorized' | 'commit' | 'unrecoverable'
+
+export interface ConversationError {
+  code: ConversationErrorCode
+  /** What happened, for people. */
+  what: string
+  /** The device the bad data came from, if any. */
+  peer?: string
+  /** The rule that rejected a commit, for invalid fetches. */
+  rule?: string
+  commit?: string
+}
+
+export interface AccountEvents {
+  /** A conversation was created here or cloned, and can be used (Jami's ConversationReady). */
+  conversationReady: [conversationId: string]
+  /** An invitation to a conversation arrived (ConversationRequestReceived). */
+  conversationRequestReceived: [conversationId: string, metadatas: Record<string, string>]
+  /** A request was declined here or on another device of the account. */
+  conversationRequestDeclined: [conversationId: string]
+  /** A conversation was removed here or on another device of the account. */
+  conversationRemoved: [conversationId: string]
+  /** A new message to display: received, or written here (as Jami, own messages too). */
+  swarmMessageReceived: [conversationId: string, message: SwarmMessage]
+  /** A message was edited or deleted: its new state. */
+  swarmMessageUpdated: [conversationId: string, message: SwarmMessage]
+  reactionAdded: [conversationId: string, messageId: string, reaction: { id: string; author: string; emoji: string }]
+  reactionRemoved: [conversationId: string, messageId: string, reactionId: string]
+  /** A membership commit: add, join, remove (leave), ban, unban. */
+  conversationMemberEvent: [conversationId: string, memberUri: string, action: MemberAction]
+  conversationProfileUpdated: [conversationId: string, profile: ConversationProfile]
+  conversationPreferencesUpdated: [conversationId: string, preferences: Record<string, string>]
+  /** No fetch is in flight any more. */
+  conversationSyncFinished: []
+  /** A fetch or clone was refused, or an operation failed (Jami's OnConversationError). */
+  onConversationError: [conversationId: string, error: ConversationError]
+  /** A contact was added (confirmed: both sides agreed). */
+  contactAdded: [uri: string, confirmed: boolean]
+  contactRemoved: [uri: string, banned: boolean]
+  /** Someone asked to become a contact (a Tox friend request carrying its account). */
+  trustRequestReceived: [from: string, details: { toxPk: string; name: string; received: number }]
+  /** A device of this account was linked and verified. */
+  deviceAdded: [deviceId: string, name: string]
+  /** A peer sent something refused: garbage, an oversized frame, a bad hello, a flood. */
+  peerError: [error: ProtocolError]
+}
+
+/** Emits the events for commits just taken into `conv` (written here or fetched), in order. */
+export function emitCommitEvents(target: EventEmitter<AccountEvents>, conv: Conversation, ids: readonly string[]): void {
+  const convId = conv.id
+  const emit = target.emit.bind(target)
+  for (const id of ids) {
+    const commit = conv.view.commit(id)
+    if (commit.fields.parents.length > 1) continue
+    const parsed = parseCommitMessage(commit.fields.message)
+    const msg = parsed.ok ? parsed.value : {}
+    const type = field(msg, 'type')
+    if (type === 'member') emit('conversationMemberEvent', convId, field(msg, 'uri'), field(msg, 'action') as MemberAction)
+    if (type === 'vote' || type === 'application/update-profile') continue
+    const edited = field(msg, 'edit')
+    const reactTo = field(msg, 'react-to')
+    if (edited) {
+      const target = safeMessage(conv, edited)
+      const original = parseCommitMessage(conv.view.commit(edited).fields.message)
+      const targetReactsTo = original.ok ? field(original.value, 'react-to') : ''
+      if (targetReactsTo && field(msg, 'body') === '') emit('reactionRemoved', convId, targetReactsTo, edited)
+      else if (target) emit('swarmMessageUpdated', convId, target)
+      continue
+    }
+    if (reactTo) {
+      const reaction = safeMessage(conv, reactTo)?.reactions.find((r) => r.id === id)
+      if (reaction) emit('reactionAdded', convId, reactTo, reaction)
+      continue
+    }
+    const message = safeMessage(conv, id)
+    if (message) emit('swarmMessageReceived', convId, message)
+  }
+}
+
+function safeMessage(conv: Conversation, id: string): SwarmMessage | undefined {
+  try {
+    return conv.getMessage(id)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,425 @@
+/**
+ * The account on the Tox network: its SwarmNode, who it befriends, and what it does with
+ * each frame — contacts and their requests (Tox friend requests carrying the account URI),
+ * invitations and the cloning of accepted ones, announcements (./delivery.ts), the outbox,
+ * and the `sync://` state shared with its own devices (./own-sync.ts). A flood of requests
+ * from one peer is cut at a bounded rate and queue size, with one peerError per minute.
+ * @module
+ */
+import { rmSync } from 'node:fs'
+import { GitswarmError, LimitExceededError, ProtocolError } from '../errors.js'
+import { toxId } from '../identity/tox.js'
+import type { Conversation } from '../swarm/conversation.js'
+import type { RelayAddress } from '../transport/tcp-relay.js'
+import type { Account } from './account.js'
+import { Delivery, peerOf } from './delivery.js'
+import type { Frame } from './frames.js'
+import type { VerifiedPeer } from './hello.js'
+import { mergeSnapshot, SYNC, syncSnapshot } from './own-sync.js'
+import { conversationNeighbours } from './peers.js'
+import { SwarmNode } from './swarm-node.js'
+import type { Contact } from './store.js'
+import { ANNOUNCE, ASK_INVITE, DEVICES, friendRequestMessage, INVITE, inviteFrame, parseAnnouncement, parseAskInvite, parseDevices, parseFriendRequest, parseInvitation, type Invitation } from './wire.js'
+
+/** A Tox node to join the network through: its address and DHT key (hex or bytes). */
+export interface BootstrapNode {
+  host: string
+  port: number
+  publicKey: string | Uint8Array
+}
+
+export interface NetworkOptions {
+  bootstrap?: BootstrapNode[]
+  /** Address to bind (default 127.0.0.1) and port (default: any). */
+  host?: string
+  port?: number
+  tcpRelays?: RelayAddress[]
+}
+
+/** Requests (friend requests and invitations) taken from one peer per minute. */
+export const REQUESTS_PER_MINUTE = 20
+/** Pending requests kept in all: older ones stay, newer ones are dropped. */
+export const MAX_PENDING_REQUESTS = 256
+const CLONE_RETRY_MS = 2000
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+export class AccountNetwork {
+  readonly delivery: Delivery
+  private readonly befriended = new Set<string>()
+  private readonly expectOwn = new Set<string>()
+  private readonly claimed = new Map<string, string>()
+  private readonly rate = new Map<string, { times: number[]; reported: number }>()
+  private readonly cloning = new Set<string>()
+  private readonly timers = new Set<NodeJS.Timeout>()
+
+  private constructor(
+    private readonly account: Account,
+    readonly node: SwarmNode,
+  ) {
+    this.delivery = new Delivery({
+      node,
+      store: account.store,
+      deviceId: account.deviceId,
+      accountUri: account.uri,
+      ownDevices: () => this.ownDeviceKeys(),
+      error: (id, e) => account.emit('onConversationError', id, e),
+      idle: () => account.emit('conversationSyncFinished'),
+    })
+    node.on('peerOnline', (p) => this.guard(() => this.onPeerOnline(p)))
+    node.on('message', (p, f) => this.guard(() => this.onMessage(p, f)))
+    node.on('syncMessage', (p, f) => this.guard(() => this.onSyncMessage(p, f)))
+    node.on('peerError', (e) => account.emit('peerError', e))
+    node.tox.on('friendRequest', (pk, message) => this.guard(() => this.onFriendRequest(pk, message)))
+  }
+
+  static async start(account: Account, options: NetworkOptions): Promise<AccountNetwork> {
+    const node = await SwarmNode.start(account.identity, {
+      host: options.host ?? '127.0.0.1',
+      port: options.port,
+      tcpRelays: options.tcpRelays,
+      nospam: Buffer.from(account.store.meta.value.nospam, 'hex'),
+      ownDevices: () => [...Object.values(account.store.devices.value).map((d) => d.toxPk)],
+      authorizeGit: (peer) => !account.store.contacts.value[peer.accountUri]?.banned,
+    })
+    const net = new AccountNetwork(account, node)
+    for (const b of options.bootstrap ?? []) node.tox.bootstrap({ host: b.host, port: b.port }, typeof b.publicKey === 'string' ? Buffer.from(b.publicKey, 'hex') : b.publicKey)
+    net.befriendAll()
+    return net
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t)
+    await this.node.close()
+  }
+
+  /** Handlers never throw into the transport: a failure becomes an event. */
+  private guard(fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      const e = err instanceof ProtocolError ? err : new ProtocolError('local', err instanceof Error ? err.message : String(err))
+      this.account.emit('peerError', e)
+    }
+  }
+
+  private ownDeviceKeys(): string[] {
+    return Object.values(this.account.store.devices.value).map((d) => d.toxPk)
+  }
+
+  befriend(toxPk: string): void {
+    if (this.befriended.has(toxPk) || toxPk === hex(this.node.tox.publicKey)) return
+    this.befriended.add(toxPk)
+    this.node.tox.addFriend(Buffer.from(toxPk, 'hex'), { requireNoise: true })
+  }
+
+  unfriend(toxPk: string): void {
+    this.befriended.delete(toxPk)
+    this.node.tox.removeFriend(Buffer.from(toxPk, 'hex'))
+  }
+
+  /** Own devices, contacts' devices, and each conversation's ring neighbours. */
+  befriendAll(): void {
+    const { store } = this.account
+    for (const d of Object.values(store.devices.value)) this.befriend(d.toxPk)
+    for (const c of Object.values(store.contacts.value)) {
+      if (c.removed || c.banned) continue
+      if (c.pending) this.requestContact(c.pending.toxPk, c.pending.nospam)
+      else c.devices.forEach((pk) => this.befriend(pk))
+    }
+    for (const conv of this.account.openConversations()) this.befriendConversation(conv)
+    // A device imported from an archive introduces itself to the devices it knows.
+    for (const d of Object.values(store.devices.value)) {
+      if (!d.toxId || d.introduced) continue
+      this.expectOwn.add(d.toxPk)
+      this.friendRequest(d.toxId, 'device')
+    }
+  }
+
+  befriendConversation(conv: Conversation): void {
+    for (const d of conversationNeighbours(conv, this.account.deviceId)) this.befriend(d.toxPk)
+  }
+
+  private friendRequest(toxId: string, kind: 'contact' | 'device'): void {
+    const message = friendRequestMessage({ kind, uri: this.account.uri, name: this.account.displayName })
+    const pk = this.node.tox.addFriendByToxId(toxId, message)
+    this.befriended.add(hex(pk))
+    this.node.tox.addFriend(pk, { requireNoise: true })
+  }
+
+  /** Sends (or sends again) the friend request of a contact added by Tox ID. */
+  requestContact(toxPk: string, nospam: string): void {
+    this.friendRequest(toxId(Buffer.from(toxPk, 'hex'), Buffer.from(nospam, 'hex')), 'contact')
+  }
+
+  /** Sends a frame to every known device of `uri` now, or through the outbox. */
+  sendToAccount(uri: string, key: string, frame: Frame): void {
+    const devices = this.account.devicesOf(uri)
+    const now = Date.now()
+    let sent = false
+    for (const pk of devices) {
+      if (this.node.send(pk, frame)) sent = true
+      else this.account.store.enqueue({ to: pk, key, frame }, now)
+    }
+    if (!sent && devices.length === 0) this.account.store.enqueue({ to: `account:${uri}`, key, frame }, now)
+  }
+
+  sendInvite(conv: Conversation, uri: string, received = nowSeconds()): void {
+    this.sendToAccount(uri, `invite:${conv.id}`, inviteFrame({ conversationId: conv.id, metadatas: this.account.inviteMetadatas(conv), received }))
+  }
+
+  /** Our whole shared state to every connected own device (except `except`). */
+  syncOwnDevices(except?: string): void {
+    const frame = syncSnapshot(this.account.store)
+    for (const pk of this.ownDeviceKeys()) if (pk !== except) this.node.sendSync(pk, frame)
+  }
+
+  private limited(toxPk: string, what: string): boolean {
+    const now = Date.now()
+    const r = this.rate.get(toxPk) ?? { times: [], reported: 0 }
+    r.times = r.times.filter((t) => now - t < 60_000)
+    this.rate.set(toxPk, r)
+    const pending = Object.keys(this.account.store.requests.value).length + Object.keys(this.account.store.trustRequests.value).length
+    if (r.times.length < REQUESTS_PER_MINUTE && pending < MAX_PENDING_REQUESTS) {
+      r.times.push(now)
+      return false
+    }
+    if (now - r.reported > 60_000) {
+      r.reported = now
+      const limit = r.times.length >= REQUESTS_PER_MINUTE ? new LimitExceededError(`${what} per minute from one peer`, REQUESTS_PER_MINUTE, r.times.length + 1) : new LimitExceededError('pending requests', MAX_PENDING_REQUESTS, pending + 1)
+      this.account.emit('peerError', new ProtocolError(toxPk, `request flood: ${limit.message}; further ones are dropped`))
+    }
+    return true
+  }
+
+  private onFriendRequest(pk: Uint8Array, message: string): void {
+    const key = hex(pk)
+    const body = parseFriendRequest(message)
+    if (!body) {
+      this.account.emit('peerError', new ProtocolError(key, 'a friend request that is not from a gitswarm account'))
+      return
+    }
+    if (this.limited(key, 'friend requests')) return
+    const { store } = this.account
+    if (body.kind === 'device') {
+      if (body.uri !== this.account.uri) return
+      this.expectOwn.add(key)
+      this.node.tox.acceptFriendRequest(pk)
+      this.befriend(key)
+      return
+    }
+    const contact = store.contacts.value[body.uri]
+    if (contact?.banned) return this.node.tox.refuseFriendRequest(pk)
+    if (contact?.confirmed && !contact.removed) {
+      this.claimed.set(key, body.uri)
+      this.node.tox.acceptFriendRequest(pk)
+      this.befriend(key)
+      return
+    }
+    const received = nowSeconds()
+    store.trustRequests.value[body.uri] = { uri: body.uri, toxPk: key, name: body.name, received }
+    store.trustRequests.save()
+    this.account.emit('trustRequestReceived', body.uri, { toxPk: key, name: body.name, received })
+  }
+
+  /** Accepts a trust request: the sender becomes a confirmed contact once its device verifies. */
+  acceptTrust(toxPk: string, uri: string): void {
+    this.claimed.set(toxPk, uri)
+    this.node.tox.acceptFriendRequest(Buffer.from(toxPk, 'hex'))
+    this.befriend(toxPk)
+  }
+
+  private onPeerOnline(p: VerifiedPeer): void {
+    const { store } = this.account
+    const claimed = this.claimed.get(p.toxPk)
+    if ((this.expectOwn.has(p.toxPk) && p.accountUri !== this.account.uri) || (claimed && claimed !== p.accountUri)) {
+      this.account.emit('peerError', new ProtocolError(p.toxPk, `its device belongs to ${p.accountUri}, not the account it claimed`))
+      this.unfriend(p.toxPk)
+      return
+    }
+    if (p.accountUri === this.account.uri) this.onOwnDevice(p)
+    else this.onContactDevice(p)
+    const entries = store.takeOutbox([p.toxPk, `account:${p.accountUri}`])
+    for (const e of entries) {
+      if (!this.node.send(p.toxPk, e.frame)) store.enqueue({ to: e.to, key: e.key, frame: e.frame }, e.queued)
+    }
+    this.delivery.catchUp(this.account.openConversations(), p)
+    for (const info of Object.values(store.conversations.value)) if (info.syncing && !info.removed) this.clone(info.id)
+  }
+
+  private onOwnDevice(p: VerifiedPeer): void {
+    const { store } = this.account
+    const known = store.devices.value[p.deviceId]
+    if (!known || !known.introduced || known.toxPk !== p.toxPk) {
+      store.devices.value[p.deviceId] = { ...(known ?? { added: Date.now() }), deviceId: p.deviceId, toxPk: p.toxPk, name: p.name, introduced: true }
+      store.devices.save()
+      if (!known) {
+        this.account.emit('deviceAdded', p.deviceId, p.name)
+        this.tellDevices()
+      }
+    }
+    p.devices.forEach((pk) => this.befriend(pk))
+    this.node.sendSync(p.toxPk, syncSnapshot(store))
+  }
+
+  /** Our device list changed: contacts and own devices learn the new keys. */
+  private tellDevices(): void {
+    const frame: Frame = { t: DEVICES, devices: [hex(this.node.tox.publicKey), ...this.ownDeviceKeys()] }
+    for (const peer of this.node.onlinePeers()) this.node.send(peer.toxPk, frame)
+  }
+
+  private onContactDevice(p: VerifiedPeer): void {
+    const { store } = this.account
+    const contacts = store.contacts.value
+    const pendingKey = `pending:${p.toxPk}`
+    const pending = contacts[pendingKey]
+    let contact: Contact | undefined = contacts[p.accountUri]
+    if (pending) {
+      delete contacts[pendingKey]
+      contact = { ...(contact ?? {}), ...pending, uri: p.accountUri, pending: undefined, confirmed: true, devices: [...new Set([...(contact?.devices ?? []), p.toxPk])], name: p.name }
+      delete contact.pending
+      delete contact.removed
+      contacts[p.accountUri] = contact
+      store.contacts.save()
+      this.account.emit('contactAdded', p.accountUri, true)
+      this.syncOwnDevices()
+    } else if (this.claimed.get(p.toxPk) === p.accountUri && contact && !contact.devices.includes(p.toxPk)) {
+      contact.devices.push(p.toxPk)
+      store.contacts.save()
+    }
+    if (!contact || contact.removed || contact.banned) return
+    p.devices.forEach((pk) => this.befriend(pk))
+    if (p.devices.some((pk) => !contact!.devices.includes(pk))) {
+      contact.devices = [...new Set([...contact.devices, ...p.devices])]
+      store.contacts.save()
+    }
+    if (pending && !contact.conversationId) this.account.startOneToOne(contact)
+  }
+
+  private onMessage(p: VerifiedPeer, frame: Frame): void {
+    const { store } = this.account
+    if (store.contacts.value[p.accountUri]?.banned) return
+    if (frame.t === ANNOUNCE) {
+      const a = parseAnnouncement(frame)
+      if (!a) throw new ProtocolError(p.toxPk, 'a malformed announcement')
+      const info = store.conversations.value[a.conversationId]
+      if (info?.removed) return
+      if (!info) {
+        if (!store.requests.value[a.conversationId]) this.node.send(p.toxPk, { t: ASK_INVITE, conversationId: a.conversationId })
+        return
+      }
+      if (info.syncing) return this.clone(info.id)
+      const conv = this.account.openConversation(a.conversationId)
+      if (conv) this.delivery.onAnnouncement(conv, p, a)
+    } else if (frame.t === INVITE) {
+      const inv = parseInvitation(frame)
+      if (!inv) throw new ProtocolError(p.toxPk, 'a malformed invitation')
+      this.onInvitation(p, inv)
+    } else if (frame.t === ASK_INVITE) {
+      const id = parseAskInvite(frame)
+      const conv = id ? this.account.openConversation(id) : undefined
+      const role = conv?.roleOf(p.accountUri)
+      if (conv && (role === 'invited' || role === 'member' || role === 'admin')) this.node.send(p.toxPk, inviteFrame({ conversationId: conv.id, metadatas: this.account.inviteMetadatas(conv), received: nowSeconds() }))
+    } else if (frame.t === DEVICES) {
+      const contact = store.contacts.value[p.accountUri]
+      if (!contact?.confirmed || contact.removed) return
+      const devices = parseDevices(frame).filter((pk) => pk !== hex(this.node.tox.publicKey))
+      contact.devices = [...new Set([...contact.devices, ...devices])]
+      store.contacts.save()
+      devices.forEach((pk) => this.befriend(pk))
+    }
+  }
+
+  private onInvitation(p: VerifiedPeer, inv: Invitation): void {
+    const { store } = this.account
+    const id = inv.conversationId
+    const info = store.conversations.value[id]
+    if (info && !info.removed) return
+    const existing = store.requests.value[id]
+    if (existing && (!existing.declined || inv.received <= existing.declined)) return
+    if (this.limited(p.toxPk, 'invitations')) return
+    store.requests.value[id] = { conversationId: id, from: p.accountUri, metadatas: inv.metadatas, received: Math.min(inv.received, nowSeconds() + 300) }
+    store.requests.save()
+    this.account.emit('conversationRequestReceived', id, { ...inv.metadatas, id, from: p.accountUri, received: String(inv.received) })
+    this.syncOwnDevices()
+    const contact = store.contacts.value[p.accountUri]
+    if (inv.metadatas['mode'] === '0' && contact?.confirmed && !contact.removed && (!contact.conversationId || contact.conversationId === id)) {
+      contact.conversationId = id
+      store.contacts.save()
+      this.account.acceptConversationRequest(id)
+    }
+  }
+
+  private onSyncMessage(p: VerifiedPeer, frame: Frame): void {
+    if (frame.t !== SYNC) return
+    const { store } = this.account
+    const changes = mergeSnapshot(store, frame, this.account.deviceId)
+    if (!changes.changed) return
+    for (const f of [store.conversations, store.requests, store.preferences, store.contacts, store.devices]) f.save()
+    const emit = this.account.emit.bind(this.account)
+    for (const d of changes.newDevices) this.befriend(d.toxPk)
+    for (const uri of changes.newContacts) {
+      store.contacts.value[uri]!.devices.forEach((pk) => this.befriend(pk))
+      emit('contactAdded', uri, store.contacts.value[uri]!.confirmed)
+    }
+    for (const uri of changes.removedContacts) {
+      store.contacts.value[uri]!.devices.forEach((pk) => this.unfriend(pk))
+      emit('contactRemoved', uri, !!store.contacts.value[uri]!.banned)
+    }
+    for (const id of changes.newRequests) emit('conversationRequestReceived', id, { ...store.requests.value[id]!.metadatas, id, from: store.requests.value[id]!.from })
+    for (const id of changes.declinedRequests) emit('conversationRequestDeclined', id)
+    for (const id of changes.preferences) emit('conversationPreferencesUpdated', id, store.preferences.value[id]!.values)
+    for (const id of changes.removedConversations) this.account.removeLocally(id)
+    for (const id of changes.newConversations) this.clone(id)
+    this.syncOwnDevices(p.toxPk)
+  }
+
+  /**
+   * Clones an accepted conversation from a connected device that may have it: the inviter's
+   * devices first, then our own, then any member. A refusal tries the next; a clone that does
+   * not verify, or the inviter not having it at all, ends the attempt (Jami's EUNRECOVERABLE).
+   */
+  clone(id: string): void {
+    if (this.cloning.has(id)) return
+    this.cloning.add(id)
+    void this.cloneFromAny(id).finally(() => this.cloning.delete(id))
+  }
+
+  private async cloneFromAny(id: string): Promise<void> {
+    const { store } = this.account
+    const info = store.conversations.value[id]
+    if (!info?.syncing) return
+    const from = info.syncing.from
+    const rank = (p: VerifiedPeer) => (p.accountUri === from ? 0 : p.accountUri === this.account.uri ? 1 : 2)
+    const candidates = this.node.onlinePeers().sort((a, b) => rank(a) - rank(b))
+    let transient = false
+    for (const peer of candidates) {
+      const path = store.repositoryPath(id)
+      rmSync(path, { recursive: true, force: true })
+      try {
+        const conv = await this.node.clone(id, peerOf(peer), path)
+        this.account.adoptClone(conv)
+        return
+      } catch (err) {
+        const code = err instanceof GitswarmError ? err.code : ''
+        const reason = err instanceof GitswarmError ? String(err.data['reason'] ?? '') : ''
+        if (code === 'ERR_CHANNEL_REFUSED' && (reason === 'unknown' || reason === 'unauthorised')) {
+          if (peer.accountUri === from && reason === 'unknown' && !candidates.some((c) => c.accountUri !== from && rank(c) < 2)) {
+            return this.account.abandonClone(id, { code: 'unrecoverable', what: `${from} does not have conversation ${id}`, peer: peer.deviceId })
+          }
+          continue
+        }
+        if (code === 'ERR_INVALID_COMMIT' || code === 'ERR_INVALID_STATE' || code === 'ERR_LIMIT_EXCEEDED') {
+          return this.account.abandonClone(id, { code: 'invalid-fetch', what: (err as Error).message, peer: peer.deviceId, rule: (err as GitswarmError).data['rule'] as string | undefined })
+        }
+        transient = true
+      }
+    }
+    if (transient) {
+      const timer = setTimeout(() => (this.timers.delete(timer), this.clone(id)), CLONE_RETRY_MS)
+      timer.unref()
+      this.timers.add(timer)
+    }
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Which devices an account keeps Tox friendships with, and how it finds their keys: its own
+ * devices, its contacts' devices, and in each conversation the ring neighbours (./gossip.ts)
+ * among the member devices whose certificates are in the repository — a device certificate
+ * is an Ed25519 key, and its X25519 conversion is that device's Tox key.
+ * @module
+ */
+import { toxPublicKey } from '../identity/tox.js'
+import type { Conversation } from '../swarm/conversation.js'
+import { ringNeighbours } from './gossip.js'
+
+export interface MemberDevice {
+  deviceId: string
+  uri: string
+  /** Tox public key, hex. */
+  toxPk: string
+}
+
+const cache = new WeakMap<Conversation, { head: string; devices: MemberDevice[] }>()
+
+/** Devices of current members (admins, members) with their Tox keys; banned devices left out. */
+export function memberDevices(conv: Conversation): MemberDevice[] {
+  const head = conv.head
+  const hit = cache.get(conv)
+  if (hit?.head === head) return hit.devices
+  const tree = conv.headTree()
+  const active = new Set(conv.members().filter((m) => m.role === 'admin' || m.role === 'member').map((m) => m.uri))
+  const devices: MemberDevice[] = []
+  for (const name of tree.list('devices')) {
+    if (!name.endsWith('.crt')) continue
+    const parsed = conv.certs.certificates(tree, `devices/${name}`)
+    if (!parsed?.ok) continue
+    const cert = parsed.value[0]!
+    if (!active.has(cert.issuerUid)) continue
+    try {
+      devices.push({ deviceId: name.slice(0, -4), uri: cert.issuerUid, toxPk: Buffer.from(toxPublicKey(cert.publicKey)).toString('hex') })
+    } catch {
+      // an RSA device (a Jami import) has no Tox key: it is reached through other devices
+    }
+  }
+  cache.set(conv, { head, devices })
+  return devices
+}
+
+/** The member devices of `conv` this device links with (its ring neighbours). */
+export function conversationNeighbours(conv: Conversation, selfDeviceId: string): MemberDevice[] {
+  const devices = memberDevices(conv)
+  const chosen = new Set(ringNeighbours(selfDeviceId, devices.map((d) => d.deviceId)))
+  return devices.filter((d) => chosen.has(d.deviceId))
+}

@@ -1,0 +1,192 @@
+/**
+ * An account's directory and the state kept in it:
+ *
+ *   <dir>/identity/                the device identity (../identity/storage.ts)
+ *   <dir>/account.json             nospam and format
+ *   <dir>/contacts.json            contacts by account URI (and pending ones by Tox key)
+ *   <dir>/trust-requests.json      friend requests received, not yet answered
+ *   <dir>/requests.json            conversation requests (invitations) received
+ *   <dir>/conversations.json       every conversation known: created, removed, syncing
+ *   <dir>/preferences.json         per-conversation preferences (not in git, synced to own devices)
+ *   <dir>/devices.json             the account's other devices
+ *   <dir>/outbox.json              frames for peers that were offline
+ *   <dir>/conversations/<id>/      the repositories (bare)
+ *
+ * Every file is written whole beside its place, flushed to disk and renamed in, and the
+ * directory flushed after: a crash leaves the old file or the new one, never half of either.
+ * @module
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { InvalidStateError } from '../errors.js'
+
+/** Writes `data` to `path` atomically and durably (temp file, fsync, rename, directory fsync). */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`
+  const fd = openSync(tmp, 'w', 0o600)
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(tmp, path)
+  fsyncDir(join(path, '..'))
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined
+  try {
+    fd = openSync(dir, 'r')
+    fsyncSync(fd)
+  } catch {
+    // some file systems refuse fsync on directories; the rename is still atomic there
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/** A JSON document in one file, read once and written whole on every save. */
+export class JsonFile<T> {
+  value: T
+
+  constructor(
+    readonly path: string,
+    empty: () => T,
+  ) {
+    if (!existsSync(path)) {
+      this.value = empty()
+      return
+    }
+    try {
+      this.value = JSON.parse(readFileSync(path, 'utf8')) as T
+    } catch (err) {
+      throw new InvalidStateError(`read ${path}`, `not JSON (${(err as Error).message})`)
+    }
+  }
+
+  save(): void {
+    writeFileAtomic(this.path, JSON.stringify(this.value, null, 1) + '\n')
+  }
+}
+
+export interface Contact {
+  /** Account URI ('' while only the Tox ID we asked is known). */
+  uri: string
+  /** Tox public keys (hex) of the contact's devices we know. */
+  devices: string[]
+  /** Friend request sent, not yet answered by the contact (we know only a Tox ID). */
+  pending?: { toxPk: string; nospam: string }
+  /** Both sides agreed (our request accepted, or theirs accepted by us). */
+  confirmed: boolean
+  /** The one-to-one conversation with this contact. */
+  conversationId?: string
+  added: number
+  removed?: number
+  banned?: boolean
+  name?: string
+}
+
+export interface TrustRequest {
+  /** The sender's account URI as it claims it (checked when its device connects). */
+  uri: string
+  toxPk: string
+  name: string
+  received: number
+}
+
+export interface ConversationRequest {
+  conversationId: string
+  /** Account URI of the inviter (verified: it came over its device's connection). */
+  from: string
+  metadatas: Record<string, string>
+  received: number
+  declined?: number
+}
+
+export interface ConversationInfo {
+  id: string
+  created: number
+  removed?: number
+  /** Accepted, being cloned: the account to clone from. */
+  syncing?: { from: string; since: number }
+  mode?: number
+}
+
+export interface OwnDevice {
+  deviceId: string
+  /** Tox public key (hex). */
+  toxPk: string
+  /** Its Tox ID (with nospam), when known: a new device sends it a friend request. */
+  toxId?: string
+  name: string
+  added: number
+  /** We have been connected to it and its hello verified. */
+  introduced?: boolean
+}
+
+export interface OutboxEntry {
+  /** A device's Tox key (hex), or `account:<uri>` for any device of that account. */
+  to: string
+  /** Entries with the same key and recipient replace each other (the newest announcement wins). */
+  key: string
+  frame: Record<string, unknown> & { t: string }
+  queued: number
+}
+
+export interface AccountFiles {
+  format: string
+  nospam: string
+}
+
+export const ACCOUNT_FORMAT = 'gitswarm-account/1'
+
+/** The state of an account directory, loaded and saved as a whole per file. */
+export class AccountStore {
+  readonly meta: JsonFile<AccountFiles>
+  readonly contacts: JsonFile<Record<string, Contact>>
+  readonly trustRequests: JsonFile<Record<string, TrustRequest>>
+  readonly requests: JsonFile<Record<string, ConversationRequest>>
+  readonly conversations: JsonFile<Record<string, ConversationInfo>>
+  readonly preferences: JsonFile<Record<string, { values: Record<string, string>; updated: number }>>
+  readonly devices: JsonFile<Record<string, OwnDevice>>
+  readonly outbox: JsonFile<OutboxEntry[]>
+
+  constructor(readonly dir: string) {
+    mkdirSync(join(dir, 'conversations'), { recursive: true })
+    this.meta = new JsonFile(join(dir, 'account.json'), () => ({ format: ACCOUNT_FORMAT, nospam: '' }))
+    if (this.meta.value.format !== ACCOUNT_FORMAT) throw new InvalidStateError(`open ${dir}`, `unknown account format "${this.meta.value.format}"`)
+    this.contacts = new JsonFile(join(dir, 'contacts.json'), () => ({}))
+    this.trustRequests = new JsonFile(join(dir, 'trust-requests.json'), () => ({}))
+    this.requests = new JsonFile(join(dir, 'requests.json'), () => ({}))
+    this.conversations = new JsonFile(join(dir, 'conversations.json'), () => ({}))
+    this.preferences = new JsonFile(join(dir, 'preferences.json'), () => ({}))
+    this.devices = new JsonFile(join(dir, 'devices.json'), () => ({}))
+    this.outbox = new JsonFile(join(dir, 'outbox.json'), () => [])
+  }
+
+  get identityDir(): string {
+    return join(this.dir, 'identity')
+  }
+
+  repositoryPath(conversationId: string): string {
+    return join(this.dir, 'conversations', conversationId)
+  }
+
+  /** Queues a frame for a recipient, replacing a queued one with the same key. */
+  enqueue(entry: Omit<OutboxEntry, 'queued'>, now: number): void {
+    const list = this.outbox.value.filter((e) => !(e.to === entry.to && e.key === entry.key))
+    list.push({ ...entry, queued: now })
+    this.outbox.value = list
+    this.outbox.save()
+  }
+
+  /** Removes and returns the entries for `recipients` (a device key and its `account:` form). */
+  takeOutbox(recipients: string[]): OutboxEntry[] {
+    const taken = this.outbox.value.filter((e) => recipients.includes(e.to))
+    if (taken.length === 0) return []
+    this.outbox.value = this.outbox.value.filter((e) => !recipients.includes(e.to))
+    this.outbox.save()
+    return taken
+  }
+}

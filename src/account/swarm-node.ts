@@ -1,0 +1,289 @@
+/**
+ * A device on the network: its Tox node (keyed by the device's own Ed25519 key, converted),
+ * the conversations it hosts, and the channels to its peers. On every connection each side
+ * opens `msg:<its device id>` and sends a hello (./hello.ts); once the other side's hello
+ * verifies, the peer is known by account and device, and frames flow (announcements,
+ * invitations). Two devices of one account also open `sync://<device id>` for their shared
+ * state. A peer may open `git://<our device>/<conversation>` only when its account is a
+ * member of that conversation, or invited to it (so it can clone before joining), and its
+ * device is not banned. Every fetch still goes through quarantine and validation
+ * (../swarm/sync.ts): the channels only carry bytes.
+ * @module
+ */
+import { EventEmitter } from 'node:events'
+import { rmSync } from 'node:fs'
+import { ChannelRefusedError, InvalidArgumentError, InvalidStateError, NotFoundError, ProtocolError, UnauthorizedError } from '../errors.js'
+import type { DeviceIdentity } from '../identity/identity.js'
+import { toxPublicKey, toxSecretKey } from '../identity/tox.js'
+import { ChannelMux, opensEvenIds, type Channel, type ChannelDecision, type ChannelName } from '../transport/channels.js'
+import type { Friend } from '../transport/messenger.js'
+import { ToxNode, type ToxNodeOptions } from '../transport/tox-node.js'
+import type { Address } from '../transport/udp.js'
+import { Conversation, type OpenOptions } from '../swarm/conversation.js'
+import type { SyncResult } from '../swarm/sync.js'
+import { encodeFrame, readFrames, type Frame } from './frames.js'
+import { helloFrame, verifyHello, type VerifiedPeer } from './hello.js'
+
+/** Another device we sync with. */
+export interface Peer {
+  accountUri: string
+  deviceId: string
+  /** Its Tox key: its device key, converted (toxPublicKey). */
+  toxPublicKey: Uint8Array
+}
+
+export interface SwarmNodeEvents {
+  /** A connected device's hello verified: it is who its certificates say. */
+  peerOnline: [peer: VerifiedPeer]
+  /** A verified device's connection went away. */
+  peerOffline: [peer: VerifiedPeer]
+  /** A frame on a verified device's `msg:` channel. */
+  message: [peer: VerifiedPeer, frame: Frame]
+  /** A frame on `sync://` from another device of our own account. */
+  syncMessage: [peer: VerifiedPeer, frame: Frame]
+  /** Something a peer sent was refused (bad hello, garbage, oversized frame). */
+  peerError: [error: ProtocolError]
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+
+interface Link {
+  mux: ChannelMux
+  friend: Friend
+  verified?: VerifiedPeer
+  out?: Channel
+  syncOut?: Channel
+}
+
+export interface SwarmNodeOptions extends ToxNodeOptions {
+  /** Tox keys (hex) of the other devices of our account, sent in our hello. */
+  ownDevices?: () => string[]
+  /** Extra say on a peer's git channel (the account's contact bans, say). */
+  authorizeGit?: (peer: Peer, conversation: Conversation) => boolean
+}
+
+export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
+  private readonly conversations = new Map<string, Conversation>()
+  private readonly peers = new Map<string, Peer>()
+  private readonly links = new Map<string, Link>()
+
+  private constructor(
+    readonly identity: DeviceIdentity,
+    readonly tox: ToxNode,
+    private readonly options: SwarmNodeOptions,
+  ) {
+    super()
+    tox.on('friend', (friend) => this.attach(friend))
+  }
+
+  /** Starts the device's Tox node (UDP on 127.0.0.1 by default; see ToxNodeOptions). */
+  static async start(identity: DeviceIdentity, options: SwarmNodeOptions = {}): Promise<SwarmNode> {
+    const tox = await ToxNode.start({ host: '127.0.0.1', ...options, secretKey: toxSecretKey(identity.deviceKey.privateKey) })
+    return new SwarmNode(identity, tox, options)
+  }
+
+  /** Our peer description, for others to add. */
+  get asPeer(): Peer {
+    return { accountUri: this.identity.uri, deviceId: this.identity.deviceId, toxPublicKey: this.tox.publicKey }
+  }
+
+  /** Serves `conversation` to the peers allowed to fetch it. */
+  host(conversation: Conversation): void {
+    this.conversations.set(conversation.id, conversation)
+  }
+
+  /** Stops serving a conversation. */
+  unhost(conversationId: string): void {
+    this.conversations.delete(conversationId)
+  }
+
+  /** Knows `peer`: accepts its connection (Noise only: it is a gitswarm device). */
+  addPeer(peer: Peer): void {
+    this.peers.set(hex(peer.toxPublicKey), peer)
+    this.tox.addFriend(peer.toxPublicKey, { requireNoise: true })
+  }
+
+  /** Connects to a peer whose address and DHT key are known (on a LAN, or given by the app). */
+  async connect(peer: Peer, at: { address: Address; dhtPublicKey: Uint8Array }): Promise<void> {
+    this.addPeer(peer)
+    await this.tox.connect(peer.toxPublicKey, at.dhtPublicKey, at.address)
+  }
+
+  /** The verified peer on the connection with this Tox key (hex), if it is up. */
+  verifiedPeer(toxPk: string): VerifiedPeer | undefined {
+    return this.links.get(toxPk)?.verified
+  }
+
+  /** Every verified peer connected now. */
+  onlinePeers(): VerifiedPeer[] {
+    return [...this.links.values()].flatMap((l) => (l.verified && l.friend.online ? [l.verified] : []))
+  }
+
+  /** Sends a frame on our `msg:` channel to that device; false when it is not connected and verified. */
+  send(toxPk: string, frame: Frame): boolean {
+    return this.write(this.links.get(toxPk), 'out', frame)
+  }
+
+  /** Sends a frame on `sync://` to another device of our account; false when not connected. */
+  sendSync(toxPk: string, frame: Frame): boolean {
+    return this.write(this.links.get(toxPk), 'syncOut', frame)
+  }
+
+  private write(link: Link | undefined, which: 'out' | 'syncOut', frame: Frame): boolean {
+    const channel = link?.[which]
+    if (!link?.verified || !channel || channel.destroyed || !channel.writable) return false
+    channel.write(encodeFrame(frame))
+    return true
+  }
+
+  private peerOf(key: string): Peer | undefined {
+    const v = this.links.get(key)?.verified
+    return v ? { accountUri: v.accountUri, deviceId: v.deviceId, toxPublicKey: Buffer.from(v.toxPk, 'hex') } : this.peers.get(key)
+  }
+
+  private authorize(key: string, parsed: ChannelName): ChannelDecision {
+    if (parsed.kind === 'msg') return true
+    const link = this.links.get(key)
+    if (parsed.kind === 'sync') {
+      return link?.verified?.accountUri === this.identity.uri ? true : { refuse: 'unauthorised', message: 'sync is for devices of one account' }
+    }
+    if (parsed.kind !== 'git') return { refuse: 'unknown', message: 'not served here' }
+    const conv = this.conversations.get(parsed.conversation)
+    if (parsed.device !== this.identity.deviceId || !conv) return { refuse: 'unknown', message: 'no such conversation here' }
+    const peer = this.peerOf(key)
+    if (!peer || !mayFetch(conv, peer) || (this.options.authorizeGit && !this.options.authorizeGit(peer, conv))) {
+      return { refuse: 'unauthorised', message: 'not a member of this conversation' }
+    }
+    return true
+  }
+
+  private attach(friend: Friend): void {
+    const key = hex(friend.realPublicKey)
+    const mux = new ChannelMux(friend, {
+      evenIds: opensEvenIds(this.tox.publicKey, friend.realPublicKey),
+      authorize: (_name, parsed) => this.authorize(key, parsed),
+    })
+    const link: Link = { mux, friend }
+    mux.on('channel', (channel) => this.onChannel(link, key, channel))
+    this.links.set(key, link)
+    const hello = () =>
+      void mux.open(`msg:${this.identity.deviceId}`).then(
+        (out) => {
+          link.out = out
+          out.on('error', () => {})
+          out.write(encodeFrame(helloFrame(this.identity, this.options.ownDevices?.() ?? [])))
+        },
+        () => {},
+      )
+    if (friend.online) hello()
+    else friend.once('online', hello)
+    friend.once('offline', () => {
+      if (this.links.get(key) === link) this.links.delete(key)
+      if (link.verified) this.emit('peerOffline', link.verified)
+    })
+  }
+
+  private onChannel(link: Link, key: string, channel: Channel): void {
+    channel.on('error', () => {})
+    if (channel.name.startsWith('git://')) {
+      const conv = this.conversations.get(channel.name.split('/').pop()!)
+      if (conv) void conv.serve(channel).catch(() => channel.destroy())
+      return
+    }
+    const sync = channel.name.startsWith('sync://')
+    readFrames(channel, key, {
+      frame: (frame) => {
+        if (sync) {
+          if (link.verified) this.emit('syncMessage', link.verified, frame)
+          return
+        }
+        if (link.verified) return void this.emit('message', link.verified, frame)
+        try {
+          link.verified = verifyHello(frame, link.friend.realPublicKey)
+        } catch (err) {
+          this.emit('peerError', err as ProtocolError)
+          link.friend.close()
+          return
+        }
+        if (link.verified.accountUri === this.identity.uri) {
+          void link.mux.open(`sync://${this.identity.deviceId}`).then(
+            (out) => ((link.syncOut = out), out.on('error', () => {}), this.emit('peerOnline', link.verified!)),
+            () => this.emit('peerOnline', link.verified!),
+          )
+        } else this.emit('peerOnline', link.verified)
+      },
+      error: (err, fatal) => {
+        this.emit('peerError', err)
+        if (fatal) channel.destroy()
+      },
+    })
+  }
+
+  private async channel(peer: Peer, conversationId: string, waitMs = 5000): Promise<Channel> {
+    const name = `git://${peer.deviceId}/${conversationId}`
+    const mux = this.links.get(hex(peer.toxPublicKey))?.mux
+    if (!mux) throw new ChannelRefusedError(name, 'closed', 'not connected to that device')
+    // The connection may be up while the peer's ONLINE is still on its way.
+    if (!mux.friend.online) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs)
+        mux.friend.once('online', () => (clearTimeout(timer), resolve()))
+      })
+      if (!mux.friend.online) throw new ChannelRefusedError(name, 'closed', 'that device is not online')
+    }
+    return mux.open(name)
+  }
+
+  /**
+   * Fetches a hosted conversation from a connected peer: validated, then fast-forwarded or
+   * merged. Never from a banned account's device (as Jami): a device that missed its ban
+   * can still write commits valid on its old history, and they must not come back in.
+   */
+  async pull(conversationId: string, peer: Peer): Promise<SyncResult> {
+    const conv = this.conversations.get(conversationId)
+    if (!conv) throw new NotFoundError(`conversation ${conversationId}`)
+    if (conv.members().find((m) => m.uri === peer.accountUri)?.role === 'banned') throw new UnauthorizedError(`fetch from device ${peer.deviceId}`, 'its account is banned from this conversation')
+    const channel = await this.channel(peer, conversationId)
+    try {
+      return await conv.syncFrom(channel, peer.deviceId)
+    } finally {
+      channel.end()
+    }
+  }
+
+  /** Clones a conversation from a connected peer into `path` (validated before it appears), and hosts it. */
+  async clone(conversationId: string, peer: Peer, path: string, options: Omit<OpenOptions, 'identity'> = {}): Promise<Conversation> {
+    if (!/^[0-9a-f]{40}$/.test(conversationId)) throw new InvalidArgumentError('a conversation id is 40 hex digits', { conversationId })
+    const channel = await this.channel(peer, conversationId)
+    try {
+      const conv = await Conversation.clone(channel, { ...options, identity: this.identity, peer: peer.deviceId, path })
+      if (conv.id !== conversationId) {
+        conv.close()
+        rmSync(path, { recursive: true, force: true })
+        throw new InvalidStateError(`clone ${conversationId}`, `the peer served another conversation (${conv.id})`)
+      }
+      this.host(conv)
+      return conv
+    } finally {
+      channel.end()
+    }
+  }
+
+  /** Closes every connection (peers see us go at once) and the node. */
+  async close(): Promise<void> {
+    for (const link of this.links.values()) link.friend.close()
+    await this.tox.close()
+  }
+}
+
+/** Jami's isPeerAuthorized with invited included: member, admin or invited, and the device not banned. */
+export function mayFetch(conv: Conversation, peer: Peer): boolean {
+  const role = conv.members().find((m) => m.uri === peer.accountUri)?.role
+  if (!role || role === 'banned' || role === 'left') return false
+  return !conv.devices().some((d) => d.banned && d.deviceId === peer.deviceId)
+}
+
+/** A device's Tox public key from its identity (what peers put in `Peer.toxPublicKey`). */
+export function devicePeer(identity: DeviceIdentity): Peer {
+  return { accountUri: identity.uri, deviceId: identity.deviceId, toxPublicKey: toxPublicKey(identity.deviceKey.publicKey) }
+}

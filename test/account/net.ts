@@ -1,0 +1,131 @@
+/**
+ * Test helpers for accounts: a loopback Tox network whose bootstrap node is one of our own
+ * ToxNodes, accounts in temporary directories started on it, and waiting for events with a
+ * bound in time. Everything started here is stopped after the test file.
+ * @module
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll } from 'vitest'
+import { Account } from '../../src/account/account.js'
+import type { AccountEvents } from '../../src/account/events.js'
+import type { BootstrapNode } from '../../src/account/network.js'
+import { ToxNode } from '../../src/transport/tox-node.js'
+
+export interface TestNetwork {
+  bootstrap: BootstrapNode[]
+  /** A new account (own directory), started on the network. */
+  account(name: string): Promise<Account>
+  /** Starts an account directory again (after stop), on the same network. */
+  restart(account: Account): Promise<Account>
+  /** Stops everything (also done after the file). */
+  close(): Promise<void>
+  dir: string
+}
+
+export async function testNetwork(): Promise<TestNetwork> {
+  const dir = mkdtempSync(join(tmpdir(), 'gitswarm-accounts-'))
+  const boot = await ToxNode.start({ host: '127.0.0.1' })
+  const bootstrap = [{ host: '127.0.0.1', port: boot.address.port, publicKey: boot.dhtPublicKey }]
+  const accounts = new Set<Account>()
+  let closed = false
+  const net: TestNetwork = {
+    bootstrap,
+    dir,
+    async account(name) {
+      const a = await Account.create(join(dir, `${name}-${accounts.size}`), { displayName: name })
+      await a.start({ bootstrap })
+      accounts.add(a)
+      return a
+    },
+    async restart(old) {
+      if (old.started) await old.stop()
+      accounts.delete(old)
+      const a = Account.open(old.dir)
+      await a.start({ bootstrap })
+      accounts.add(a)
+      return a
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      await Promise.all([...accounts].map((a) => a.stop()))
+      await boot.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+  afterAll(() => net.close())
+  return net
+}
+
+/** Adds a started account to the network's cleanup (for accounts made by hand, e.g. importArchive). */
+export function track(net: TestNetwork, account: Account): Account {
+  afterAll(() => account.stop())
+  void net
+  return account
+}
+
+/**
+ * Resolves with the arguments of the first `event` on `account` for which `match` holds
+ * (any, without it); rejects after `timeoutMs`.
+ */
+export function next<K extends keyof AccountEvents>(account: Account, event: K, match: (...args: AccountEvents[K]) => boolean = () => true, timeoutMs = 10_000): Promise<AccountEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const handler = (...args: AccountEvents[K]) => {
+      if (!match(...args)) return
+      clearTimeout(timer)
+      account.off(event, handler as never)
+      resolve(args)
+    }
+    const timer = setTimeout(() => {
+      account.off(event, handler as never)
+      reject(new Error(`no ${String(event)} on ${account.displayName} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    account.on(event, handler as never)
+  })
+}
+
+/** Records every `event` on `account`, in order. */
+export function record<K extends keyof AccountEvents>(account: Account, event: K): AccountEvents[K][] {
+  const out: AccountEvents[K][] = []
+  account.on(event, ((...args: AccountEvents[K]) => out.push(args)) as never)
+  return out
+}
+
+/** Polls `check` every 5 ms until it holds; throws `what` after `timeoutMs`. */
+export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = performance.now() + timeoutMs
+  while (!check()) {
+    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/** Makes `a` and `b` confirmed contacts with their one-to-one conversation ready on both; returns its id. */
+export async function befriend(a: Account, b: Account): Promise<string> {
+  const request = next(b, 'trustRequestReceived', (from) => from === a.uri)
+  const readyA = next(a, 'conversationReady')
+  a.addContact(b.toxId())
+  await request
+  const readyB = next(b, 'conversationReady')
+  b.acceptTrustRequest(a.uri)
+  const [id] = await readyA
+  await readyB
+  await until(() => b.conversation(id).roleOf(b.uri) === 'member' && a.conversation(id).roleOf(b.uri) === 'member', 'the join on both sides')
+  return id
+}
+
+/**
+ * Invites `invitee` to `id` (created by `host`) and accepts: resolves when the conversation
+ * is ready on the invitee and its join reached the host.
+ */
+export async function invite(host: Account, id: string, invitee: Account): Promise<void> {
+  const request = next(invitee, 'conversationRequestReceived', (cid) => cid === id)
+  host.addConversationMember(id, invitee.uri)
+  await request
+  const ready = next(invitee, 'conversationReady', (cid) => cid === id)
+  invitee.acceptConversationRequest(id)
+  await ready
+  await until(() => host.conversation(id).roleOf(invitee.uri) === 'member', `${invitee.displayName}'s join at ${host.displayName}`)
+}
