@@ -83,13 +83,19 @@ export function emitCommitEvents(target: EventEmitter<AccountEvents>, conv: Conv
       continue
     }
     if (reactTo) {
-      const reaction = safeMessage(conv, reactTo)?.reactions.find((r) => r.id === id)
-      if (reaction) emit('reactionAdded', convId, reactTo, reaction)
+      emit('reactionAdded', convId, reactTo, { id, author: conv.history().get(id)?.uri ?? '', emoji: field(msg, 'body') })
       continue
     }
+    // As Jami: the message as its own commit has it; later edits and reactions follow as events.
     const message = safeMessage(conv, id)
-    if (message) emit('swarmMessageReceived', convId, message)
+    if (message) emit('swarmMessageReceived', convId, { ...message, body: ownBody(msg), editions: [], reactions: [], latestEditionId: undefined })
   }
+}
+
+function ownBody(msg: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(msg)) if (k !== 'type') out[k] = typeof v === 'string' ? v : String(v)
+  return out
 }
 
 function safeMessage(conv: Conversation, id: string): SwarmMessage | undefined {

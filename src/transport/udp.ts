@@ -76,14 +76,30 @@ export class UdpEndpoint {
   /** Datagrams whose handler threw (dropped); zero unless a parser has a gap. */
   failed = 0
 
+  private sending = 0
+  private flushed: (() => void) | undefined
+
   send(packet: Uint8Array, to: Address): void {
     if (this.closed) return
-    this.socket.send(packet, to.port, to.host)
+    this.sending++
+    this.socket.send(packet, to.port, to.host, () => {
+      if (--this.sending === 0) this.flushed?.()
+    })
   }
 
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve()
+  /**
+   * Closes the socket once the datagrams already handed to it are out (at most 200 ms):
+   * closing at once would drop them — among them the kill packets that tell peers we left.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return
     this.closed = true
-    return new Promise((resolve) => this.socket.close(() => resolve()))
+    if (this.sending > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200)
+        this.flushed = () => (clearTimeout(timer), resolve())
+      })
+    }
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()))
   }
 }
