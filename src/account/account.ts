@@ -216,7 +216,11 @@ export class Account extends EventEmitter<AccountEvents> {
     this.net?.node.tox.refuseFriendRequest(Buffer.from(request.toxPk, 'hex'))
   }
 
-  /** Removes a contact (and, with `ban`, refuses it from then on); its one-to-one conversation is removed. */
+  /**
+   * Removes a contact: its pending requests are declined and its one-to-one conversation is
+   * removed. With `ban`, its devices are refused from then on and the conversation is kept
+   * (as Jami's testBanContact), silent.
+   */
   removeContact(uri: string, options: { ban?: boolean } = {}): void {
     const contact = this.store.contacts.value[uri]
     if (!contact || uri === this.uri) return
@@ -227,7 +231,7 @@ export class Account extends EventEmitter<AccountEvents> {
     for (const [id, r] of Object.entries(this.store.requests.value)) {
       if (r.from === uri && !r.declined) this.declineConversationRequest(id)
     }
-    if (contact.conversationId && this.store.conversations.value[contact.conversationId] && !this.store.conversations.value[contact.conversationId]!.removed) {
+    if (!contact.banned && contact.conversationId && this.store.conversations.value[contact.conversationId] && !this.store.conversations.value[contact.conversationId]!.removed) {
       this.removeConversation(contact.conversationId)
     }
     this.emit('contactRemoved', uri, contact.banned)
@@ -365,6 +369,14 @@ export class Account extends EventEmitter<AccountEvents> {
       this.net?.delivery.announce(conv)
     }
     return ids
+  }
+
+  /**
+   * Announces a conversation's head to its connected members, as after any write here: for
+   * commits written by other tools into the repository (the CLI while the node runs).
+   */
+  announce(id: string): void {
+    this.net?.delivery.announce(this.conversation(id))
   }
 
   /** Sends a text message (optionally a reply); returns its id. Announced at once to connected members. */

@@ -118,7 +118,9 @@ export class Delivery {
             if (commit && !conv.history().has(commit)) await this.fetchElsewhere(conv, commit, peer.toxPk)
             return
           }
-          if (result.result === 'fast-forward' || result.result === 'merged') this.announce(conv, peer.toxPk)
+          // Our merge is news to the peer too; a fast-forward is not.
+          if (result.result === 'merged') this.announce(conv)
+          else if (result.result === 'fast-forward') this.announce(conv, peer.toxPk)
         } while (entry.again)
       } finally {
         this.running.delete(key)

@@ -71,7 +71,6 @@ export function emitCommitEvents(target: EventEmitter<AccountEvents>, conv: Conv
     const msg = parsed.ok ? parsed.value : {}
     const type = field(msg, 'type')
     if (type === 'member') emit('conversationMemberEvent', convId, field(msg, 'uri'), field(msg, 'action') as MemberAction)
-    if (type === 'vote' || type === 'application/update-profile') continue
     const edited = field(msg, 'edit')
     const reactTo = field(msg, 'react-to')
     if (edited) {

@@ -231,7 +231,10 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
       })
       if (!mux.friend.online) throw new ChannelRefusedError(name, 'closed', 'that device is not online')
     }
-    return mux.open(name)
+    const channel = await mux.open(name)
+    // A reset surfaces through the fetch reading it; never as an unhandled 'error'.
+    channel.on('error', () => {})
+    return channel
   }
 
   /**

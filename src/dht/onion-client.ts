@@ -35,6 +35,10 @@ const SLOW_MS = 15_000
 const RESPONSE_TIMEOUT_MS = 4000
 const PATH_LIFETIME_MS = 600_000
 const MAX_TRIES = 3
+const ZERO_PING_ID = new Uint8Array(PING_ID_BYTES)
+/** How long a node that stopped answering is not taken back into a list (other nodes keep naming it until their DHT forgets it). */
+const UNRESPONSIVE_MS = 120_000
+const MAX_UNRESPONSIVE = 1024
 
 interface ListNode {
   node: NodeInfo
@@ -96,6 +100,8 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
    */
   tcp: { sendOnion(body: Uint8Array): void; node: NodeInfo } | undefined
   private readonly pathNodes = new Map<string, NodeInfo>()
+  /** Nodes dropped for not answering, and until when they stay out of the lists. */
+  private readonly unresponsive = new Map<string, number>()
 
   /** A node that may serve as a hop or an announce node (a bootstrap node, say). */
   addPathNode(node: NodeInfo): void {
@@ -218,7 +224,9 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     const sendback = randomBytes(8)
     const payload = encodeAnnounceRequest(shared, {
       senderPk: senderKeys.publicKey,
-      pingId: n.pingId,
+      // Searches carry a zero ping id, as c-toxcore's: with a valid one the node would take
+      // the search for an announcement of our temporary key, and never name the friend's data key.
+      pingId: friend ? ZERO_PING_ID : n.pingId,
       searchedPk: friend ? friend.realPk : this.realKeys.publicKey,
       dataPk: friend ? new Uint8Array(32) : this.dataKeys.publicKey,
       sendback,
@@ -234,6 +242,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
   private offer(list: Map<string, ListNode>, target: Uint8Array, max: number, node: NodeInfo): ListNode | undefined {
     const key = keyHex(node.publicKey)
     if (list.has(key) || key === keyHex(this.dht.publicKey)) return undefined
+    if ((this.unresponsive.get(key) ?? -Infinity) > this.now()) return undefined
     if (list.size >= max) {
       const farthest = [...list.values()].sort((a, b) => compareDistance(target, b.node.publicKey, a.node.publicKey))[0]!
       if (compareDistance(target, node.publicKey, farthest.node.publicKey) >= 0) return undefined
@@ -305,7 +314,13 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
   }
 
   private refresh(list: Map<string, ListNode>, target: Uint8Array, max: number, friend: Friend | undefined, now: number): void {
-    for (const n of [...list.values()]) if (n.unanswered >= MAX_TRIES) list.delete(n.key)
+    for (const n of [...list.values()]) {
+      if (n.unanswered < MAX_TRIES) continue
+      list.delete(n.key)
+      this.unresponsive.delete(n.key)
+      this.unresponsive.set(n.key, now + UNRESPONSIVE_MS)
+      if (this.unresponsive.size > MAX_UNRESPONSIVE) this.unresponsive.delete(this.unresponsive.keys().next().value!)
+    }
     if (list.size < max) for (const c of this.candidates(target, max)) this.offer(list, target, max, c)
     for (const n of list.values()) {
       const settled = friend ? !!n.dataPk : n.stored

@@ -122,6 +122,12 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
     conv.repo.refs.update('refs/heads/main', theirs, ours)
     index.add(ids.map((id) => entryFor(conv.view, conv.certs, conv.view.commit(id))), theirs)
     result = 'fast-forward'
+  } else if (onlyMergesApart(conv, ours, theirs)) {
+    // Both sides merged the same histories, each with its own merge commit: the larger id
+    // wins on both (the other side decides the same), instead of merging merges forever.
+    if (theirs < ours) return done('up-to-date')
+    conv.repo.refs.update('refs/heads/main', theirs, ours)
+    result = 'fast-forward'
   } else {
     const merged = mergeInto(conv, ours, theirs, ids, peer)
     if (!merged) return done('kept-in-quarantine', ids.length)
@@ -129,6 +135,25 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
   }
   announce(conv, ids, before)
   return done(result, ids.length)
+}
+
+/**
+ * True when `ours` adds nothing to `theirs` but merge commits, and the trees agree: our
+ * merge and theirs joined the same histories.
+ */
+function onlyMergesApart(conv: Conversation, ours: string, theirs: string): boolean {
+  if (conv.view.commit(ours).fields.tree !== conv.view.commit(theirs).fields.tree) return false
+  const stack = [ours]
+  const seen = new Set<string>()
+  while (stack.length > 0) {
+    const id = stack.pop()!
+    if (seen.has(id) || conv.view.isAncestor(id, theirs)) continue
+    seen.add(id)
+    const parents = conv.view.commit(id).fields.parents
+    if (parents.length < 2 || seen.size > 64) return false
+    stack.push(...parents)
+  }
+  return true
 }
 
 /**

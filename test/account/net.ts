@@ -7,11 +7,15 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll } from 'vitest'
+import { afterAll, afterEach } from 'vitest'
 import { Account } from '../../src/account/account.js'
 import type { AccountEvents } from '../../src/account/events.js'
 import type { BootstrapNode } from '../../src/account/network.js'
 import { ToxNode } from '../../src/transport/tox-node.js'
+import { editTree, type TreeEdit } from '../../src/git/tree.js'
+import { writeSignedCommit } from '../../src/swarm/commit-writer.js'
+import { MAIN_REF } from '../../src/swarm/conversation.js'
+import type { CommitMessage } from '../../src/validation/commit-message.js'
 
 export interface TestNetwork {
   bootstrap: BootstrapNode[]
@@ -19,6 +23,8 @@ export interface TestNetwork {
   account(name: string): Promise<Account>
   /** Starts an account directory again (after stop), on the same network. */
   restart(account: Account): Promise<Account>
+  /** Stops `account` with the others after the test. */
+  adopt(account: Account): void
   /** Stops everything (also done after the file). */
   close(): Promise<void>
   dir: string
@@ -30,11 +36,12 @@ export async function testNetwork(): Promise<TestNetwork> {
   const bootstrap = [{ host: '127.0.0.1', port: boot.address.port, publicKey: boot.dhtPublicKey }]
   const accounts = new Set<Account>()
   let closed = false
+  let made = 0
   const net: TestNetwork = {
     bootstrap,
     dir,
     async account(name) {
-      const a = await Account.create(join(dir, `${name}-${accounts.size}`), { displayName: name })
+      const a = await Account.create(join(dir, `${name}-${made++}`), { displayName: name })
       await a.start({ bootstrap })
       accounts.add(a)
       return a
@@ -47,6 +54,9 @@ export async function testNetwork(): Promise<TestNetwork> {
       accounts.add(a)
       return a
     },
+    adopt(a) {
+      accounts.add(a)
+    },
     async close() {
       if (closed) return
       closed = true
@@ -56,13 +66,17 @@ export async function testNetwork(): Promise<TestNetwork> {
     },
   }
   afterAll(() => net.close())
+  // Each test's accounts leave when it ends: a network of dozens of idle accounts is no test.
+  afterEach(async () => {
+    await Promise.all([...accounts].map((a) => a.stop()))
+    accounts.clear()
+  })
   return net
 }
 
 /** Adds a started account to the network's cleanup (for accounts made by hand, e.g. importArchive). */
 export function track(net: TestNetwork, account: Account): Account {
-  afterAll(() => account.stop())
-  void net
+  net.adopt(account)
   return account
 }
 
@@ -106,12 +120,13 @@ export async function until(check: () => boolean, what: string, timeoutMs = 10_0
 export async function befriend(a: Account, b: Account): Promise<string> {
   const request = next(b, 'trustRequestReceived', (from) => from === a.uri)
   const readyA = next(a, 'conversationReady')
+  readyA.catch(() => {})
   a.addContact(b.toxId())
   await request
   const readyB = next(b, 'conversationReady')
+  readyB.catch(() => {})
   b.acceptTrustRequest(a.uri)
-  const [id] = await readyA
-  await readyB
+  const [[id]] = await Promise.all([readyA, readyB])
   await until(() => b.conversation(id).roleOf(b.uri) === 'member' && a.conversation(id).roleOf(b.uri) === 'member', 'the join on both sides')
   return id
 }
@@ -122,6 +137,7 @@ export async function befriend(a: Account, b: Account): Promise<string> {
  */
 export async function invite(host: Account, id: string, invitee: Account): Promise<void> {
   const request = next(invitee, 'conversationRequestReceived', (cid) => cid === id)
+  request.catch(() => {})
   host.addConversationMember(id, invitee.uri)
   await request
   const ready = next(invitee, 'conversationReady', (cid) => cid === id)
@@ -129,3 +145,26 @@ export async function invite(host: Account, id: string, invitee: Account): Promi
   await ready
   await until(() => host.conversation(id).roleOf(invitee.uri) === 'member', `${invitee.displayName}'s join at ${host.displayName}`)
 }
+
+/**
+ * Writes a signed commit on `main` of `account`'s copy without checking any rule (as a
+ * modified client would), and announces it: for the scenarios where a peer must refuse it.
+ */
+export function forge(account: Account, id: string, message: CommitMessage, edits: TreeEdit[] = []): string {
+  const conv = account.conversation(id)
+  const parent = conv.head
+  const store = conv.repo.objects
+  const tree = editTree(store, conv.view.commit(parent).fields.tree, edits)
+  const commit = writeSignedCommit(store, account.identity, { tree, parents: [parent], message, time: Math.floor(Date.now() / 1000) })
+  conv.repo.refs.update(MAIN_REF, commit, parent)
+  account.announce(id)
+  return commit
+}
+
+/** A tree edit adding a file to the forged commit. */
+export function addFile(account: Account, id: string, path: string, data: string | Buffer): TreeEdit {
+  return { path, oid: account.conversation(id).repo.objects.write('blob', Buffer.from(data)) }
+}
+
+/** Waits `ms` (to show that something does not happen). */
+export const quiet = (ms = 400) => new Promise((r) => setTimeout(r, ms))
