@@ -13,13 +13,13 @@ import type { Conversation } from '../swarm/conversation.js'
 import type { RelayAddress } from '../transport/tcp-relay.js'
 import type { Account } from './account.js'
 import { Delivery, peerOf } from './delivery.js'
-import type { Frame } from './frames.js'
+import { take, type Frame } from './frames.js'
 import type { VerifiedPeer } from './hello.js'
 import { mergeSnapshot, SYNC, syncSnapshot } from './own-sync.js'
 import { conversationNeighbours } from './peers.js'
 import { SwarmNode } from './swarm-node.js'
 import type { Contact } from './store.js'
-import { ANNOUNCE, ASK_INVITE, DEVICES, friendRequestMessage, INVITE, inviteFrame, parseAnnouncement, parseAskInvite, parseDevices, parseFriendRequest, parseInvitation, type Invitation } from './wire.js'
+import { ACK, ANNOUNCE, ASK_INVITE, DEVICES, friendRequestMessage, INVITE, inviteFrame, parseAnnouncement, parseAskInvite, parseDevices, parseFriendRequest, parseInvitation, type Invitation } from './wire.js'
 
 /** A Tox node to join the network through: its address and DHT key (hex or bytes). */
 export interface BootstrapNode {
@@ -153,16 +153,18 @@ export class AccountNetwork {
     this.friendRequest(toxId(Buffer.from(toxPk, 'hex'), Buffer.from(nospam, 'hex')), 'contact')
   }
 
-  /** Sends a frame to every known device of `uri` now, or through the outbox. */
+  /**
+   * Delivers a frame to every known device of `uri` (or, none known, to the first device of
+   * that account that connects): it waits in the outbox until the device acknowledges it —
+   * a frame written just before the peer vanished is not lost.
+   */
   sendToAccount(uri: string, key: string, frame: Frame): void {
     const devices = this.account.devicesOf(uri)
     const now = Date.now()
-    let sent = false
-    for (const pk of devices) {
-      if (this.node.send(pk, frame)) sent = true
-      else this.account.store.enqueue({ to: pk, key, frame }, now)
+    for (const to of devices.length > 0 ? devices : [`account:${uri}`]) {
+      this.account.store.enqueue({ to, key, frame }, now)
+      if (!to.startsWith('account:')) this.node.send(to, { ...frame, ack: key })
     }
-    if (!sent && devices.length === 0) this.account.store.enqueue({ to: `account:${uri}`, key, frame }, now)
   }
 
   sendInvite(conv: Conversation, uri: string, received = nowSeconds()): void {
@@ -240,10 +242,7 @@ export class AccountNetwork {
     }
     if (p.accountUri === this.account.uri) this.onOwnDevice(p)
     else this.onContactDevice(p)
-    const entries = store.takeOutbox([p.toxPk, `account:${p.accountUri}`])
-    for (const e of entries) {
-      if (!this.node.send(p.toxPk, e.frame)) store.enqueue({ to: e.to, key: e.key, frame: e.frame }, e.queued)
-    }
+    for (const e of store.outboxFor([p.toxPk, `account:${p.accountUri}`])) this.node.send(p.toxPk, { ...e.frame, ack: e.key })
     this.delivery.catchUp(this.account.openConversations(), p)
     for (const info of Object.values(store.conversations.value)) if (info.syncing && !info.removed) this.clone(info.id)
   }
@@ -300,6 +299,21 @@ export class AccountNetwork {
   private onMessage(p: VerifiedPeer, frame: Frame): void {
     const { store } = this.account
     if (store.contacts.value[p.accountUri]?.banned) return
+    if (frame.t === ACK) {
+      const key = take.string(frame['key'], 256)
+      if (key) store.acknowledge([p.toxPk, `account:${p.accountUri}`], key)
+      return
+    }
+    try {
+      this.handle(p, frame)
+    } finally {
+      const ack = take.string(frame['ack'], 256)
+      if (ack) this.node.send(p.toxPk, { t: ACK, key: ack })
+    }
+  }
+
+  private handle(p: VerifiedPeer, frame: Frame): void {
+    const { store } = this.account
     if (frame.t === ANNOUNCE) {
       const a = parseAnnouncement(frame)
       if (!a) throw new ProtocolError(p.toxPk, 'a malformed announcement')

@@ -128,7 +128,7 @@ export interface OwnDevice {
 export interface OutboxEntry {
   /** A device's Tox key (hex), or `account:<uri>` for any device of that account. */
   to: string
-  /** Entries with the same key and recipient replace each other (the newest announcement wins). */
+  /** Entries with the same key and recipient replace each other (the newest announcement wins); the peer acknowledges by key. */
   key: string
   frame: Record<string, unknown> & { t: string }
   queued: number
@@ -181,12 +181,16 @@ export class AccountStore {
     this.outbox.save()
   }
 
-  /** Removes and returns the entries for `recipients` (a device key and its `account:` form). */
-  takeOutbox(recipients: string[]): OutboxEntry[] {
-    const taken = this.outbox.value.filter((e) => recipients.includes(e.to))
-    if (taken.length === 0) return []
-    this.outbox.value = this.outbox.value.filter((e) => !recipients.includes(e.to))
+  /** The entries waiting for `recipients` (a device key and its `account:` form). */
+  outboxFor(recipients: string[]): OutboxEntry[] {
+    return this.outbox.value.filter((e) => recipients.includes(e.to))
+  }
+
+  /** The peer confirmed `key`: its entries leave the outbox. */
+  acknowledge(recipients: string[], key: string): void {
+    const kept = this.outbox.value.filter((e) => !(e.key === key && recipients.includes(e.to)))
+    if (kept.length === this.outbox.value.length) return
+    this.outbox.value = kept
     this.outbox.save()
-    return taken
   }
 }

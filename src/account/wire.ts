@@ -12,6 +12,8 @@ export const ANNOUNCE = 'application/im-gitmessage-id'
 export const INVITE = 'application/invite+json'
 /** Asking a member for an invitation to a conversation we heard of (application/invite). */
 export const ASK_INVITE = 'application/invite'
+/** The receipt of a frame that carried an `ack` key: it leaves the sender's outbox. */
+export const ACK = 'application/x-gitswarm-ack'
 /** The account's device list changed: peers befriend the new devices. */
 export const DEVICES = 'application/x-gitswarm-devices'
 

@@ -93,6 +93,9 @@ export class Channel extends Duplex {
   ) {
     super({ readableHighWaterMark: window, writableHighWaterMark: 64 * 1024, allowHalfOpen: true })
     this.allowance = window
+    // A reset reaches whoever reads or writes the channel (and any 'error' listener); a
+    // connection lost under a channel nobody listens to must not take the process down.
+    this.on('error', () => {})
   }
 
   /** @internal */
