@@ -242,15 +242,32 @@ export class Account extends EventEmitter<AccountEvents> {
 
   /** Creates a conversation (invites only by default) with this account as admin. */
   startConversation(options: { mode?: Exclude<ConversationMode, 0>; title?: string; description?: string } = {}): string {
-    const conv = Conversation.create(this.identity, { mode: options.mode ?? 2, dir: `${this.dir}/conversations` })
+    const conv = this.createRepository({ mode: options.mode ?? 2 })
     this.adopt(conv, 'created')
     if (options.title !== undefined || options.description !== undefined) this.updateConversationInfos(conv.id, { title: options.title, description: options.description })
     return conv.id
   }
 
+  /**
+   * A new repository. Its id is its root commit, so two conversations made by one device in
+   * the same second would be one: the root then takes the next free second.
+   */
+  private createRepository(options: { mode: ConversationMode; invited?: string }): Conversation {
+    const now = nowSeconds()
+    for (let offset = 0; ; offset++) {
+      try {
+        const conv = Conversation.create(this.identity, { ...options, dir: `${this.dir}/conversations`, clock: () => now + offset })
+        conv.clock = nowSeconds
+        return conv
+      } catch (err) {
+        if (!(err instanceof AlreadyExistsError) || offset >= 60) throw err
+      }
+    }
+  }
+
   /** @internal the one-to-one conversation with a newly confirmed contact, offered to it. */
   startOneToOne(contact: Contact): void {
-    const conv = Conversation.create(this.identity, { mode: 0, invited: contact.uri, dir: `${this.dir}/conversations` })
+    const conv = this.createRepository({ mode: 0, invited: contact.uri })
     contact.conversationId = conv.id
     this.store.contacts.save()
     this.adopt(conv, 'created')

@@ -1,0 +1,327 @@
+/**
+ * Jami's ConversationRequestTest (reference jami-swarm.md §8.3) and SyncHistoryTest (§8.10),
+ * ported: each test is named after the Jami test it follows; real accounts on a loopback
+ * Tox network, second devices linked from archives.
+ */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { Account } from '../../src/account/account.js'
+import { befriend, invite, next, quiet, record, testNetwork, track, until, type TestNetwork } from './net.js'
+
+const net = await testNetwork()
+
+/** A second device of `account`, linked from its archive and started. */
+async function secondDevice(network: TestNetwork, account: Account, name: string): Promise<Account> {
+  const device = track(network, await Account.importArchive(join(network.dir, name), account.exportArchive('pass'), 'pass', { displayName: name }))
+  const linked = next(account, 'deviceAdded', (id) => id === device.deviceId, 15_000)
+  await device.start({ bootstrap: network.bootstrap })
+  await linked
+  return device
+}
+
+describe('ConversationRequestTest', () => {
+  it('testGetRequests', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    await befriend(alice, bob)
+    const id = alice.startConversation()
+    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
+    alice.addConversationMember(id, bob.uri)
+    await request
+    expect(bob.getConversationRequests().map((r) => r.id)).toEqual([id])
+  })
+
+  it('testDeclineRequest', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    await befriend(alice, bob)
+    const id = alice.startConversation()
+    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
+    alice.addConversationMember(id, bob.uri)
+    await request
+    bob.declineConversationRequest(id)
+    expect(bob.getConversationRequests()).toEqual([])
+  })
+
+  it('testAddContact', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const id = await befriend(alice, bob)
+    expect(bob.conversation(id).mode).toBe(0)
+    expect(bob.conversation(id).headTree().read(`members/${bob.uri}.crt`)).toBeDefined()
+  })
+
+  it('testAcceptTrustRemoveConvReq', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const request = next(bob, 'trustRequestReceived')
+    alice.addContact(bob.toxId())
+    await request
+    expect(bob.getTrustRequests()).toHaveLength(1)
+    bob.acceptTrustRequest(alice.uri)
+    expect(bob.getTrustRequests()).toHaveLength(0)
+  })
+
+  it('testIncomingTrustRequestArgumentOrder', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const request = next(bob, 'trustRequestReceived')
+    alice.addContact(bob.toxId())
+    const [from, details] = await request
+    expect(from).toBe(alice.uri)
+    expect(details.toxPk).toBe(Buffer.from(alice.toxPublicKey).toString('hex'))
+    bob.acceptTrustRequest(from)
+  })
+
+  it('testAddOfflineContactThenConnect', async () => {
+    const [alice, carla] = [await net.account('alice'), await net.account('carla')]
+    const toxId = carla.toxId()
+    await carla.stop()
+    alice.addContact(toxId)
+    await quiet(300)
+    const carla2 = Account.open(carla.dir)
+    net.adopt(carla2)
+    const request = next(carla2, 'trustRequestReceived', (from) => from === alice.uri, 20_000)
+    await carla2.start({ bootstrap: net.bootstrap })
+    await request
+    const joined = next(alice, 'conversationMemberEvent', (_cid, uri, action) => uri === carla2.uri && action === 'join', 15_000)
+    carla2.acceptTrustRequest(alice.uri)
+    await joined
+  })
+
+  it('testDeclineTrustRequestDoNotGenerateAnother', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const request = next(bob, 'trustRequestReceived')
+    alice.addContact(bob.toxId())
+    await request
+    bob.discardTrustRequest(alice.uri)
+    const again = record(bob, 'trustRequestReceived')
+    await quiet(1500)
+    expect(again).toEqual([])
+    expect(bob.getTrustRequests()).toEqual([])
+  })
+
+  it('testRemoveSelfDoesntRemoveConversation', async () => {
+    const alice = await net.account('alice')
+    const id = alice.startConversation()
+    const removed = record(alice, 'conversationRemoved')
+    alice.removeContact(alice.uri)
+    expect(removed).toEqual([])
+    expect(existsSync(join(alice.dir, 'conversations', id))).toBe(true)
+  })
+
+  it('testRemoveContact', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const id = await befriend(alice, bob)
+    const removed = next(alice, 'contactRemoved')
+    alice.removeContact(bob.uri)
+    expect(await removed).toEqual([bob.uri, false])
+    expect(alice.getContactDetails(bob.uri)!.removed).toBeGreaterThan(0)
+    expect(alice.getConversations()).not.toContain(id)
+  })
+
+  it('testBanContact', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const id = await befriend(alice, bob)
+    bob.removeContact(alice.uri, { ban: true })
+    expect(bob.getContactDetails(alice.uri)).toMatchObject({ banned: true })
+    const atBob = record(bob, 'swarmMessageReceived')
+    alice.sendMessage(id, 'are you there?')
+    await quiet()
+    expect(atBob).toEqual([])
+    expect(existsSync(join(bob.dir, 'conversations', id))).toBe(true)
+  })
+
+  it('testBanContactRemoveTrustRequest', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    await befriend(alice, bob)
+    const id = alice.startConversation()
+    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
+    alice.addConversationMember(id, bob.uri)
+    await request
+    const declined = next(bob, 'conversationRequestDeclined')
+    bob.removeContact(alice.uri, { ban: true })
+    expect(await declined).toEqual([id])
+    expect(bob.getConversationRequests()).toEqual([])
+  })
+
+  it('testRequestBigPayload', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    await befriend(alice, bob)
+    const id = alice.startConversation({ title: 'x'.repeat(64_000) })
+    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
+    alice.addConversationMember(id, bob.uri)
+    const [, metadatas] = await request
+    expect(metadatas['title']).toBeUndefined()
+    const ready = next(bob, 'conversationReady', (cid) => cid === id)
+    bob.acceptConversationRequest(id)
+    await ready
+  })
+
+  it('testRemoveContactMultiDevice', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    await befriend(alice, bob)
+    const bob2 = await secondDevice(net, bob, 'bob2')
+    const id = alice.startConversation()
+    const requested = next(bob2, 'conversationRequestReceived', (cid) => cid === id, 15_000)
+    alice.addConversationMember(id, bob.uri)
+    await requested
+    const declined = [next(bob, 'conversationRequestDeclined', (cid) => cid === id), next(bob2, 'conversationRequestDeclined', (cid) => cid === id, 15_000)]
+    bob.removeContact(alice.uri)
+    await Promise.all(declined)
+  })
+
+  it('doNotLooseMetadata', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    await befriend(alice, bob)
+    const id = alice.startConversation({ title: 'kept' })
+    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
+    alice.addConversationMember(id, bob.uri)
+    await request
+    await alice.stop()
+    bob.acceptConversationRequest(id)
+    const reloaded = await net.restart(bob)
+    expect(reloaded.conversationInfos(id)).toMatchObject({ syncing: 'true', title: 'kept' })
+  })
+})
+
+describe('SyncHistoryTest', () => {
+  it('testCreateConversationThenSync', async () => {
+    const alice = await net.account('alice')
+    const id = alice.startConversation()
+    const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-sync'), alice.exportArchive('p'), 'p'))
+    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 15_000)
+    await alice2.start({ bootstrap: net.bootstrap })
+    await ready
+  })
+
+  it('testCreateConversationWithOnlineDevice', async () => {
+    const alice = await net.account('alice')
+    const alice2 = await secondDevice(net, alice, 'a2-online')
+    const ready = next(alice2, 'conversationReady', undefined, 15_000)
+    const id = alice.startConversation()
+    expect((await ready)[0]).toBe(id)
+  })
+
+  it('testCreateConversationWithMessagesThenAddDevice', async () => {
+    const alice = await net.account('alice')
+    const id = alice.startConversation()
+    for (const text of ['Message 1', 'Message 2', 'Message 3']) alice.sendMessage(id, text)
+    const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-messages'), alice.exportArchive('p'), 'p'))
+    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 15_000)
+    await alice2.start({ bootstrap: net.bootstrap })
+    await ready
+    const loaded = alice2.loadConversation(id, { n: 0 })
+    expect(loaded).toHaveLength(4)
+    expect(loaded.slice(0, 3).map((m) => m.body['body'])).toEqual(['Message 3', 'Message 2', 'Message 1'])
+  })
+
+  it('testCreateMultipleConversationThenAddDevice', async () => {
+    const alice = await net.account('alice')
+    const ids = [0, 1, 2, 3].map((i) => {
+      const id = alice.startConversation()
+      alice.sendMessage(id, `in ${i}`)
+      return id
+    })
+    const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-multi'), alice.exportArchive('p'), 'p'))
+    const ready = record(alice2, 'conversationReady')
+    await alice2.start({ bootstrap: net.bootstrap })
+    await until(() => ready.length === 4, 'four conversations on the new device', 15_000)
+    expect(ready.map(([id]) => id).sort()).toEqual([...ids].sort())
+  })
+
+  it('testReceivesInviteThenAddDevice', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    await befriend(alice, bob)
+    const id = bob.startConversation()
+    const request = next(alice, 'conversationRequestReceived', (cid) => cid === id)
+    bob.addConversationMember(id, alice.uri)
+    await request
+    const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-invite'), alice.exportArchive('p'), 'p'))
+    await alice2.start({ bootstrap: net.bootstrap })
+    expect(alice2.getConversationRequests().map((r) => r.id)).toEqual([id])
+  })
+
+  it('testRemoveConversationOnAllDevices', async () => {
+    const alice = await net.account('alice')
+    const id = alice.startConversation()
+    const alice2 = await secondDevice(net, alice, 'a2-remove')
+    await until(() => alice2.getConversations().includes(id) && alice2.started && !alice2.conversationInfos(id)['syncing'], 'cloned on alice2', 15_000)
+    const removed = next(alice2, 'conversationRemoved', (cid) => cid === id, 15_000)
+    alice.removeConversation(id)
+    await removed
+    expect(alice2.getConversations()).not.toContain(id)
+  })
+
+  it('testSyncOneToOne', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const id = await befriend(alice, bob)
+    const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-1to1'), alice.exportArchive('p'), 'p'))
+    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 15_000)
+    await alice2.start({ bootstrap: net.bootstrap })
+    await ready
+  })
+
+  it('testConversationRequestRemoved', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    await befriend(alice, bob)
+    const alice2 = await secondDevice(net, alice, 'a2-declined')
+    const id = bob.startConversation()
+    const requests = [next(alice, 'conversationRequestReceived', (cid) => cid === id), next(alice2, 'conversationRequestReceived', (cid) => cid === id, 15_000)]
+    bob.addConversationMember(id, alice.uri)
+    await Promise.all(requests)
+    const declined = [next(alice, 'conversationRequestDeclined', (cid) => cid === id), next(alice2, 'conversationRequestDeclined', (cid) => cid === id, 15_000)]
+    alice.declineConversationRequest(id)
+    await Promise.all(declined)
+  })
+
+  it('testSyncDeclinedRequestTwiceDoesNotRetrigger', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    await befriend(alice, bob)
+    const alice2 = await secondDevice(net, alice, 'a2-twice')
+    const id = bob.startConversation()
+    const request = next(alice2, 'conversationRequestReceived', (cid) => cid === id, 15_000)
+    bob.addConversationMember(id, alice.uri)
+    await request
+    const declined = record(alice2, 'conversationRequestDeclined')
+    alice.declineConversationRequest(id)
+    await until(() => declined.length === 1, 'the decline on alice2')
+    // Another full sync with the same declined request: no second event.
+    alice.setConversationPreferences(bob.getContactDetails(alice.uri)!.conversationId!, { x: '1' })
+    await quiet(500)
+    expect(declined).toHaveLength(1)
+  })
+
+  it('testConversationPreferencesMultiDevices', async () => {
+    const alice = await net.account('alice')
+    const id = alice.startConversation()
+    const alice2 = await secondDevice(net, alice, 'a2-prefs')
+    await until(() => alice2.getConversations().includes(id), 'the conversation on alice2', 15_000)
+    const updated = next(alice2, 'conversationPreferencesUpdated', (cid) => cid === id, 15_000)
+    alice.setConversationPreferences(id, { foo: 'bar' })
+    expect((await updated)[1]).toEqual({ foo: 'bar' })
+  })
+
+  it('testConversationPreferencesBeforeClone', async () => {
+    const alice = await net.account('alice')
+    const id = alice.startConversation()
+    alice.setConversationPreferences(id, { foo: 'bar' })
+    const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-prefs-before'), alice.exportArchive('p'), 'p'))
+    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 15_000)
+    await alice2.start({ bootstrap: net.bootstrap })
+    await ready
+    expect(alice2.getConversationPreferences(id)).toEqual({ foo: 'bar' })
+  })
+
+  it('testSyncWithoutPinnedCert', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    await befriend(alice, bob)
+    const bob2 = await secondDevice(net, bob, 'bob2-pinned')
+    await bob2.stop()
+    const id = alice.startConversation()
+    await invite(alice, id, bob)
+    await alice.stop()
+    // bob2 comes back while alice is away: it clones from bob's first device.
+    const bob2again = Account.open(bob2.dir)
+    net.adopt(bob2again)
+    const ready = next(bob2again, 'conversationReady', (cid) => cid === id, 15_000)
+    await bob2again.start({ bootstrap: net.bootstrap })
+    await ready
+  })
+})
