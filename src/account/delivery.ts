@@ -122,6 +122,8 @@ export class Delivery {
           if (result.result === 'merged') this.announce(conv)
           else if (result.result === 'fast-forward') this.announce(conv, peer.toxPk)
         } while (entry.again)
+        // It announced what it could not give (a lagging or lying peer): ask the others.
+        if (commit && !conv.history().has(commit)) await this.fetchElsewhere(conv, commit, peer.toxPk)
       } finally {
         this.running.delete(key)
         if (--this.inflight === 0) this.ctx.idle()

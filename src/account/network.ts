@@ -179,9 +179,12 @@ export class AccountNetwork {
 
   private limited(toxPk: string, what: string): boolean {
     const now = Date.now()
-    const r = this.rate.get(toxPk) ?? { times: [], reported: 0 }
+    const key = `${toxPk}:${what}`
+    const r = this.rate.get(key) ?? { times: [], reported: 0 }
     r.times = r.times.filter((t) => now - t < 60_000)
-    this.rate.set(toxPk, r)
+    this.rate.delete(key)
+    this.rate.set(key, r)
+    if (this.rate.size > 4096) this.rate.delete(this.rate.keys().next().value!)
     const pending = Object.keys(this.account.store.requests.value).length + Object.keys(this.account.store.trustRequests.value).length
     if (r.times.length < REQUESTS_PER_MINUTE && pending < MAX_PENDING_REQUESTS) {
       r.times.push(now)
