@@ -9,6 +9,7 @@
  * Announcements for linked devices that are offline wait in the outbox.
  * @module
  */
+import { ChannelRefusedError } from '../errors.js'
 import type { Conversation } from '../swarm/conversation.js'
 import type { SyncResult } from '../swarm/sync.js'
 import type { VerifiedPeer } from './hello.js'
@@ -114,7 +115,9 @@ export class Delivery {
           try {
             result = await this.ctx.node.pull(conv.id, peerOf(peer))
           } catch (err) {
-            this.ctx.error(conv.id, { code: 'fetch', what: `fetch from ${peer.deviceId.slice(0, 12)}… failed: ${(err as Error).message}`, peer: peer.deviceId })
+            // A catch-up pull from a member that does not have the conversation yet is no error.
+            const notThere = err instanceof ChannelRefusedError && err.data['reason'] === 'unknown'
+            if (commit || !notThere) this.ctx.error(conv.id, { code: 'fetch', what: `fetch from ${peer.deviceId.slice(0, 12)}… failed: ${(err as Error).message}`, peer: peer.deviceId })
             if (commit && !conv.history().has(commit)) await this.fetchElsewhere(conv, commit, peer.toxPk)
             return
           }

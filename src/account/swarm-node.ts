@@ -187,7 +187,9 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     channel.on('error', () => {})
     if (channel.name.startsWith('git://')) {
       const conv = this.conversations.get(channel.name.split('/').pop()!)
-      if (conv) void conv.serve(channel).catch(() => channel.destroy())
+      // Served until the client hangs up; then our side ends too, and the channel is released.
+      if (conv) void conv.serve(channel).then(() => channel.end(), () => channel.destroy())
+      else channel.destroy()
       return
     }
     const sync = channel.name.startsWith('sync://')

@@ -61,4 +61,18 @@ describe('conversations over Tox', () => {
     const notServed = await bob.pull(conv.id, alice.asPeer).catch((e: unknown) => e)
     expect(notServed).toBeInstanceOf(ChannelRefusedError)
   })
+
+  it('served git channels are released: 300 pulls on one connection (more than the 256 channels a connection holds)', async () => {
+    const [alice, bob] = [await start('alice'), await start('bob')]
+    await link(alice, bob)
+    const conv = Conversation.create(alice.identity, { path: join(dir, 'a3') })
+    conv.addMember(bob.identity.uri)
+    alice.host(conv)
+    const copy = await bob.clone(conv.id, alice.asPeer, join(dir, 'b3'))
+    for (let i = 0; i < 300; i++) {
+      if (i % 50 === 0) conv.sendMessage(`message ${i}`)
+      await bob.pull(conv.id, alice.asPeer)
+    }
+    expect(copy.head).toBe(conv.head)
+  })
 })
