@@ -5,7 +5,9 @@
  */
 import { pathToFileURL } from 'node:url'
 import { BadPassphraseError, CorruptObjectError, GitswarmError, InvalidArgumentError, NotARepositoryError, NotFoundError } from '../errors.js'
+import * as accounts from './commands/account.js'
 import * as conformance from './commands/conformance.js'
+import * as node from './commands/node.js'
 import * as demo from './commands/demo.js'
 import * as uploadPack from './commands/upload-pack.js'
 import * as identity from './commands/identity.js'
@@ -27,6 +29,13 @@ const COMMANDS: Record<string, Command> = {
   demo: demo.run,
   conformance: conformance.run,
   'upload-pack': uploadPack.run,
+  account: accounts.run,
+  contact: accounts.contact,
+  requests: accounts.requests,
+  accept: accounts.answer('acceptConversationRequest'),
+  decline: accounts.answer('declineConversationRequest'),
+  start: accounts.start,
+  node: node.run,
 }
 
 const HELP = [
@@ -37,6 +46,10 @@ const HELP = [
   ...inspect.usage.map((u) => `  ${u}`),
   ...identity.usage.map((u) => `  ${u}`),
   ...write.usage.map((u) => `  ${u}`),
+  '  (every write verb also takes --account <dir> and a conversation id instead of --identity and a path:',
+  '   through the running node, so the message is delivered at once, or on the account directory)',
+  `  ${node.usage}`,
+  ...accounts.usage.map((u) => `  ${u}`),
   `  ${conformance.usage}`,
   `  ${demo.usage}`,
   `  ${uploadPack.usage}`,

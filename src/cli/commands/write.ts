@@ -10,6 +10,7 @@ import { Conversation } from '../../swarm/conversation.js'
 import type { ConversationMode } from '../../validation/context.js'
 import { parseArgs, positional, type ParsedArgs } from '../args.js'
 import type { Output } from '../output.js'
+import { callAccount, type ControlOp } from '../../account/control.js'
 import { passphrase } from './identity.js'
 
 export const usage = [
@@ -22,7 +23,7 @@ export const usage = [
   'gitswarm set-profile <repo> --identity <dir> [--title T] [--description D]',
 ]
 
-const SPEC = { values: ['identity', 'passphrase-file', 'reply-to', 'mode', 'invite', 'dir', 'path', 'title', 'description'] }
+const SPEC = { values: ['identity', 'account', 'passphrase-file', 'reply-to', 'mode', 'invite', 'dir', 'path', 'title', 'description'] }
 
 function identityOf(args: ParsedArgs) {
   const dir = args.values.get('identity')
@@ -77,8 +78,29 @@ export function isWriteVerb(name: string): boolean {
   return Object.hasOwn(VERBS, name)
 }
 
+/** The same verbs on an account's conversation: [Account method, its arguments]. */
+const ACCOUNT_VERBS: Record<string, (id: string, a: ParsedArgs) => [ControlOp, unknown[]]> = {
+  send: (id, a) => ['sendMessage', [id, positional(a, 1, 'message text'), { replyTo: a.values.get('reply-to') }]],
+  edit: (id, a) => ['editMessage', [id, positional(a, 1, 'commit id'), positional(a, 2, 'new text')]],
+  delete: (id, a) => ['deleteMessage', [id, positional(a, 1, 'commit id')]],
+  react: (id, a) => ['addReaction', [id, positional(a, 1, 'commit id'), positional(a, 2, 'emoji')]],
+  unreact: (id, a) => ['removeReaction', [id, positional(a, 1, 'reaction commit id')]],
+  invite: (id, a) => ['addConversationMember', [id, positional(a, 1, 'account URI')]],
+  unban: (id, a) => ['addConversationMember', [id, positional(a, 1, 'account URI')]],
+  ban: (id, a) => ['removeConversationMember', [id, positional(a, 1, 'account URI')]],
+  leave: (id) => ['removeConversation', [id]],
+  join: (id) => ['acceptConversationRequest', [id]],
+  'set-profile': (id, a) => ['updateConversationInfos', [id, { title: a.values.get('title'), description: a.values.get('description') }]],
+}
+
 export async function run(verb: string, argv: string[], out: Output): Promise<number> {
   const args = parseArgs(argv, SPEC)
+  const account = args.values.get('account')
+  if (account) {
+    const [op, params] = ACCOUNT_VERBS[verb]!(positional(args, 0, 'conversation id'), args)
+    const { result } = await callAccount(account, op, params, { passphrase: passphrase(args) })
+    return report(out, typeof result === 'string' ? result : undefined)
+  }
   const conv = Conversation.open(positional(args, 0, 'repository path'), { identity: identityOf(args) })
   try {
     return report(out, VERBS[verb]!(conv, args))

@@ -1,0 +1,98 @@
+/**
+ * `gitswarm node --account <dir>`: runs the account on the Tox network and prints its events,
+ * one line each (or one JSON object a line with --json), until SIGINT or SIGTERM. Other
+ * commands given `--account <dir>` reach it through its control socket. Its first line says
+ * how others can bootstrap from it (`--bootstrap 127.0.0.1:<port>:<dht key>`).
+ * @module
+ */
+import type { Server } from 'node:net'
+import { Account } from '../../account/account.js'
+import { serveControl } from '../../account/control.js'
+import type { AccountEvents } from '../../account/events.js'
+import type { BootstrapNode } from '../../account/network.js'
+import { InvalidArgumentError } from '../../errors.js'
+import type { SwarmMessage } from '../../swarm/history-view.js'
+import { parseArgs, type ParsedArgs } from '../args.js'
+import type { Output } from '../output.js'
+import { passphrase } from './identity.js'
+
+export const usage = 'gitswarm node --account <dir> [--bootstrap host:port:dhtkey[,…]] [--port N] [--host H] [--accept-all] [--json]'
+
+const EVENTS: Array<keyof AccountEvents> = [
+  'conversationReady',
+  'conversationRequestReceived',
+  'conversationRequestDeclined',
+  'conversationRemoved',
+  'swarmMessageReceived',
+  'swarmMessageUpdated',
+  'reactionAdded',
+  'reactionRemoved',
+  'conversationMemberEvent',
+  'conversationProfileUpdated',
+  'conversationPreferencesUpdated',
+  'conversationSyncFinished',
+  'onConversationError',
+  'contactAdded',
+  'contactRemoved',
+  'trustRequestReceived',
+  'deviceAdded',
+  'peerError',
+]
+
+/** `host:port:key` items, comma separated. */
+export function parseBootstrap(value: string | undefined): BootstrapNode[] {
+  if (!value) return []
+  return value.split(',').map((item) => {
+    const m = /^(.+):(\d{1,5}):([0-9a-fA-F]{64})$/.exec(item.trim())
+    if (!m) throw new InvalidArgumentError(`a bootstrap node is host:port:dhtkey (64 hex digits), got "${item}"`)
+    return { host: m[1]!, port: Number(m[2]), publicKey: m[3]!.toLowerCase() }
+  })
+}
+
+function plain(value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message, ...('code' in value ? { code: value.code } : {}) }
+  const m = value as SwarmMessage
+  if (m && typeof m === 'object' && 'linearizedParent' in m) return { id: m.id, author: m.author, type: m.type, body: m.body }
+  return value
+}
+
+function line(event: string, args: unknown[]): string {
+  return [event, ...args.map((a) => (typeof a === 'string' ? a : JSON.stringify(plain(a))))].join(' ')
+}
+
+export async function run(argv: string[], out: Output): Promise<number> {
+  const args: ParsedArgs = parseArgs(argv, { values: ['account', 'bootstrap', 'port', 'host', 'passphrase-file'], flags: ['accept-all'] })
+  const dir = args.values.get('account')
+  if (!dir) throw new InvalidArgumentError('--account <dir> is required')
+  const account = Account.open(dir, { passphrase: passphrase(args) })
+  for (const event of EVENTS) {
+    account.on(event, (...eventArgs: unknown[]) => {
+      if (out.json) out.line(JSON.stringify({ event, args: eventArgs.map(plain) }))
+      else out.line(line(event, eventArgs))
+    })
+  }
+  if (args.flags.has('accept-all')) {
+    account.on('trustRequestReceived', (from) => account.acceptTrustRequest(from))
+    account.on('conversationRequestReceived', (id) => account.acceptConversationRequest(id))
+  }
+  const port = args.values.has('port') ? Number(args.values.get('port')) : undefined
+  await account.start({ bootstrap: parseBootstrap(args.values.get('bootstrap')), port, host: args.values.get('host') })
+  let server: Server | undefined
+  try {
+    server = await serveControl(account)
+    const { node } = account
+    const hello = { account: account.uri, device: account.deviceId, toxId: account.toxId(), bootstrap: `${node.tox.address.host}:${node.tox.address.port}:${Buffer.from(node.tox.dhtPublicKey).toString('hex')}` }
+    if (out.json) out.line(JSON.stringify({ event: 'started', args: [hello] }))
+    else out.line(`started account ${hello.account} Tox ID ${hello.toxId} — others bootstrap with --bootstrap ${hello.bootstrap}`)
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
+    return 0
+  } finally {
+    server?.close()
+    await account.stop()
+    if (out.json) out.line(JSON.stringify({ event: 'stopped', args: [] }))
+    else out.line('stopped')
+  }
+}

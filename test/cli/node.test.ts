@@ -1,0 +1,131 @@
+/**
+ * Two terminals chatting: `gitswarm node` runs two accounts as child processes on 127.0.0.1
+ * (the second bootstraps from the first), and the other commands reach them through their
+ * control sockets — contact by Tox ID, accept, a group invitation, messages — or, with no node
+ * running, write to the account directory (delivered when the node starts). Every process
+ * started here is stopped by PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { BIN, gitswarm } from './run.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'gitswarm-node-'))
+const children: ChildProcess[] = []
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGKILL')
+  rmSync(dir, { recursive: true, force: true })
+})
+
+interface RunningNode {
+  child: ChildProcess
+  lines: Array<{ event: string; args: unknown[] }>
+  waitFor(match: (e: { event: string; args: unknown[] }) => boolean, what: string, timeoutMs?: number): Promise<{ event: string; args: unknown[] }>
+}
+
+function startNode(account: string, extra: string[] = []): RunningNode {
+  const child = spawn(process.execPath, [BIN, 'node', '--account', account, '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(child)
+  const lines: RunningNode['lines'] = []
+  let buffered = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8')
+    let nl: number
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      lines.push(JSON.parse(buffered.slice(0, nl)))
+      buffered = buffered.slice(nl + 1)
+    }
+  })
+  const waitFor: RunningNode['waitFor'] = (match, what, timeoutMs = 20_000) =>
+    new Promise((resolve, reject) => {
+      const end = Date.now() + timeoutMs
+      const poll = () => {
+        const hit = lines.find(match)
+        if (hit) return resolve(hit)
+        if (Date.now() > end) return reject(new Error(`${account}: no ${what} within ${timeoutMs} ms; got ${lines.map((l) => l.event).join(', ')}`))
+        setTimeout(poll, 20)
+      }
+      poll()
+    })
+  return { child, lines, waitFor }
+}
+
+async function stop(n: RunningNode): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => n.child.once('exit', (code) => resolve(code)))
+  process.kill(n.child.pid!, 'SIGINT')
+  return exited
+}
+
+const json = (r: { stdout: string }) => JSON.parse(r.stdout) as Record<string, unknown>
+
+describe('gitswarm node and the account commands', () => {
+  it('two accounts in two processes befriend by Tox ID, share a conversation and chat', async () => {
+    const [a, b] = [join(dir, 'alice'), join(dir, 'bob')]
+    expect(gitswarm(['account', 'create', a, '--name', 'alice']).status).toBe(0)
+    expect(gitswarm(['account', 'create', b, '--name', 'bob']).status).toBe(0)
+    const bob = json(gitswarm(['account', 'show', b, '--json']))
+    const alice = json(gitswarm(['account', 'show', a, '--json']))
+
+    const first = startNode(a)
+    const started = await first.waitFor((e) => e.event === 'started', 'start')
+    const bootstrap = (started.args[0] as { bootstrap: string }).bootstrap
+    const second = startNode(b, ['--bootstrap', bootstrap])
+    const bobBootstrap = ((await second.waitFor((e) => e.event === 'started', 'start')).args[0] as { bootstrap: string }).bootstrap
+
+    expect(gitswarm(['contact', 'add', String(bob['toxId']), '--account', a]).status).toBe(0)
+    await second.waitFor((e) => e.event === 'trustRequestReceived', 'the trust request')
+    expect(gitswarm(['contact', 'accept', String(alice['uri']), '--account', b]).status).toBe(0)
+    const ready = await first.waitFor((e) => e.event === 'conversationReady', 'the 1:1 conversation')
+    const oneToOne = ready.args[0] as string
+    await second.waitFor((e) => e.event === 'conversationReady' && e.args[0] === oneToOne, 'the 1:1 conversation at bob')
+
+    const sent = gitswarm(['send', oneToOne, '--account', a, 'hello from the other terminal'])
+    expect(sent.status).toBe(0)
+    const commit = sent.stdout.trim()
+    expect(commit).toMatch(/^[0-9a-f]{40}$/)
+    const got = await second.waitFor((e) => e.event === 'swarmMessageReceived' && (e.args[1] as { id: string }).id === commit, 'the message')
+    expect((got.args[1] as { body: { body: string } }).body.body).toBe('hello from the other terminal')
+
+    const group = gitswarm(['start', '--account', a, '--title', 'Terminals']).stdout.trim()
+    expect(gitswarm(['invite', group, '--account', a, String(bob['uri'])]).status).toBe(0)
+    await second.waitFor((e) => e.event === 'conversationRequestReceived' && e.args[0] === group, 'the invitation')
+    expect(json(gitswarm(['requests', '--account', b, '--json']) as { stdout: string }) as unknown as unknown[]).toHaveLength(1)
+    expect(gitswarm(['accept', group, '--account', b]).status).toBe(0)
+    await second.waitFor((e) => e.event === 'conversationReady' && e.args[0] === group, 'the group at bob')
+    const reply = gitswarm(['send', group, '--account', b, 'got it']).stdout.trim()
+    await first.waitFor((e) => e.event === 'swarmMessageReceived' && (e.args[1] as { id: string }).id === reply, 'the reply at alice')
+
+    // Errors from the node come back typed: a message to a conversation that does not exist.
+    const bad = gitswarm(['send', 'f'.repeat(40), '--account', a, 'x', '--json'])
+    expect(bad.status).toBe(2)
+    expect(json(bad)['error']).toMatchObject({ code: 'ERR_NOT_FOUND' })
+
+    // Without a running node, a write lands in the directory and goes out when it starts.
+    expect(await stop(first)).toBe(0)
+    const offline = gitswarm(['send', group, '--account', a, 'written while the node was down']).stdout.trim()
+    const again = startNode(a, ['--bootstrap', bobBootstrap])
+    await second.waitFor((e) => e.event === 'swarmMessageReceived' && (e.args[1] as { id: string }).id === offline, 'the offline message', 30_000)
+    expect(await stop(again)).toBe(0)
+    expect(await stop(second)).toBe(0)
+  }, 120_000)
+
+  it('export and import an account; bad passphrase and bad bootstrap give typed errors', () => {
+    const a = join(dir, 'carol')
+    gitswarm(['account', 'create', a, '--name', 'carol'])
+    const archive = join(dir, 'carol.gsarchive')
+    expect(gitswarm(['account', 'export', a, archive, '--archive-passphrase', 'pw']).status).toBe(0)
+    const wrong = gitswarm(['account', 'import', archive, join(dir, 'carol2'), '--archive-passphrase', 'nope', '--json'])
+    expect(wrong.status).toBe(2)
+    expect(json(wrong)['error']).toMatchObject({ code: 'ERR_BAD_PASSPHRASE' })
+    const ok = json(gitswarm(['account', 'import', archive, join(dir, 'carol2'), '--archive-passphrase', 'pw', '--name', 'carol-phone', '--json']))
+    expect(ok['uri']).toBe(json(gitswarm(['account', 'show', a, '--json']))['uri'])
+    writeFileSync(join(dir, 'junk'), 'not an archive')
+    expect(gitswarm(['account', 'import', join(dir, 'junk'), join(dir, 'carol3'), '--archive-passphrase', 'pw']).status).toBe(2)
+    const node = gitswarm(['node', '--account', a, '--bootstrap', 'nonsense'])
+    expect(node.status).toBe(2)
+    expect(node.stderr).toMatch(/host:port:dhtkey/)
+    expect(readFileSync(archive).subarray(0, 8).toString()).toBe('GSARCH01')
+  })
+})
