@@ -1,6 +1,7 @@
 /**
- * Merging two histories' trees (reference §4.13): the merge base found by a newest-first
- * walk from both tips, then a three-way merge of the changed paths. Only `profile.vcf` may
+ * Merging two histories' trees (reference §4.13): the merge bases found by a newest-first
+ * walk from both tips (several in a criss-cross, merged into a virtual base as git's
+ * recursive strategy does), then a three-way merge of the changed paths. Only `profile.vcf` may
  * conflict, and the side whose head has the larger id wins (every device picks the same).
  * @module
  */
@@ -10,26 +11,92 @@ import { parseCommit } from './object-codec.js'
 import type { ObjectStore } from './object-store.js'
 import { diffTrees, editTree, type TreeEdit } from './tree.js'
 
+const PARENT1 = 1
+const PARENT2 = 2
+const STALE = 4
+
+/**
+ * Every best common ancestor of `a` and `b` (git merge-base --all): walking both histories
+ * newest first, a commit reached from both is a base, and whatever lies below it is stale.
+ * A criss-cross history has several; none is an ancestor of another.
+ */
+export function mergeBases(store: ObjectStore, a: string, b: string): string[] {
+  const flags = new Map<string, number>()
+  const nodes = new Map<string, GraphNode>()
+  const queue = new CommitQueue<GraphNode>()
+  const node = (id: string): GraphNode => {
+    let n = nodes.get(id)
+    if (!n) {
+      const c = parseCommit(store.read(id, 'commit').content)
+      nodes.set(id, (n = { id, parents: c.parents, time: c.committer.timestamp }))
+    }
+    return n
+  }
+  const queued = new Map<string, number>()
+  const paint = (id: string, flag: number): void => {
+    const was = flags.get(id) ?? 0
+    if ((was & flag) === flag) return
+    flags.set(id, was | flag)
+    queue.push(node(id))
+    queued.set(id, (queued.get(id) ?? 0) + 1)
+  }
+  paint(a, PARENT1)
+  paint(b, PARENT2)
+  const found: string[] = []
+  // Walk while something not yet below a base waits: past that, nothing new can be found.
+  const live = () => [...queued.keys()].some((id) => !((flags.get(id) ?? 0) & STALE))
+  while (queue.size > 0 && live()) {
+    const n = queue.pop()
+    const left = queued.get(n.id)! - 1
+    if (left === 0) queued.delete(n.id)
+    else queued.set(n.id, left)
+    let flag = flags.get(n.id)! & (PARENT1 | PARENT2 | STALE)
+    if ((flag & (PARENT1 | PARENT2)) === (PARENT1 | PARENT2) && !(flag & STALE)) {
+      found.push(n.id)
+      flag |= STALE
+      flags.set(n.id, flags.get(n.id)! | STALE)
+    }
+    for (const p of n.parents) paint(p, flag)
+  }
+  // A base reachable from another is not a best one.
+  return found.filter((x) => !found.some((y) => y !== x && isAncestorOf(store, x, y)))
+}
+
+function isAncestorOf(store: ObjectStore, ancestor: string, of: string): boolean {
+  const seen = new Set<string>()
+  const stack = [of]
+  while (stack.length > 0) {
+    const id = stack.pop()!
+    if (id === ancestor) return true
+    if (seen.has(id)) continue
+    seen.add(id)
+    stack.push(...parseCommit(store.read(id, 'commit').content).parents)
+  }
+  return false
+}
+
 /** The newest commit reachable from both `a` and `b` (undefined for unrelated histories). */
 export function mergeBase(store: ObjectStore, a: string, b: string): string | undefined {
-  const flags = new Map<string, number>()
-  const queue = new CommitQueue<GraphNode>()
-  const visit = (id: string, flag: number): void => {
-    const was = flags.get(id) ?? 0
-    if ((was | flag) === was) return
-    flags.set(id, was | flag)
-    const c = parseCommit(store.read(id, 'commit').content)
-    queue.push({ id, parents: c.parents, time: c.committer.timestamp })
+  return mergeBases(store, a, b)[0]
+}
+
+/**
+ * The tree to merge `a` and `b` against. With one merge base, its tree; with several (a
+ * criss-cross: two devices each merged the other's history), their trees merged into a
+ * virtual base, as git's recursive strategy does — a base chosen among them at random would
+ * take back changes one side already made (an invitation a join had removed, say).
+ */
+export function mergeBaseTree(store: ObjectStore, a: string, b: string, depth = 0): string | undefined {
+  const bases = mergeBases(store, a, b).sort()
+  const treeOf = (id: string) => parseCommit(store.read(id, 'commit').content).tree
+  if (bases.length === 0) return undefined
+  let tree = treeOf(bases[0]!)
+  if (depth >= 8) return tree
+  for (const next of bases.slice(1)) {
+    const inner = mergeBaseTree(store, bases[0]!, next, depth + 1)
+    tree = mergeTrees(store, inner, tree, treeOf(next), next > bases[0]!).tree
   }
-  visit(a, 1)
-  visit(b, 2)
-  while (queue.size > 0) {
-    const n = queue.pop()
-    const flag = flags.get(n.id)!
-    if (flag === 3) return n.id
-    for (const p of n.parents) visit(p, flag)
-  }
-  return undefined
+  return tree
 }
 
 export interface TreeMergeResult {

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream'
 import { GitswarmError, InvalidArgumentError, LimitExceededError } from '../errors.js'
 import type { GraphNode } from '../git/commit-queue.js'
 import { fetchPack, type FetchLimits } from '../git/fetch-pack.js'
-import { mergeBase, mergeTrees } from '../git/merge.js'
+import { mergeBaseTree, mergeTrees } from '../git/merge.js'
 import { checkTreeLimits, type TreeLimits } from '../git/tree-limits.js'
 import { serveUploadPack, type ServedFetch } from '../git/upload-pack.js'
 import { isDeviceId } from '../identity/ids.js'
@@ -164,10 +164,10 @@ function onlyMergesApart(conv: Conversation, ours: string, theirs: string): bool
 function mergeInto(conv: Conversation, ours: string, theirs: string, ids: string[], peer: string): boolean {
   if (!conv.identity) return false
   const store = conv.repo.objects
-  const base = mergeBase(store, ours, theirs)
   let tree: string
   try {
-    tree = mergeTrees(store, base ? conv.view.commit(base).fields.tree : undefined, conv.view.commit(ours).fields.tree, conv.view.commit(theirs).fields.tree, theirs > ours).tree
+    const base = mergeBaseTree(store, ours, theirs)
+    tree = mergeTrees(store, base, conv.view.commit(ours).fields.tree, conv.view.commit(theirs).fields.tree, theirs > ours).tree
   } catch (err) {
     if (!(err instanceof GitswarmError)) throw err
     conv.emit('conversationError', { code: 'merge-conflict', peer, reason: err.message })

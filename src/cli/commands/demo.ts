@@ -1,42 +1,42 @@
 /**
- * `gitswarm demo`: four devices of three accounts share a conversation, each with its own
- * repository and its own Tox node on 127.0.0.1; they connect pairwise (Noise IK handshakes
- * over UDP) and sync with git's protocol over `git://` channels. Invites, clones, joins,
- * messages, an edit, a reaction; then a partition in which both sides write (messages, and
- * the same profile edited on each side), the heal, the merge; a ban; and the verification of
- * every repository. Each step is narrated.
+ * `gitswarm demo`: three accounts on a loopback Tox network with its own bootstrap node. They
+ * befriend each other by Tox ID (friend requests through the onion, arriving as events, and
+ * accepted); alice invites bob and carol to a group; messages, an edit and a reaction arrive
+ * live (announced on msg:, fetched over git://, validated, merged — no sync rounds); alice
+ * links a second device from an archive; bob goes offline, misses a message and an
+ * invitation, comes back and receives both; alice bans carol, whose later message reaches
+ * nobody; and every repository is verified from its root and checked with git fsck. Each
+ * step is narrated.
  * @module
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GitswarmError } from '../../errors.js'
-import { addDevice, createAccount, type DeviceIdentity } from '../../identity/identity.js'
-import { Conversation } from '../../swarm/conversation.js'
-import { SwarmNode } from '../../account/swarm-node.js'
+import { Account } from '../../account/account.js'
+import type { AccountEvents } from '../../account/events.js'
+import { ToxNode } from '../../transport/tox-node.js'
 import { verifyRepository } from '../../swarm/verify.js'
 import { parseArgs } from '../args.js'
 import { shortId, type Output } from '../output.js'
 
 export const usage = 'gitswarm demo [--dir D] [--keep]'
 
-interface Device {
-  name: string
-  identity: DeviceIdentity
-  node?: SwarmNode
-  conv?: Conversation
+/** The first `event` on `account` for which `match` holds, within `timeoutMs`. */
+function next<K extends keyof AccountEvents>(account: Account, event: K, match: (...args: AccountEvents[K]) => boolean = () => true, timeoutMs = 20_000): Promise<AccountEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const handler = (...args: AccountEvents[K]) => {
+      if (!match(...args)) return
+      clearTimeout(timer)
+      account.off(event, handler as never)
+      resolve(args)
+    }
+    const timer = setTimeout(() => (account.off(event, handler as never), reject(new Error(`${account.displayName}: no ${String(event)} within ${timeoutMs} ms`))), timeoutMs)
+    account.on(event, handler as never)
+  })
 }
 
-/** `to` fetches from `from` over a git channel of their Tox connection; returns how it went. */
-async function pull(to: Device, from: Device): Promise<string> {
-  const r = await to.node!.pull(to.conv!.id, from.node!.asPeer)
-  return r.result === 'rejected' ? `rejected (${r.rejection?.rule})` : `${r.result}${r.commits ? `, ${r.commits} new commit${r.commits > 1 ? 's' : ''}` : ''}`
-}
-
-async function clone(to: Device, from: Device, dir: string): Promise<void> {
-  to.conv = await to.node!.clone(from.conv!.id, from.node!.asPeer, join(dir, to.name))
-}
+const ms = (t: number) => `${(performance.now() - t).toFixed(0)} ms`
 
 export async function run(argv: string[], out: Output): Promise<number> {
   const args = parseArgs(argv, { values: ['dir'], flags: ['keep'] })
@@ -45,130 +45,158 @@ export async function run(argv: string[], out: Output): Promise<number> {
   let step = 0
   const say = (text: string): void => out.line(`${String(++step).padStart(2)}. ${text}`)
   const note = (text: string): void => out.line(`      ${text}`)
-  const devices: Device[] = []
+  const accounts: Account[] = []
+  let boot: ToxNode | undefined
   try {
-    say('Creating three accounts (Ed25519 CA, account and device certificates) and a second device for alice…')
-    const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((displayName) => createAccount({ displayName })))
-    const phone = await addDevice(alice!)
-    const laptop: Device = { name: 'alice-laptop', identity: alice! }
-    const alicePhone: Device = { name: 'alice-phone', identity: phone }
-    const bobs: Device = { name: 'bob', identity: bob! }
-    const carols: Device = { name: 'carol', identity: carol! }
-    devices.push(laptop, alicePhone, bobs, carols)
-    for (const d of devices) note(`${d.name.padEnd(13)} account ${d.identity.uri}  device ${shortId(d.identity.deviceId)}…`)
-
-    say('Each device starts a Tox node on 127.0.0.1; its Tox key is its Ed25519 device key, converted to X25519')
-    for (const d of devices) {
-      d.node = await SwarmNode.start(d.identity)
-      note(`${d.name.padEnd(13)} udp ${d.node.tox.address.port}  Tox ID ${d.node.tox.toxId().slice(0, 16)}…`)
+    boot = await ToxNode.start({ host: '127.0.0.1' })
+    const bootstrap = [{ host: '127.0.0.1', port: boot.address.port, publicKey: boot.dhtPublicKey }]
+    say(`A loopback Tox network: its bootstrap node listens on 127.0.0.1:${boot.address.port} (DHT and onion, as c-toxcore's)`)
+    const start = async (account: Account) => {
+      await account.start({ bootstrap })
+      accounts.push(account)
+      return account
     }
-    const t = performance.now()
-    for (const [i, a] of devices.entries()) {
-      for (const b of devices.slice(i + 1)) {
-        b.node!.addPeer(a.node!.asPeer)
-        await a.node!.connect(b.node!.asPeer, { address: b.node!.tox.address, dhtPublicKey: b.node!.tox.dhtPublicKey })
-      }
+    const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map(async (name) => start(await Account.create(join(base, name), { displayName: name }))))
+    const names = new Map([[alice!.uri, 'alice'], [bob!.uri, 'bob'], [carol!.uri, 'carol']])
+    say('Three accounts (Ed25519 CA, account and device certificates) start on it; each device’s Tox key is its device key, converted')
+    for (const a of [alice!, bob!, carol!]) note(`${a.displayName.padEnd(6)} account ${a.uri}  Tox ID ${a.toxId().slice(0, 20)}…`)
+
+    let t = performance.now()
+    for (const friend of [bob!, carol!]) {
+      const request = next(friend, 'trustRequestReceived', (from) => from === alice!.uri)
+      const ready = next(alice!, 'conversationReady')
+      alice!.addContact(friend.toxId())
+      const [from, details] = await request
+      note(`${friend.displayName}: trustRequestReceived from ${names.get(from)} (device ${details.toxPk.slice(0, 12)}…) — accepted`)
+      const friendReady = next(friend, 'conversationReady')
+      friend.acceptTrustRequest(from)
+      const [oneToOne] = await ready
+      await friendReady
+      note(`alice ↔ ${friend.displayName}: contacts, their one-to-one conversation ${shortId(oneToOne)}… ready on both`)
     }
-    say(`The devices connect pairwise (Noise IK handshakes, 6 connections in ${(performance.now() - t).toFixed(0)} ms); every sync below runs git's protocol over a git:// channel`)
+    say(`alice adds bob and carol by Tox ID: friend requests through the onion, Noise IK handshakes, certificates checked in the hellos (${ms(t)})`)
 
-    laptop.conv = Conversation.create(alice!, { path: join(base, laptop.name) })
-    laptop.node!.host(laptop.conv)
-    laptop.conv.updateProfile({ title: 'Weekend trip' })
-    say(`alice-laptop creates the conversation ${laptop.conv.id} and names it "Weekend trip"`)
-    laptop.conv.addMember(bob!.uri)
-    laptop.conv.addMember(carol!.uri)
-    say('alice invites bob and carol (each invitation is a signed commit adding invited/<uri>)')
-
-    for (const d of [alicePhone, bobs, carols]) await clone(d, laptop, base)
-    say('alice-phone, bob and carol clone it from alice-laptop over their Tox channels; each clone is verified before it appears')
-    bobs.conv!.join()
-    carols.conv!.join()
-    say('bob and carol join (invited/<uri> becomes members/<uri>.crt, plus their device certificates)')
-    for (const from of [bobs, carols]) note(`alice-laptop ← ${from.name}: ${await pull(laptop, from)}`)
-    for (const to of [alicePhone, bobs, carols]) note(`${to.name} ← alice-laptop: ${await pull(to, laptop)}`)
-
-    const hello = laptop.conv.sendMessage('Hello both! Saturday at 9?')
-    for (const to of [bobs, carols]) await pull(to, laptop)
-    const reply = bobs.conv!.sendMessage('Works for me', { replyTo: hello })
-    bobs.conv!.editMessage(reply, 'Works for me, 9 sharp')
-    carols.conv!.addReaction(hello, '👍')
-    say('alice writes; bob replies and edits his reply; carol reacts 👍 — each on their own device')
-    for (const from of [bobs, carols]) note(`alice-laptop ← ${from.name}: ${await pull(laptop, from)}`)
-    for (const to of [alicePhone, bobs, carols]) await pull(to, laptop)
-
-    say('The network splits: {alice-laptop, bob} | {alice-phone, carol}. Both sides write.')
-    laptop.conv.sendMessage('Bringing the tent')
-    laptop.conv.updateProfile({ description: 'Meet at the trailhead' })
-    bobs.conv!.sendMessage('I will drive')
-    alicePhone.conv!.updateProfile({ description: 'Meet at the station' })
-    carols.conv!.sendMessage('Can someone bring water?')
-    note('side 1: alice-laptop writes and sets the description to "Meet at the trailhead"; bob writes')
-    note('side 2: alice-phone sets the description to "Meet at the station"; carol writes')
-    note(`bob ← alice-laptop: ${await pull(bobs, laptop)};  carol ← alice-phone: ${await pull(carols, alicePhone)}`)
-
-    say('The network heals. Every device fetches from every other until nothing changes:')
-    for (let round = 1; round <= 5; round++) {
-      const before = devices.map((d) => d.conv!.head).join()
-      const results: string[] = []
-      for (const to of devices) for (const from of devices) if (to !== from) results.push(`${to.name}←${from.name}: ${await pull(to, from)}`)
-      const moved = results.filter((r) => !r.endsWith('up-to-date'))
-      note(`round ${round}: ${moved.length ? moved.join('; ') : 'all up to date'}`)
-      if (devices.map((d) => d.conv!.head).join() === before) break
+    const trip = alice!.startConversation({ title: 'Weekend trip' })
+    say(`alice creates the group "Weekend trip" (${trip}) and invites bob and carol`)
+    t = performance.now()
+    for (const friend of [bob!, carol!]) {
+      const request = next(friend, 'conversationRequestReceived', (id) => id === trip)
+      alice!.addConversationMember(trip, friend.uri)
+      const [, metadatas] = await request
+      const ready = next(friend, 'conversationReady', (id) => id === trip)
+      friend.acceptConversationRequest(trip)
+      await ready
+      note(`${friend.displayName}: conversationRequestReceived "${metadatas['title']}" → accepted → cloned, verified, joined → conversationReady`)
     }
-    const head = laptop.conv.head
-    note(`every device is at ${shortId(head)}… (${devices.every((d) => d.conv!.head === head) ? 'identical' : 'NOT identical'})`)
-    note(`description on every device: "${laptop.conv.profile().description}" — the edit on the side whose head had the larger id wins everywhere`)
+    note(`both in ${ms(t)}`)
 
-    const [voteId, banId] = laptop.conv.banMember(carol!.uri)
-    say(`alice bans carol: a vote (${shortId(voteId!)}…) and its resolution (${shortId(banId!)}…), as the only admin`)
-    for (const to of [alicePhone, bobs]) note(`${to.name} ← alice-laptop: ${await pull(to, laptop)}`)
-    try {
-      await pull(carols, laptop)
-      note('carol ← alice-laptop: served — this should not happen')
-    } catch (err) {
-      note(`carol ← alice-laptop: ${err instanceof GitswarmError ? `${err.data['reason']}: ${err.data['detail']}` : String(err)} — a banned member's devices are no longer served`)
-    }
-    carols.conv!.sendMessage('Am I still here?')
-    note('carol, who never received the ban, writes "Am I still here?" on her own device')
-    try {
-      await pull(bobs, carols)
-      note('bob ← carol: fetched — this should not happen')
-    } catch (err) {
-      note(`bob ← carol: ${err instanceof GitswarmError ? err.message : String(err)} — her message stays on her device`)
-    }
+    say('Messages arrive live: each commit is announced on msg:, fetched over git://, validated and merged — no sync rounds')
+    const show = (who: Account, what: string, since: number) => note(`${who.displayName.padEnd(6)} ${what} (${ms(since)} after it was written)`)
+    t = performance.now()
+    const atBob = next(bob!, 'swarmMessageReceived', (id, m) => id === trip && m.body['body'] === 'Hello both! Saturday at 9?')
+    const atCarol = next(carol!, 'swarmMessageReceived', (id, m) => id === trip && m.body['body'] === 'Hello both! Saturday at 9?')
+    const hello = alice!.sendMessage(trip, 'Hello both! Saturday at 9?')
+    await atBob
+    show(bob!, 'swarmMessageReceived "Hello both! Saturday at 9?"', t)
+    await atCarol
+    show(carol!, 'swarmMessageReceived "Hello both! Saturday at 9?"', t)
+    t = performance.now()
+    const replied = next(alice!, 'swarmMessageReceived', (id, m) => id === trip && m.body['body'] === 'Works for me')
+    const reply = bob!.sendMessage(trip, 'Works for me', { replyTo: hello })
+    await replied
+    show(alice!, 'swarmMessageReceived "Works for me" (bob, a reply)', t)
+    t = performance.now()
+    const edited = next(carol!, 'swarmMessageUpdated', (id, m) => id === trip && m.id === reply)
+    bob!.editMessage(trip, reply, 'Works for me, 9 sharp')
+    await edited
+    show(carol!, 'swarmMessageUpdated "Works for me, 9 sharp" (bob edited)', t)
+    t = performance.now()
+    const reacted = next(alice!, 'reactionAdded', (id, target) => id === trip && target === hello)
+    carol!.addReaction(trip, hello, '👍')
+    await reacted
+    show(alice!, 'reactionAdded 👍 (carol)', t)
+
+    t = performance.now()
+    const archive = alice!.exportArchive('correct horse battery staple')
+    const phone = await Account.importArchive(join(base, 'alice-phone'), archive, 'correct horse battery staple', { displayName: 'alice-phone' })
+    const phoneReady = new Set<string>()
+    phone.on('conversationReady', (id) => phoneReady.add(id))
+    const linked = next(alice!, 'deviceAdded')
+    await start(phone)
+    await linked
+    for (let i = 0; i < 400 && phoneReady.size < 3; i++) await new Promise((r) => setTimeout(r, 25))
+    say(`alice links her phone: an archive sealed with a passphrase, a new device certificate; over sync:// it gets ${phoneReady.size} conversations and her contacts (${ms(t)})`)
+    t = performance.now()
+    const fromPhone = next(bob!, 'swarmMessageReceived', (id, m) => id === trip && m.body['body'] === 'Sent from my phone')
+    phone.sendMessage(trip, 'Sent from my phone')
+    await fromPhone
+    show(bob!, 'swarmMessageReceived "Sent from my phone" (alice-phone)', t)
+
+    await bob!.stop()
+    accounts.splice(accounts.indexOf(bob!), 1)
+    say('bob goes offline. alice writes, and invites him to a second conversation:')
+    const missed = alice!.sendMessage(trip, 'Bob, we leave from the station')
+    const secret = alice!.startConversation({ title: 'Birthday surprise' })
+    alice!.addConversationMember(secret, bob!.uri)
+    note(`the announcement and the invitation wait in alice’s outbox (${alice!.store.outbox.value.length} entries, on disk)`)
+    t = performance.now()
+    const bobAgain = Account.open(bob!.dir)
+    const caughtUp = next(bobAgain, 'swarmMessageReceived', (id, m) => id === trip && m.id === missed)
+    const invited = next(bobAgain, 'conversationRequestReceived', (id) => id === secret)
+    await start(bobAgain)
+    await caughtUp
+    note(`bob comes back: swarmMessageReceived "Bob, we leave from the station" (${ms(t)} after his start)`)
+    const [, meta] = await invited
+    note(`bob: conversationRequestReceived "${meta['title']}" (${ms(t)} after his start)`)
+    const secretReady = next(bobAgain, 'conversationReady', (id) => id === secret)
+    bobAgain.acceptConversationRequest(secret)
+    await secretReady
+    note('bob accepts it: conversationReady')
+
+    const isBan = (id: string, uri: string, action: string) => id === trip && uri === carol!.uri && action === 'ban'
+    const banned = [next(bobAgain, 'conversationMemberEvent', isBan), next(phone, 'conversationMemberEvent', isBan)]
+    alice!.removeConversationMember(trip, carol!.uri)
+    await Promise.all(banned)
+    say('alice bans carol: a vote and its resolution; bob and alice-phone see conversationMemberEvent ban')
+    const leaked: string[] = []
+    for (const a of [alice!, bobAgain, phone]) a.on('swarmMessageReceived', (id, m) => id === trip && m.body['body'] === 'Am I still here?' && leaked.push(a.displayName))
+    const lastWord = carol!.sendMessage(trip, 'Am I still here?')
+    await new Promise((r) => setTimeout(r, 500))
+    note(`carol writes "Am I still here?": ${leaked.length === 0 ? 'nobody takes it — a banned member is neither served nor fetched from' : `taken by ${leaked.join(', ')} — this should not happen`}`)
 
     out.line()
-    out.line('   The conversation as bob sees it (newest first):')
-    const names = new Map([[alice!.uri, 'alice'], [bob!.uri, 'bob'], [carol!.uri, 'carol']])
-    for (const m of bobs.conv!.loadMessages({ n: 0 })) {
+    out.line('   "Weekend trip" as bob sees it (newest first):')
+    for (const m of bobAgain.loadConversation(trip, { n: 0 })) {
       const text = m.type === 'text/plain' ? m.body['body'] : m.type === 'member' ? `${m.body['action']} ${names.get(m.body['uri']!) ?? ''}` : m.type
       const extra = [m.editions.length ? '(edited)' : '', m.reactions.map((r) => r.emoji).join('')].filter(Boolean).join(' ')
       out.line(`     ${(names.get(m.author) ?? '?').padEnd(6)} ${text} ${extra}`)
     }
-    out.line(`   Members: ${bobs.conv!.members().map((m) => `${names.get(m.uri)}=${m.role}`).join(', ')}`)
+    out.line(`   Members: ${bobAgain.getConversationMembers(trip).map((m) => `${names.get(m.uri)}=${m.role}`).join(', ')}`)
     out.line()
 
     say('Verifying every repository from its root, and checking each with git fsck --strict:')
-    let ok = true
-    for (const d of devices) {
-      const report = await verifyRepository(d.conv!.path)
-      let fsck = 'git not installed'
-      try {
-        execFileSync('git', ['-C', d.conv!.path, 'fsck', '--strict', '--no-dangling'], { stdio: 'pipe' })
-        fsck = 'fsck ok'
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException
-        if (e.code !== 'ENOENT') (fsck = 'fsck FAILED'), (ok = false)
+    let ok = leaked.length === 0 && !alice!.conversation(trip).history().has(lastWord)
+    for (const a of accounts) {
+      for (const id of a.getConversations()) {
+        const path = a.conversation(id).path
+        const report = await verifyRepository(path)
+        let fsck = 'git not installed'
+        try {
+          execFileSync('git', ['-C', path, 'fsck', '--strict', '--no-dangling'], { stdio: 'pipe' })
+          fsck = 'fsck ok'
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') (fsck = 'fsck FAILED'), (ok = false)
+        }
+        ok &&= report.ok
+        note(`${a.displayName.padEnd(11)} ${shortId(id)}… ${report.ok ? 'valid' : `INVALID (${report.rejection?.rule})`}: ${report.commits} commits in ${report.milliseconds} ms, ${fsck}`)
       }
-      ok &&= report.ok
-      note(`${d.name.padEnd(13)} ${report.ok ? 'valid' : `INVALID (${report.rejection?.rule})`}: ${report.commits} commits in ${report.milliseconds} ms, ${fsck}`)
     }
     out.line()
-    out.line(keep ? `Kept in ${base}` : 'Done (the repositories were in a temporary directory; use --keep to keep them).')
+    out.line(keep ? `Kept in ${base}` : 'Done (the accounts were in a temporary directory; use --keep to keep them).')
     return ok ? 0 : 1
   } finally {
-    for (const d of devices) d.conv?.close()
-    await Promise.all(devices.map((d) => d.node?.close()))
+    await Promise.all(accounts.map((a) => a.stop()))
+    await boot?.close()
     if (!keep) rmSync(base, { recursive: true, force: true })
   }
 }
