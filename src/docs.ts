@@ -76,6 +76,7 @@ const ERROR_DOCS: Record<string, string> = {
   ChannelRefusedError: 'The peer refused a channel. `data.name`, `data.reason` (unknown, unauthorised, busy, bad-name, closed), `data.detail`.',
   ChannelResetError: 'An open channel was reset by the peer, by a protocol violation or by the connection going away. `data.name`, `data.reason`.',
   ConnectionFailedError: 'A Tox connection could not be made (no answer, or a peer that must use Noise did not). `data.peer`, `data.reason`.',
+  ProtocolError: 'A peer sent what the account protocol does not allow (garbage or oversized frame, a hello that does not verify, a request flood); reported as `peerError`. `data.peer`, `data.reason`.',
 }
 
 /** Rewrites docs/*.md (used by `npm run docs`). */

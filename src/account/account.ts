@@ -528,6 +528,7 @@ export class Account extends EventEmitter<AccountEvents> {
       if (!alone && (role === 'member' || role === 'admin')) this.write(id, (c) => c.leave())
     }
     info.removed = nowSeconds()
+    delete info.syncing
     this.store.conversations.save()
     delete this.store.preferences.value[id]
     this.store.preferences.save()

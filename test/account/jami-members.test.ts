@@ -89,7 +89,7 @@ describe('ConversationMembersEventTest', () => {
     alice.addConversationMember(id, carla.uri)
     expect(roles(alice, id)[carla.uri]).toBe('invited')
     const carla2 = await net.restart(carla)
-    await next(carla2, 'conversationRequestReceived', (cid) => cid === id, 15_000)
+    await next(carla2, 'conversationRequestReceived', (cid) => cid === id, 30_000)
     const ready = next(carla2, 'conversationReady', (cid) => cid === id)
     carla2.acceptConversationRequest(id)
     await ready
@@ -107,7 +107,7 @@ describe('ConversationMembersEventTest', () => {
     bob.acceptConversationRequest(id)
     await quiet(500)
     expect(ready).toEqual([])
-    const ok = next(bob, 'conversationReady', (cid) => cid === id, 15_000)
+    const ok = next(bob, 'conversationReady', (cid) => cid === id, 30_000)
     await net.restart(alice)
     await ok
   })
@@ -315,6 +315,6 @@ describe('ConversationMembersEventTest', () => {
     await carla.stop()
     alice.removeConversationMember(id, bob.uri)
     const carla2 = await net.restart(carla)
-    await until(() => roles(carla2, id)[bob.uri] === 'banned', 'the ban at carla after she returns', 15_000)
+    await until(() => roles(carla2, id)[bob.uri] === 'banned', 'the ban at carla after she returns', 30_000)
   })
 })

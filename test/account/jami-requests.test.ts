@@ -14,7 +14,7 @@ const net = await testNetwork()
 /** A second device of `account`, linked from its archive and started. */
 async function secondDevice(network: TestNetwork, account: Account, name: string): Promise<Account> {
   const device = track(network, await Account.importArchive(join(network.dir, name), account.exportArchive('pass'), 'pass', { displayName: name }))
-  const linked = next(account, 'deviceAdded', (id) => id === device.deviceId, 15_000)
+  const linked = next(account, 'deviceAdded', (id) => id === device.deviceId, 30_000)
   await device.start({ bootstrap: network.bootstrap })
   await linked
   return device
@@ -80,7 +80,7 @@ describe('ConversationRequestTest', () => {
     const request = next(carla2, 'trustRequestReceived', (from) => from === alice.uri, 20_000)
     await carla2.start({ bootstrap: net.bootstrap })
     await request
-    const joined = next(alice, 'conversationMemberEvent', (_cid, uri, action) => uri === carla2.uri && action === 'join', 15_000)
+    const joined = next(alice, 'conversationMemberEvent', (_cid, uri, action) => uri === carla2.uri && action === 'join', 30_000)
     carla2.acceptTrustRequest(alice.uri)
     await joined
   })
@@ -159,12 +159,43 @@ describe('ConversationRequestTest', () => {
     await befriend(alice, bob)
     const bob2 = await secondDevice(net, bob, 'bob2')
     const id = alice.startConversation()
-    const requested = next(bob2, 'conversationRequestReceived', (cid) => cid === id, 15_000)
+    const requested = next(bob2, 'conversationRequestReceived', (cid) => cid === id, 30_000)
     alice.addConversationMember(id, bob.uri)
     await requested
-    const declined = [next(bob, 'conversationRequestDeclined', (cid) => cid === id), next(bob2, 'conversationRequestDeclined', (cid) => cid === id, 15_000)]
+    const declined = [next(bob, 'conversationRequestDeclined', (cid) => cid === id), next(bob2, 'conversationRequestDeclined', (cid) => cid === id, 30_000)]
     bob.removeContact(alice.uri)
     await Promise.all(declined)
+  })
+
+  it('testRemoveConversationRemoveSyncing', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    await befriend(alice, bob)
+    const id = alice.startConversation()
+    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
+    alice.addConversationMember(id, bob.uri)
+    await request
+    await alice.stop()
+    bob.acceptConversationRequest(id)
+    expect(bob.getConversations()).toContain(id)
+    expect(bob.removeConversation(id)).toBe(true)
+    expect(bob.getConversations()).not.toContain(id)
+    const ready = record(bob, 'conversationReady')
+    await net.restart(alice)
+    await quiet(1500)
+    expect(ready.filter(([cid]) => cid === id)).toEqual([])
+  })
+
+  it('testRemoveContactRemoveSyncing', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const request = next(bob, 'trustRequestReceived')
+    alice.addContact(bob.toxId())
+    await request
+    const invited = next(bob, 'conversationRequestReceived')
+    bob.acceptTrustRequest(alice.uri)
+    const [oneToOne] = await invited
+    expect(bob.getConversations()).toContain(oneToOne)
+    bob.removeContact(alice.uri)
+    expect(bob.getConversations()).not.toContain(oneToOne)
   })
 
   it('doNotLooseMetadata', async () => {
@@ -186,7 +217,7 @@ describe('SyncHistoryTest', () => {
     const alice = await net.account('alice')
     const id = alice.startConversation()
     const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-sync'), alice.exportArchive('p'), 'p'))
-    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 15_000)
+    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 30_000)
     await alice2.start({ bootstrap: net.bootstrap })
     await ready
   })
@@ -194,7 +225,7 @@ describe('SyncHistoryTest', () => {
   it('testCreateConversationWithOnlineDevice', async () => {
     const alice = await net.account('alice')
     const alice2 = await secondDevice(net, alice, 'a2-online')
-    const ready = next(alice2, 'conversationReady', undefined, 15_000)
+    const ready = next(alice2, 'conversationReady', undefined, 30_000)
     const id = alice.startConversation()
     expect((await ready)[0]).toBe(id)
   })
@@ -204,7 +235,7 @@ describe('SyncHistoryTest', () => {
     const id = alice.startConversation()
     for (const text of ['Message 1', 'Message 2', 'Message 3']) alice.sendMessage(id, text)
     const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-messages'), alice.exportArchive('p'), 'p'))
-    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 15_000)
+    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 30_000)
     await alice2.start({ bootstrap: net.bootstrap })
     await ready
     const loaded = alice2.loadConversation(id, { n: 0 })
@@ -222,7 +253,7 @@ describe('SyncHistoryTest', () => {
     const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-multi'), alice.exportArchive('p'), 'p'))
     const ready = record(alice2, 'conversationReady')
     await alice2.start({ bootstrap: net.bootstrap })
-    await until(() => ready.length === 4, 'four conversations on the new device', 15_000)
+    await until(() => ready.length === 4, 'four conversations on the new device', 30_000)
     expect(ready.map(([id]) => id).sort()).toEqual([...ids].sort())
   })
 
@@ -242,8 +273,8 @@ describe('SyncHistoryTest', () => {
     const alice = await net.account('alice')
     const id = alice.startConversation()
     const alice2 = await secondDevice(net, alice, 'a2-remove')
-    await until(() => alice2.getConversations().includes(id) && alice2.started && !alice2.conversationInfos(id)['syncing'], 'cloned on alice2', 15_000)
-    const removed = next(alice2, 'conversationRemoved', (cid) => cid === id, 15_000)
+    await until(() => alice2.getConversations().includes(id) && alice2.started && !alice2.conversationInfos(id)['syncing'], 'cloned on alice2', 30_000)
+    const removed = next(alice2, 'conversationRemoved', (cid) => cid === id, 30_000)
     alice.removeConversation(id)
     await removed
     expect(alice2.getConversations()).not.toContain(id)
@@ -253,7 +284,7 @@ describe('SyncHistoryTest', () => {
     const [alice, bob] = [await net.account('alice'), await net.account('bob')]
     const id = await befriend(alice, bob)
     const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-1to1'), alice.exportArchive('p'), 'p'))
-    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 15_000)
+    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 30_000)
     await alice2.start({ bootstrap: net.bootstrap })
     await ready
   })
@@ -263,10 +294,10 @@ describe('SyncHistoryTest', () => {
     await befriend(alice, bob)
     const alice2 = await secondDevice(net, alice, 'a2-declined')
     const id = bob.startConversation()
-    const requests = [next(alice, 'conversationRequestReceived', (cid) => cid === id), next(alice2, 'conversationRequestReceived', (cid) => cid === id, 15_000)]
+    const requests = [next(alice, 'conversationRequestReceived', (cid) => cid === id), next(alice2, 'conversationRequestReceived', (cid) => cid === id, 30_000)]
     bob.addConversationMember(id, alice.uri)
     await Promise.all(requests)
-    const declined = [next(alice, 'conversationRequestDeclined', (cid) => cid === id), next(alice2, 'conversationRequestDeclined', (cid) => cid === id, 15_000)]
+    const declined = [next(alice, 'conversationRequestDeclined', (cid) => cid === id), next(alice2, 'conversationRequestDeclined', (cid) => cid === id, 30_000)]
     alice.declineConversationRequest(id)
     await Promise.all(declined)
   })
@@ -276,7 +307,7 @@ describe('SyncHistoryTest', () => {
     await befriend(alice, bob)
     const alice2 = await secondDevice(net, alice, 'a2-twice')
     const id = bob.startConversation()
-    const request = next(alice2, 'conversationRequestReceived', (cid) => cid === id, 15_000)
+    const request = next(alice2, 'conversationRequestReceived', (cid) => cid === id, 30_000)
     bob.addConversationMember(id, alice.uri)
     await request
     const declined = record(alice2, 'conversationRequestDeclined')
@@ -292,8 +323,8 @@ describe('SyncHistoryTest', () => {
     const alice = await net.account('alice')
     const id = alice.startConversation()
     const alice2 = await secondDevice(net, alice, 'a2-prefs')
-    await until(() => alice2.getConversations().includes(id), 'the conversation on alice2', 15_000)
-    const updated = next(alice2, 'conversationPreferencesUpdated', (cid) => cid === id, 15_000)
+    await until(() => alice2.getConversations().includes(id), 'the conversation on alice2', 30_000)
+    const updated = next(alice2, 'conversationPreferencesUpdated', (cid) => cid === id, 30_000)
     alice.setConversationPreferences(id, { foo: 'bar' })
     expect((await updated)[1]).toEqual({ foo: 'bar' })
   })
@@ -303,7 +334,7 @@ describe('SyncHistoryTest', () => {
     const id = alice.startConversation()
     alice.setConversationPreferences(id, { foo: 'bar' })
     const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-prefs-before'), alice.exportArchive('p'), 'p'))
-    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 15_000)
+    const ready = next(alice2, 'conversationReady', (cid) => cid === id, 30_000)
     await alice2.start({ bootstrap: net.bootstrap })
     await ready
     expect(alice2.getConversationPreferences(id)).toEqual({ foo: 'bar' })
@@ -320,7 +351,7 @@ describe('SyncHistoryTest', () => {
     // bob2 comes back while alice is away: it clones from bob's first device.
     const bob2again = Account.open(bob2.dir)
     net.adopt(bob2again)
-    const ready = next(bob2again, 'conversationReady', (cid) => cid === id, 15_000)
+    const ready = next(bob2again, 'conversationReady', (cid) => cid === id, 30_000)
     await bob2again.start({ bootstrap: net.bootstrap })
     await ready
   })

@@ -84,7 +84,7 @@ export function track(net: TestNetwork, account: Account): Account {
  * Resolves with the arguments of the first `event` on `account` for which `match` holds
  * (any, without it); rejects after `timeoutMs`.
  */
-export function next<K extends keyof AccountEvents>(account: Account, event: K, match: (...args: AccountEvents[K]) => boolean = () => true, timeoutMs = 10_000): Promise<AccountEvents[K]> {
+export function next<K extends keyof AccountEvents>(account: Account, event: K, match: (...args: AccountEvents[K]) => boolean = () => true, timeoutMs = 20_000): Promise<AccountEvents[K]> {
   return new Promise((resolve, reject) => {
     const handler = (...args: AccountEvents[K]) => {
       if (!match(...args)) return
