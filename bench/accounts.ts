@@ -9,22 +9,10 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { Account } from '../src/account/account.js'
+import { nextEvent as once } from '../src/account/events.js'
 import { simulateGossip } from '../src/account/gossip-simulation.js'
 import { ToxNode } from '../src/transport/tox-node.js'
 import { median, tempDir, type Figure } from './util.js'
-
-function once<T extends unknown[]>(account: Account, event: string, match: (...args: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (account.off(event as never, handler as never), reject(new Error(`no ${event} within ${timeoutMs} ms`))), timeoutMs)
-    const handler = (...args: T) => {
-      if (!match(...args)) return
-      clearTimeout(timer)
-      account.off(event as never, handler as never)
-      resolve(args)
-    }
-    account.on(event as never, handler as never)
-  })
-}
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 
@@ -39,10 +27,10 @@ export async function benchAccounts(options: { rounds: number; invites: number; 
     await Promise.all([alice.start({ bootstrap }), bob.start({ bootstrap })])
     // Contacts by Tox ID: friend request through the onion, Noise handshake, hellos, 1:1 conversation on both.
     let t = performance.now()
-    const request = once(bob, 'trustRequestReceived', () => true)
+    const request = once(bob, 'trustRequestReceived')
     alice.addContact(bob.toxId())
     await request
-    const ready = once<[string]>(bob, 'conversationReady', () => true)
+    const ready = once(bob, 'conversationReady')
     bob.acceptTrustRequest(alice.uri)
     const [oneToOne] = await ready
     const contactMs = performance.now() - t
@@ -53,7 +41,7 @@ export async function benchAccounts(options: { rounds: number; invites: number; 
     for (let i = 0; i < options.invites; i++) {
       const id = alice.startConversation({ title: `group ${i}` })
       for (let m = 0; m < 20; m++) alice.sendMessage(id, `history ${m}`)
-      const done = once(bob, 'conversationReady', (cid: string) => cid === id)
+      const done = once(bob, 'conversationReady', (cid) => cid === id)
       t = performance.now()
       alice.addConversationMember(id, bob.uri)
       await done
@@ -71,7 +59,7 @@ export async function benchAccounts(options: { rounds: number; invites: number; 
     // Live messages: sendMessage on alice → swarmMessageReceived on bob, one at a time.
     const latencies: number[] = []
     for (let i = 0; i < options.rounds + 20; i++) {
-      const got = once(bob, 'swarmMessageReceived', (cid: string, m: { body: Record<string, string> }) => cid === oneToOne && m.body['body'] === `live ${i}`)
+      const got = once(bob, 'swarmMessageReceived', (cid, m) => cid === oneToOne && m.body['body'] === `live ${i}`)
       const start = performance.now()
       alice.sendMessage(oneToOne, `live ${i}`)
       await got

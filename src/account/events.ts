@@ -104,3 +104,23 @@ function safeMessage(conv: Conversation, id: string): SwarmMessage | undefined {
     return undefined
   }
 }
+
+/**
+ * The arguments of the first `event` on `target` for which `match` holds (any, without it);
+ * rejects after `timeoutMs`. For scripts, demos and tests that wait on an account.
+ */
+export function nextEvent<K extends keyof AccountEvents>(target: EventEmitter<AccountEvents> & { displayName?: string }, event: K, match: (...args: AccountEvents[K]) => boolean = () => true, timeoutMs = 20_000): Promise<AccountEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const handler = (...args: AccountEvents[K]) => {
+      if (!match(...args)) return
+      clearTimeout(timer)
+      target.off(event, handler as never)
+      resolve(args)
+    }
+    const timer = setTimeout(() => {
+      target.off(event, handler as never)
+      reject(new Error(`no ${String(event)} on ${target.displayName ?? 'the account'} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    target.on(event, handler as never)
+  })
+}

@@ -6,16 +6,10 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memberMessage } from '../../src/swarm/messages.js'
-import { addFile, befriend, forge, invite, next, quiet, record, testNetwork, until } from './net.js'
+import { addFile, befriend, forge, invite, next, offer, quiet, record, testNetwork, trio, until } from './net.js'
 
 const net = await testNetwork()
 
-async function trio() {
-  const [alice, bob, carla] = [await net.account('alice'), await net.account('bob'), await net.account('carla')]
-  await befriend(alice, bob)
-  await befriend(alice, carla)
-  return { alice, bob, carla }
-}
 
 const roles = (a: { getConversationMembers(id: string): Array<{ uri: string; role: string }> }, id: string) =>
   Object.fromEntries(a.getConversationMembers(id).map((m) => [m.uri, m.role]))
@@ -98,10 +92,7 @@ describe('ConversationMembersEventTest', () => {
   it('testAddAcceptOfflineThenConnects', async () => {
     const [alice, bob] = [await net.account('alice'), await net.account('bob')]
     await befriend(alice, bob)
-    const id = alice.startConversation()
-    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
-    alice.addConversationMember(id, bob.uri)
-    await request
+    const id = await offer(alice, bob)
     await alice.stop()
     const ready = record(bob, 'conversationReady')
     bob.acceptConversationRequest(id)
@@ -150,7 +141,7 @@ describe('ConversationMembersEventTest', () => {
   })
 
   it('testRemovedMemberDoesNotReceiveMessageFromPeer', async () => {
-    const { alice, bob, carla } = await trio()
+    const { alice, bob, carla } = await trio(net)
     const id = alice.startConversation()
     await invite(alice, id, bob)
     await invite(alice, id, carla)
@@ -166,7 +157,7 @@ describe('ConversationMembersEventTest', () => {
   })
 
   it('testRemoveInvitedMember', async () => {
-    const { alice, bob, carla } = await trio()
+    const { alice, bob, carla } = await trio(net)
     const id = alice.startConversation()
     await invite(alice, id, carla)
     const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
@@ -213,7 +204,7 @@ describe('ConversationMembersEventTest', () => {
   })
 
   it('testMemberCannotBanOther', async () => {
-    const { alice, bob, carla } = await trio()
+    const { alice, bob, carla } = await trio(net)
     const id = alice.startConversation()
     await invite(alice, id, bob)
     await invite(alice, id, carla)
@@ -226,7 +217,7 @@ describe('ConversationMembersEventTest', () => {
   })
 
   it('testCheckAdminFakeAVoteIsDetected', async () => {
-    const { alice, bob, carla } = await trio()
+    const { alice, bob, carla } = await trio(net)
     const id = alice.startConversation()
     await invite(alice, id, bob)
     await invite(alice, id, carla)
@@ -243,7 +234,7 @@ describe('ConversationMembersEventTest', () => {
   })
 
   it('testCommitUnauthorizedUser', async () => {
-    const { alice, bob, carla } = await trio()
+    const { alice, bob, carla } = await trio(net)
     const id = alice.startConversation()
     await invite(alice, id, bob)
     // carla is no member, yet writes a message into a copy of the conversation and announces it.
@@ -264,7 +255,7 @@ describe('ConversationMembersEventTest', () => {
   })
 
   it('testFailAddMemberInOneToOne', async () => {
-    const { alice, bob, carla } = await trio()
+    const { alice, bob, carla } = await trio(net)
     const oneToOne = alice.getContactDetails(bob.uri)!.conversationId!
     const head = alice.conversation(oneToOne).head
     expect(() => alice.addConversationMember(oneToOne, carla.uri)).toThrow()
@@ -272,7 +263,7 @@ describe('ConversationMembersEventTest', () => {
   })
 
   it('testOneToOneFetchWithNewMemberRefused', async () => {
-    const { alice, bob, carla } = await trio()
+    const { alice, bob, carla } = await trio(net)
     const oneToOne = alice.getContactDetails(bob.uri)!.conversationId!
     const error = next(bob, 'onConversationError', (cid, e) => cid === oneToOne && e.code === 'invalid-fetch')
     forge(alice, oneToOne, memberMessage('add', carla.uri), [addFile(alice, oneToOne, `invited/${carla.uri}`, '')])
@@ -292,10 +283,7 @@ describe('ConversationMembersEventTest', () => {
   it('testGetConversationsMembersWhileSyncing', async () => {
     const [alice, bob] = [await net.account('alice'), await net.account('bob')]
     await befriend(alice, bob)
-    const id = alice.startConversation()
-    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
-    alice.addConversationMember(id, bob.uri)
-    await request
+    const id = await offer(alice, bob)
     await alice.stop()
     bob.acceptConversationRequest(id)
     expect(bob.getConversationMembers(id).map((m) => m.uri).sort()).toEqual([alice.uri, bob.uri].sort())
@@ -308,7 +296,7 @@ describe('ConversationMembersEventTest', () => {
   })
 
   it('testBanFromNewDevice', async () => {
-    const { alice, bob, carla } = await trio()
+    const { alice, bob, carla } = await trio(net)
     const id = alice.startConversation()
     await invite(alice, id, bob)
     await invite(alice, id, carla)

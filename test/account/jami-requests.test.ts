@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Account } from '../../src/account/account.js'
-import { befriend, invite, next, quiet, record, testNetwork, track, until, type TestNetwork } from './net.js'
+import { befriend, invite, next, offer, quiet, record, testNetwork, track, type TestNetwork, until } from './net.js'
 
 const net = await testNetwork()
 
@@ -24,20 +24,14 @@ describe('ConversationRequestTest', () => {
   it('testGetRequests', async () => {
     const [alice, bob] = [await net.account('alice'), await net.account('bob')]
     await befriend(alice, bob)
-    const id = alice.startConversation()
-    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
-    alice.addConversationMember(id, bob.uri)
-    await request
+    const id = await offer(alice, bob)
     expect(bob.getConversationRequests().map((r) => r.id)).toEqual([id])
   })
 
   it('testDeclineRequest', async () => {
     const [alice, bob] = [await net.account('alice'), await net.account('bob')]
     await befriend(alice, bob)
-    const id = alice.startConversation()
-    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
-    alice.addConversationMember(id, bob.uri)
-    await request
+    const id = await offer(alice, bob)
     bob.declineConversationRequest(id)
     expect(bob.getConversationRequests()).toEqual([])
   })
@@ -131,10 +125,7 @@ describe('ConversationRequestTest', () => {
   it('testBanContactRemoveTrustRequest', async () => {
     const [alice, bob] = [await net.account('alice'), await net.account('bob')]
     await befriend(alice, bob)
-    const id = alice.startConversation()
-    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
-    alice.addConversationMember(id, bob.uri)
-    await request
+    const id = await offer(alice, bob)
     const declined = next(bob, 'conversationRequestDeclined')
     bob.removeContact(alice.uri, { ban: true })
     expect(await declined).toEqual([id])
@@ -170,10 +161,7 @@ describe('ConversationRequestTest', () => {
   it('testRemoveConversationRemoveSyncing', async () => {
     const [alice, bob] = [await net.account('alice'), await net.account('bob')]
     await befriend(alice, bob)
-    const id = alice.startConversation()
-    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
-    alice.addConversationMember(id, bob.uri)
-    await request
+    const id = await offer(alice, bob)
     await alice.stop()
     bob.acceptConversationRequest(id)
     expect(bob.getConversations()).toContain(id)
@@ -201,10 +189,7 @@ describe('ConversationRequestTest', () => {
   it('doNotLooseMetadata', async () => {
     const [alice, bob] = [await net.account('alice'), await net.account('bob')]
     await befriend(alice, bob)
-    const id = alice.startConversation({ title: 'kept' })
-    const request = next(bob, 'conversationRequestReceived', (cid) => cid === id)
-    alice.addConversationMember(id, bob.uri)
-    await request
+    const id = await offer(alice, bob, { title: 'kept' })
     await alice.stop()
     bob.acceptConversationRequest(id)
     const reloaded = await net.restart(bob)
@@ -260,10 +245,7 @@ describe('SyncHistoryTest', () => {
   it('testReceivesInviteThenAddDevice', async () => {
     const [alice, bob] = [await net.account('alice'), await net.account('bob')]
     await befriend(alice, bob)
-    const id = bob.startConversation()
-    const request = next(alice, 'conversationRequestReceived', (cid) => cid === id)
-    bob.addConversationMember(id, alice.uri)
-    await request
+    const id = await offer(bob, alice)
     const alice2 = track(net, await Account.importArchive(join(net.dir, 'a2-invite'), alice.exportArchive('p'), 'p'))
     await alice2.start({ bootstrap: net.bootstrap })
     expect(alice2.getConversationRequests().map((r) => r.id)).toEqual([id])

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach } from 'vitest'
 import { Account } from '../../src/account/account.js'
-import type { AccountEvents } from '../../src/account/events.js'
+import { nextEvent, type AccountEvents } from '../../src/account/events.js'
 import type { BootstrapNode } from '../../src/account/network.js'
 import { ToxNode } from '../../src/transport/tox-node.js'
 import { editTree, type TreeEdit } from '../../src/git/tree.js'
@@ -80,25 +80,8 @@ export function track(net: TestNetwork, account: Account): Account {
   return account
 }
 
-/**
- * Resolves with the arguments of the first `event` on `account` for which `match` holds
- * (any, without it); rejects after `timeoutMs`.
- */
-export function next<K extends keyof AccountEvents>(account: Account, event: K, match: (...args: AccountEvents[K]) => boolean = () => true, timeoutMs = 20_000): Promise<AccountEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const handler = (...args: AccountEvents[K]) => {
-      if (!match(...args)) return
-      clearTimeout(timer)
-      account.off(event, handler as never)
-      resolve(args)
-    }
-    const timer = setTimeout(() => {
-      account.off(event, handler as never)
-      reject(new Error(`no ${String(event)} on ${account.displayName} within ${timeoutMs} ms`))
-    }, timeoutMs)
-    account.on(event, handler as never)
-  })
-}
+/** The arguments of the first matching event (see nextEvent). */
+export const next = nextEvent
 
 /** Records every `event` on `account`, in order. */
 export function record<K extends keyof AccountEvents>(account: Account, event: K): AccountEvents[K][] {
@@ -168,3 +151,25 @@ export function addFile(account: Account, id: string, path: string, data: string
 
 /** Waits `ms` (to show that something does not happen). */
 export const quiet = (ms = 400) => new Promise((r) => setTimeout(r, ms))
+
+/** Three started accounts: alice, a contact of both bob and carla. */
+export async function trio(net: TestNetwork): Promise<{ alice: Account; bob: Account; carla: Account }> {
+  const [alice, bob, carla] = [await net.account('alice'), await net.account('bob'), await net.account('carla')]
+  await befriend(alice, bob)
+  await befriend(alice, carla)
+  return { alice, bob, carla }
+}
+
+/** A new group of `host`'s (or `id`) to which `invitee` is invited; resolves once the request arrived. */
+export async function offer(host: Account, invitee: Account, options: { id?: string; title?: string } = {}): Promise<string> {
+  const id = options.id ?? host.startConversation(options.title === undefined ? {} : { title: options.title })
+  const request = next(invitee, 'conversationRequestReceived', (cid) => cid === id)
+  host.addConversationMember(id, invitee.uri)
+  await request
+  return id
+}
+
+/** Resolves once `a` and `b` hold a verified connection (ring links form once each has the other's device certificate). */
+export function linked(a: Account, b: Account, timeoutMs = 20_000): Promise<void> {
+  return until(() => a.node.onlinePeers().some((p) => p.deviceId === b.deviceId) && b.node.onlinePeers().some((p) => p.deviceId === a.deviceId), `${a.displayName} and ${b.displayName} linked`, timeoutMs)
+}

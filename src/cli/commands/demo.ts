@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Account } from '../../account/account.js'
-import type { AccountEvents } from '../../account/events.js'
+import { nextEvent } from '../../account/events.js'
 import { ToxNode } from '../../transport/tox-node.js'
 import { verifyRepository } from '../../swarm/verify.js'
 import { parseArgs } from '../args.js'
@@ -22,19 +22,7 @@ import { shortId, type Output } from '../output.js'
 
 export const usage = 'gitswarm demo [--dir D] [--keep]'
 
-/** The first `event` on `account` for which `match` holds, within `timeoutMs`. */
-function next<K extends keyof AccountEvents>(account: Account, event: K, match: (...args: AccountEvents[K]) => boolean = () => true, timeoutMs = 20_000): Promise<AccountEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const handler = (...args: AccountEvents[K]) => {
-      if (!match(...args)) return
-      clearTimeout(timer)
-      account.off(event, handler as never)
-      resolve(args)
-    }
-    const timer = setTimeout(() => (account.off(event, handler as never), reject(new Error(`${account.displayName}: no ${String(event)} within ${timeoutMs} ms`))), timeoutMs)
-    account.on(event, handler as never)
-  })
-}
+const next = nextEvent
 
 const ms = (t: number) => `${(performance.now() - t).toFixed(0)} ms`
 
