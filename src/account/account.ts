@@ -15,11 +15,10 @@
  * @module
  */
 import { EventEmitter } from 'node:events'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { AlreadyExistsError, InvalidArgumentError, InvalidStateError, NotFoundError, UnauthorizedError } from '../errors.js'
+import { AlreadyExistsError, InvalidStateError, NotFoundError } from '../errors.js'
 import { addDevice, createAccount, type DeviceIdentity } from '../identity/identity.js'
-import { isAccountUri } from '../identity/ids.js'
 import { loadIdentity, saveIdentity } from '../identity/storage.js'
 import { parseToxId, toxId, toxPublicKey } from '../identity/tox.js'
 import { Conversation } from '../swarm/conversation.js'
@@ -29,6 +28,8 @@ import type { ConversationProfile } from '../swarm/profile.js'
 import type { ConversationMode } from '../validation/context.js'
 import { accountFromArchive, archiveContent, openArchive, sealArchive } from './archive.js'
 import { emitCommitEvents, type AccountEvents, type ConversationError } from './events.js'
+import * as contacts from './commands/contacts.js'
+import * as membership from './commands/membership.js'
 import { AccountNetwork, type NetworkOptions } from './network.js'
 import { memberDevices as conversationDevices } from './peers.js'
 import { AccountStore, ACCOUNT_FORMAT, type Contact, type ConversationRequest, type TrustRequest } from './store.js'
@@ -142,6 +143,11 @@ export class Account extends EventEmitter<AccountEvents> {
     return this.net.node
   }
 
+  /** @internal the network side, once started. */
+  get network(): AccountNetwork | undefined {
+    return this.net
+  }
+
   get started(): boolean {
     return this.net !== undefined
   }
@@ -171,12 +177,7 @@ export class Account extends EventEmitter<AccountEvents> {
    * confirmed contact (contactAdded) and the one-to-one conversation is created and offered.
    */
   addContact(toxIdOfContact: string): void {
-    const { publicKey, nospam } = parseToxId(toxIdOfContact)
-    const pk = Buffer.from(publicKey).toString('hex')
-    if (pk === Buffer.from(this.toxPublicKey).toString('hex')) throw new InvalidArgumentError('that is this device’s own Tox ID')
-    this.store.contacts.value[`pending:${pk}`] = { uri: '', devices: [pk], pending: { toxPk: pk, nospam: Buffer.from(nospam).toString('hex') }, confirmed: false, added: nowSeconds() }
-    this.store.contacts.save()
-    this.net?.requestContact(pk, Buffer.from(nospam).toString('hex'))
+    contacts.addContact(this, toxIdOfContact)
   }
 
   /** Contacts (confirmed or not), without removed ones. */
@@ -194,26 +195,12 @@ export class Account extends EventEmitter<AccountEvents> {
 
   /** Accepts someone's request to be a contact (Jami's acceptTrustRequest). */
   acceptTrustRequest(from: string): void {
-    const request = this.store.trustRequests.value[from]
-    if (!request) throw new NotFoundError(`trust request from ${from}`)
-    delete this.store.trustRequests.value[from]
-    this.store.trustRequests.save()
-    const existing = this.store.contacts.value[from]
-    this.store.contacts.value[from] = { ...existing, uri: from, devices: [...new Set([...(existing?.devices ?? []), request.toxPk])], confirmed: true, added: nowSeconds(), name: request.name }
-    delete this.store.contacts.value[from]!.removed
-    this.store.contacts.save()
-    this.net?.acceptTrust(request.toxPk, from)
-    this.emit('contactAdded', from, true)
-    this.net?.syncOwnDevices()
+    contacts.acceptTrustRequest(this, from)
   }
 
   /** Ignores a trust request (later ones from that device are refused until it is asked again). */
   discardTrustRequest(from: string): void {
-    const request = this.store.trustRequests.value[from]
-    if (!request) throw new NotFoundError(`trust request from ${from}`)
-    delete this.store.trustRequests.value[from]
-    this.store.trustRequests.save()
-    this.net?.node.tox.refuseFriendRequest(Buffer.from(request.toxPk, 'hex'))
+    contacts.discardTrustRequest(this, from)
   }
 
   /**
@@ -222,20 +209,7 @@ export class Account extends EventEmitter<AccountEvents> {
    * (as Jami's testBanContact), silent.
    */
   removeContact(uri: string, options: { ban?: boolean } = {}): void {
-    const contact = this.store.contacts.value[uri]
-    if (!contact || uri === this.uri) return
-    contact.removed = nowSeconds()
-    contact.banned = options.ban ?? false
-    this.store.contacts.save()
-    for (const pk of contact.devices) this.net?.unfriend(pk)
-    for (const [id, r] of Object.entries(this.store.requests.value)) {
-      if (r.from === uri && !r.declined) this.declineConversationRequest(id)
-    }
-    if (!contact.banned && contact.conversationId && this.store.conversations.value[contact.conversationId] && !this.store.conversations.value[contact.conversationId]!.removed) {
-      this.removeConversation(contact.conversationId)
-    }
-    this.emit('contactRemoved', uri, contact.banned)
-    this.net?.syncOwnDevices()
+    contacts.removeContact(this, uri, options)
   }
 
   // ── conversations ───────────────────────────────────────────────────────────────────
@@ -376,7 +350,8 @@ export class Account extends EventEmitter<AccountEvents> {
     return this.inviteMetadatas(this.conversation(id))
   }
 
-  private write(id: string, fn: (conv: Conversation) => string | string[] | undefined): string[] {
+  /** @internal writes through `fn`, then emits the events and announces. */
+  write(id: string, fn: (conv: Conversation) => string | string[] | undefined): string[] {
     const conv = this.conversation(id)
     const before = conv.head
     const result = fn(conv)
@@ -453,21 +428,12 @@ export class Account extends EventEmitter<AccountEvents> {
    * already invited gets the invitation again.
    */
   addConversationMember(id: string, uri: string): void {
-    if (!isAccountUri(uri)) throw new InvalidArgumentError('an account URI is 40 hex digits', { uri })
-    const conv = this.conversation(id)
-    const role = conv.roleOf(uri)
-    if (role === 'member' || role === 'admin') throw new InvalidStateError(`add ${uri}`, 'already a member')
-    if (role === 'banned') this.write(id, (c) => c.unbanMember(uri))
-    else if (role !== 'invited') this.write(id, (c) => c.addMember(uri))
-    this.net?.sendInvite(conv, uri)
+    membership.addConversationMember(this, id, uri)
   }
 
   /** Admins only: bans a member (the vote and, with enough votes, the ban). */
   removeConversationMember(id: string, uri: string): void {
-    const conv = this.conversation(id)
-    if (conv.roleOf() !== 'admin') throw new UnauthorizedError(`remove ${uri}`, 'only admins remove members')
-    if (uri === this.uri) throw new InvalidArgumentError('an admin cannot ban itself')
-    this.write(id, (c) => c.banMember(uri))
+    membership.removeConversationMember(this, id, uri)
   }
 
   /** Pending (not declined) requests, with Jami's fields: metadatas plus id, from, received. */
@@ -479,32 +445,16 @@ export class Account extends EventEmitter<AccountEvents> {
 
   /** Accepts an invitation: the conversation is cloned from the inviter's devices (or any member), joined, then ready. */
   acceptConversationRequest(id: string): void {
-    const request = this.store.requests.value[id]
-    if (!request || request.declined) throw new NotFoundError(`conversation request ${id}`)
-    const contact = this.store.contacts.value[request.from]
-    if (!contact && this.store.trustRequests.value[request.from]) this.acceptTrustRequest(request.from)
-    this.store.conversations.value[id] = { id, created: nowSeconds(), syncing: { from: request.from, since: Date.now() } }
-    this.store.conversations.save()
-    this.net?.syncOwnDevices()
-    this.net?.clone(id)
+    membership.acceptConversationRequest(this, id)
   }
 
   declineConversationRequest(id: string): void {
-    const request = this.store.requests.value[id]
-    if (!request || request.declined) throw new NotFoundError(`conversation request ${id}`)
-    request.declined = nowSeconds()
-    this.store.requests.save()
-    this.emit('conversationRequestDeclined', id)
-    this.net?.syncOwnDevices()
+    membership.declineConversationRequest(this, id)
   }
 
   /** Replaces the local preferences of a conversation (not in git; synced to own devices). */
   setConversationPreferences(id: string, preferences: Record<string, string>): void {
-    if (!this.store.conversations.value[id]) throw new NotFoundError(`conversation ${id}`)
-    this.store.preferences.value[id] = { values: { ...preferences }, updated: Date.now() }
-    this.store.preferences.save()
-    this.emit('conversationPreferencesUpdated', id, { ...preferences })
-    this.net?.syncOwnDevices()
+    membership.setConversationPreferences(this, id, preferences)
   }
 
   getConversationPreferences(id: string): Record<string, string> {
@@ -517,24 +467,7 @@ export class Account extends EventEmitter<AccountEvents> {
    * the leave; alone in it, it is erased at once. False for an unknown conversation.
    */
   removeConversation(id: string): boolean {
-    const info = this.store.conversations.value[id]
-    if (!info || info.removed) return false
-    const conv = this.openConversation(id)
-    let alone = true
-    if (conv) {
-      const others = conv.members().filter((m) => m.uri !== this.uri && (m.role === 'admin' || m.role === 'member'))
-      alone = others.length === 0
-      const role = conv.roleOf()
-      if (!alone && (role === 'member' || role === 'admin')) this.write(id, (c) => c.leave())
-    }
-    info.removed = nowSeconds()
-    delete info.syncing
-    this.store.conversations.save()
-    delete this.store.preferences.value[id]
-    this.store.preferences.save()
-    this.net?.syncOwnDevices()
-    this.removeLocally(id, alone)
-    return true
+    return membership.removeConversation(this, id)
   }
 
   /** @internal */
@@ -559,10 +492,4 @@ export class Account extends EventEmitter<AccountEvents> {
 
 function toxPublicKeyOf(identity: DeviceIdentity): Uint8Array {
   return toxPublicKey(identity.deviceKey.publicKey)
-}
-
-/** Reads an archive file for importArchive. */
-export function readArchive(path: string): Buffer {
-  if (!existsSync(path)) throw new NotFoundError(`archive ${path}`)
-  return readFileSync(path)
 }
