@@ -119,10 +119,12 @@ export class Account extends EventEmitter<AccountEvents> {
     return this.identity.uri
   }
 
+  /** This device's id: hex SHA-256 of its device key. */
   get deviceId(): string {
     return this.identity.deviceId
   }
 
+  /** The name written into this device's commits. */
   get displayName(): string {
     return this.identity.displayName
   }
@@ -148,6 +150,7 @@ export class Account extends EventEmitter<AccountEvents> {
     return this.net
   }
 
+  /** Whether the account is on the network (between start and stop). */
   get started(): boolean {
     return this.net !== undefined
   }
@@ -185,10 +188,12 @@ export class Account extends EventEmitter<AccountEvents> {
     return Object.values(this.store.contacts.value).filter((c) => !c.removed)
   }
 
+  /** One contact's record (removed ones too, with `removed` set), or undefined. */
   getContactDetails(uri: string): Contact | undefined {
     return this.store.contacts.value[uri]
   }
 
+  /** Requests to become a contact, not yet accepted or discarded. */
   getTrustRequests(): TrustRequest[] {
     return Object.values(this.store.trustRequests.value)
   }
@@ -376,18 +381,22 @@ export class Account extends EventEmitter<AccountEvents> {
     return this.write(id, (c) => c.sendMessage(body, options))[0]!
   }
 
+  /** Replaces the text of one of this account's messages (an edit commit); returns its id. */
   editMessage(id: string, messageId: string, body: string): string {
     return this.write(id, (c) => c.editMessage(messageId, body))[0]!
   }
 
+  /** Deletes one of this account's messages or files (an empty edit); returns the commit id. */
   deleteMessage(id: string, messageId: string): string {
     return this.write(id, (c) => c.deleteMessage(messageId))[0]!
   }
 
+  /** Reacts to a message; returns the reaction's id. */
   addReaction(id: string, messageId: string, emoji: string): string {
     return this.write(id, (c) => c.addReaction(messageId, emoji))[0]!
   }
 
+  /** Takes back one of this account's reactions. */
   removeReaction(id: string, reactionId: string): string {
     return this.write(id, (c) => c.removeReaction(reactionId))[0]!
   }
@@ -397,10 +406,12 @@ export class Account extends EventEmitter<AccountEvents> {
     return this.conversation(id).loadMessages(options)
   }
 
+  /** Messages matching a regular expression, author, type or dates (Jami's searchConversation, answered at once). */
   searchConversation(id: string, options: SearchOptions = {}): SwarmMessage[] {
     return this.conversation(id).searchMessages(options)
   }
 
+  /** Messages newer than `since` (optionally by one author): an unread counter. */
   countInteractions(id: string, options: { since?: string; author?: string } = {}): number {
     return this.conversation(id).countMessages(options)
   }
@@ -413,6 +424,7 @@ export class Account extends EventEmitter<AccountEvents> {
     return commit!
   }
 
+  /** Members with their roles (invited, banned and left included); while cloning, the inviter and this account. */
   getConversationMembers(id: string): Member[] {
     const info = this.store.conversations.value[id]
     if (info?.syncing) {
@@ -448,6 +460,7 @@ export class Account extends EventEmitter<AccountEvents> {
     membership.acceptConversationRequest(this, id)
   }
 
+  /** Declines an invitation, here and on the account's other devices (conversationRequestDeclined). */
   declineConversationRequest(id: string): void {
     membership.declineConversationRequest(this, id)
   }
@@ -457,6 +470,7 @@ export class Account extends EventEmitter<AccountEvents> {
     membership.setConversationPreferences(this, id, preferences)
   }
 
+  /** This conversation's local preferences. */
   getConversationPreferences(id: string): Record<string, string> {
     return { ...(this.store.preferences.value[id]?.values ?? {}) }
   }

@@ -114,6 +114,16 @@ describe('hostile peers', () => {
     expect(existsSync(join(alice.dir, 'conversations', claimed))).toBe(false)
   })
 
+  it('an invitation to a conversation one is already in is ignored', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const id = await befriend(alice, bob)
+    const requests = record(bob, 'conversationRequestReceived')
+    alice.node.send(hex(bob.toxPublicKey), { t: 'application/invite+json', conversationId: id, metadatas: {}, received: Math.floor(Date.now() / 1000) })
+    await quiet()
+    expect(requests).toEqual([])
+    expect(bob.getConversationRequests()).toEqual([])
+  })
+
   it('a request flood from one peer is cut at the rate limit, with one clear event', async () => {
     const [alice, mallory] = [await net.account('alice'), await net.account('mallory')]
     await befriend(alice, mallory)
