@@ -4,17 +4,17 @@
  * conversations, request floods, a stranger fetching, a banned member announcing, and an
  * announcer that vanishes mid-fetch. Never a crash, never a partial write.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import type { Account } from '../../src/account/account.js'
+import { Account } from '../../src/account/account.js'
 import { encodeFrame, MAX_FRAME_BYTES } from '../../src/account/frames.js'
 import { REQUESTS_PER_MINUTE } from '../../src/account/network.js'
 import { ChannelRefusedError } from '../../src/errors.js'
 import { textMessage } from '../../src/swarm/messages.js'
 import { verifyRepository } from '../../src/swarm/verify.js'
-import { addFile, befriend, forge, invite, next, quiet, record, testNetwork, until } from './net.js'
+import { addFile, befriend, forge, invite, next, quiet, record, testNetwork, track, until } from './net.js'
 
 const net = await testNetwork()
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -61,6 +61,39 @@ describe('hostile peers', () => {
     // Alice is unharmed: her other contacts still reach her.
     const got = next(alice, 'swarmMessageReceived', (cid, m) => cid === withBob && m.body['body'] === 'hi')
     bob.sendMessage(withBob, 'hi')
+    await got
+  })
+
+  it('sync:// is for the account\'s own devices: refused to others; garbage from an own device is reported, changes nothing', async () => {
+    const [alice, mallory] = [await net.account('alice'), await net.account('mallory')]
+    await befriend(alice, mallory)
+    const mux = (mallory.node as unknown as { links: Map<string, { mux: { open(name: string): Promise<Duplex> } }> }).links.get(hex(alice.toxPublicKey))!.mux
+    const refused = await mux.open(`sync://${mallory.deviceId}`).catch((e: unknown) => e)
+    expect(refused).toBeInstanceOf(ChannelRefusedError)
+    expect((refused as ChannelRefusedError).data['reason']).toBe('unauthorised')
+
+    const phone = track(net, await Account.importArchive(join(net.dir, 'alice-phone-hostile'), alice.exportArchive('pw'), 'pw'))
+    const linked = next(alice, 'deviceAdded')
+    await phone.start({ bootstrap: net.bootstrap })
+    await linked
+    await until(() => !!(phone.node as unknown as { links: Map<string, { syncOut?: Duplex }> }).links.get(hex(alice.toxPublicKey))?.syncOut, 'the sync channel')
+    const sync = (phone.node as unknown as { links: Map<string, { syncOut: Duplex }> }).links.get(hex(alice.toxPublicKey))!.syncOut
+    const errors = record(alice, 'peerError')
+    const before = readFileSync(join(alice.dir, 'conversations.json'), 'utf8')
+    const head = Buffer.alloc(4)
+    head.writeUInt32BE(5)
+    sync.write(Buffer.concat([head, Buffer.from('{{{{{')]))
+    sync.write(encodeFrame({ t: 'application/x-gitswarm-sync', conversations: { nothex: { created: 'x' }, ['a'.repeat(40)]: 7 }, requests: [1, 2], contacts: 'no' }))
+    await until(() => errors.length >= 1, 'the garbage reported')
+    await quiet(300)
+    expect(readFileSync(join(alice.dir, 'conversations.json'), 'utf8')).toBe(before)
+    // The oversized one ends the channel; alice is unharmed.
+    head.writeUInt32BE(MAX_FRAME_BYTES + 1)
+    sync.write(head)
+    await until(() => errors.some(([e]) => /exceeds/.test(e.message)), 'the oversized frame reported')
+    const oneToOne = alice.getContactDetails(mallory.uri)!.conversationId!
+    const got = next(mallory, 'swarmMessageReceived', (cid, m) => cid === oneToOne && m.body['body'] === 'unharmed')
+    alice.sendMessage(oneToOne, 'unharmed')
     await got
   })
 
