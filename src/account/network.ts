@@ -216,6 +216,16 @@ export class AccountNetwork {
     }
     const contact = store.contacts.value[body.uri]
     if (contact?.banned) return this.node.tox.refuseFriendRequest(pk)
+    // We asked that device too: both want it, nothing to ask the user.
+    const asked = store.contacts.value[`pending:${key}`]
+    if (asked?.pending) {
+      asked.pending.mutual = true
+      store.contacts.save()
+      this.claimed.set(key, body.uri)
+      this.node.tox.acceptFriendRequest(pk)
+      this.befriend(key)
+      return
+    }
     if (contact?.confirmed && !contact.removed) {
       this.claimed.set(key, body.uri)
       this.node.tox.acceptFriendRequest(pk)
@@ -296,7 +306,9 @@ export class AccountNetwork {
       contact.devices = [...new Set([...contact.devices, ...p.devices])]
       store.contacts.save()
     }
-    if (pending && !contact.conversationId) this.account.startOneToOne(contact)
+    // Both asked at once: only the smaller account URI makes the one-to-one, the other takes it.
+    const makesIt = !pending?.pending?.mutual || this.account.uri < p.accountUri
+    if (pending && !contact.conversationId && makesIt) this.account.startOneToOne(contact)
   }
 
   private onMessage(p: VerifiedPeer, frame: Frame): void {
@@ -356,15 +368,22 @@ export class AccountNetwork {
     const existing = store.requests.value[id]
     if (existing && (!existing.declined || inv.received <= existing.declined)) return
     if (this.limited(p.toxPk, 'invitations')) return
+    const contact = store.contacts.value[p.accountUri]
+    const oneToOne = inv.metadatas['mode'] === '0' && contact?.confirmed && !contact.removed
+    // Both sides made a one-to-one at once: the smaller id is kept on both, the other dropped
+    // while still empty (a conversation with messages is never dropped; it stays a request).
+    const ours = oneToOne ? contact.conversationId : undefined
+    const oursEmpty = ours !== undefined && this.account.openConversation(ours)?.head === ours
+    if (ours && ours !== id && oursEmpty && id > ours) return
     store.requests.value[id] = { conversationId: id, from: p.accountUri, metadatas: inv.metadatas, received: Math.min(inv.received, nowSeconds() + 300) }
     store.requests.save()
     this.account.emit('conversationRequestReceived', id, { ...inv.metadatas, id, from: p.accountUri, received: String(inv.received) })
     this.syncOwnDevices()
-    const contact = store.contacts.value[p.accountUri]
-    if (inv.metadatas['mode'] === '0' && contact?.confirmed && !contact.removed && (!contact.conversationId || contact.conversationId === id)) {
+    if (oneToOne && (!ours || ours === id || oursEmpty)) {
       contact.conversationId = id
       store.contacts.save()
       this.account.acceptConversationRequest(id)
+      if (ours && ours !== id) this.account.removeConversation(ours)
     }
   }
 

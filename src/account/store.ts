@@ -76,7 +76,7 @@ export interface Contact {
   /** Tox public keys (hex) of the contact's devices we know. */
   devices: string[]
   /** Friend request sent, not yet answered by the contact (we know only a Tox ID). */
-  pending?: { toxPk: string; nospam: string }
+  pending?: { toxPk: string; nospam: string; mutual?: boolean }
   /** Both sides agreed (our request accepted, or theirs accepted by us). */
   confirmed: boolean
   /** The one-to-one conversation with this contact. */

@@ -32,6 +32,21 @@ describe('accounts on a loopback Tox network', () => {
     expect(Object.keys(onDisk).sort()).toEqual([bob.uri, carol.uri].sort())
   })
 
+  it('two accounts adding each other at once become contacts without a question, with one one-to-one conversation', async () => {
+    const net = await testNetwork()
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const questions = [...record(alice, 'trustRequestReceived'), ...record(bob, 'trustRequestReceived')]
+    alice.addContact(bob.toxId())
+    bob.addContact(alice.toxId())
+    const same = () => alice.getContactDetails(bob.uri)?.conversationId
+    await until(() => !!same() && bob.getContactDetails(alice.uri)?.conversationId === same() && bob.getConversations().length === 1 && alice.getConversations().length === 1, 'one and the same 1:1 on both')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(alice.getConversations()).toEqual([same()])
+    expect(bob.getConversations()).toEqual([same()])
+    await until(() => bob.conversation(same()!).head === alice.conversation(same()!).head && [alice.uri, bob.uri].map((u) => alice.conversation(same()!).roleOf(u)).sort().join() === 'admin,member', 'both in it')
+    expect(questions).toEqual([])
+  })
+
   it('group invitations accepted and declined; live messages with events in order', async () => {
     const net = await testNetwork()
     const [alice, bob, carol] = [await net.account('alice'), await net.account('bob'), await net.account('carol')]
