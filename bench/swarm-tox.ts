@@ -48,7 +48,7 @@ export async function benchSwarmOverTox(options: { messages: number; rounds: num
       value: `median ${med.toFixed(2)} ms, p99 ${latencies[Math.floor(latencies.length * 0.99)]!.toFixed(2)} ms`,
       target: '≤ 50 ms median',
       met: med <= 50,
-      note: `tunnel up in ${connect.ms.toFixed(1)} ms (Noise IK); the msg: announcement is not built yet`,
+      note: `tunnel up in ${connect.ms.toFixed(1)} ms (Noise IK); a pull alone — the live path with its msg: announcement is under Accounts`,
     })
 
     // 2. A long conversation cloned over one channel, against the same clone in memory.

@@ -6,13 +6,13 @@
  * from one peer is cut at a bounded rate and queue size, with one peerError per minute.
  * @module
  */
-import { rmSync } from 'node:fs'
-import { GitswarmError, LimitExceededError, ProtocolError } from '../errors.js'
+import { LimitExceededError, ProtocolError } from '../errors.js'
 import { toxId } from '../identity/tox.js'
 import type { Conversation } from '../swarm/conversation.js'
 import type { RelayAddress } from '../transport/tcp-relay.js'
 import type { Account } from './account.js'
-import { Delivery, peerOf } from './delivery.js'
+import { Cloner } from './cloning.js'
+import { Delivery } from './delivery.js'
 import { take, type Frame } from './frames.js'
 import type { VerifiedPeer } from './hello.js'
 import { mergeSnapshot, SYNC, syncSnapshot } from './own-sync.js'
@@ -40,7 +40,6 @@ export interface NetworkOptions {
 export const REQUESTS_PER_MINUTE = 20
 /** Pending requests kept in all: older ones stay, newer ones are dropped. */
 export const MAX_PENDING_REQUESTS = 256
-const CLONE_RETRY_MS = 2000
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const nowSeconds = () => Math.floor(Date.now() / 1000)
@@ -51,8 +50,7 @@ export class AccountNetwork {
   private readonly expectOwn = new Set<string>()
   private readonly claimed = new Map<string, string>()
   private readonly rate = new Map<string, { times: number[]; reported: number }>()
-  private readonly cloning = new Set<string>()
-  private readonly timers = new Set<NodeJS.Timeout>()
+  private readonly cloner: Cloner
 
   private constructor(
     private readonly account: Account,
@@ -67,6 +65,7 @@ export class AccountNetwork {
       error: (id, e) => account.emit('onConversationError', id, e),
       idle: () => account.emit('conversationSyncFinished'),
     })
+    this.cloner = new Cloner(account, node)
     node.on('peerOnline', (p) => this.guard(() => this.onPeerOnline(p)))
     node.on('message', (p, f) => this.guard(() => this.onMessage(p, f)))
     node.on('syncMessage', (p, f) => this.guard(() => this.onSyncMessage(p, f)))
@@ -90,7 +89,7 @@ export class AccountNetwork {
   }
 
   async close(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t)
+    this.cloner.close()
     await this.node.close()
   }
 
@@ -169,6 +168,11 @@ export class AccountNetwork {
 
   sendInvite(conv: Conversation, uri: string, received = nowSeconds()): void {
     this.sendToAccount(uri, `invite:${conv.id}`, inviteFrame({ conversationId: conv.id, metadatas: this.account.inviteMetadatas(conv), received }))
+  }
+
+  /** Clones an accepted conversation from a connected device that may have it (./cloning.ts). */
+  clone(id: string): void {
+    this.cloner.clone(id)
   }
 
   /** Our whole shared state to every connected own device (except `except`). */
@@ -409,53 +413,5 @@ export class AccountNetwork {
     for (const id of changes.removedConversations) this.account.removeLocally(id)
     for (const id of changes.newConversations) this.clone(id)
     this.syncOwnDevices(p.toxPk)
-  }
-
-  /**
-   * Clones an accepted conversation from a connected device that may have it: the inviter's
-   * devices first, then our own, then any member. A refusal tries the next; a clone that does
-   * not verify, or the inviter not having it at all, ends the attempt (Jami's EUNRECOVERABLE).
-   */
-  clone(id: string): void {
-    if (this.cloning.has(id)) return
-    this.cloning.add(id)
-    void this.cloneFromAny(id).finally(() => this.cloning.delete(id))
-  }
-
-  private async cloneFromAny(id: string): Promise<void> {
-    const { store } = this.account
-    const info = store.conversations.value[id]
-    if (!info?.syncing) return
-    const from = info.syncing.from
-    const rank = (p: VerifiedPeer) => (p.accountUri === from ? 0 : p.accountUri === this.account.uri ? 1 : 2)
-    const candidates = this.node.onlinePeers().sort((a, b) => rank(a) - rank(b))
-    let transient = false
-    for (const peer of candidates) {
-      const path = store.repositoryPath(id)
-      rmSync(path, { recursive: true, force: true })
-      try {
-        const conv = await this.node.clone(id, peerOf(peer), path)
-        this.account.adoptClone(conv)
-        return
-      } catch (err) {
-        const code = err instanceof GitswarmError ? err.code : ''
-        const reason = err instanceof GitswarmError ? String(err.data['reason'] ?? '') : ''
-        if (code === 'ERR_CHANNEL_REFUSED' && (reason === 'unknown' || reason === 'unauthorised')) {
-          if (peer.accountUri === from && reason === 'unknown' && !candidates.some((c) => c.accountUri !== from && rank(c) < 2)) {
-            return this.account.abandonClone(id, { code: 'unrecoverable', what: `${from} does not have conversation ${id}`, peer: peer.deviceId })
-          }
-          continue
-        }
-        if (code === 'ERR_INVALID_COMMIT' || code === 'ERR_INVALID_STATE' || code === 'ERR_LIMIT_EXCEEDED') {
-          return this.account.abandonClone(id, { code: 'invalid-fetch', what: (err as Error).message, peer: peer.deviceId, rule: (err as GitswarmError).data['rule'] as string | undefined })
-        }
-        transient = true
-      }
-    }
-    if (transient) {
-      const timer = setTimeout(() => (this.timers.delete(timer), this.clone(id)), CLONE_RETRY_MS)
-      timer.unref()
-      this.timers.add(timer)
-    }
   }
 }

@@ -1,0 +1,74 @@
+/**
+ * Cloning accepted conversations (reference jami-swarm.md §5.7): from a connected device that
+ * may have it — the inviter's devices first, then our own, then any member's. A refusal tries
+ * the next; a clone that does not verify, or the inviter not having it at all, ends the
+ * attempt (Jami's EUNRECOVERABLE); a lost connection retries later, and every peer that comes
+ * online is asked again. A clone lands whole or not at all (../swarm/clone.ts).
+ * @module
+ */
+import { rmSync } from 'node:fs'
+import { GitswarmError } from '../errors.js'
+import type { Account } from './account.js'
+import { peerOf } from './delivery.js'
+import type { VerifiedPeer } from './hello.js'
+import type { SwarmNode } from './swarm-node.js'
+
+const CLONE_RETRY_MS = 2000
+
+export class Cloner {
+  private readonly cloning = new Set<string>()
+  private readonly timers = new Set<NodeJS.Timeout>()
+
+  constructor(
+    private readonly account: Account,
+    private readonly node: SwarmNode,
+  ) {}
+
+  close(): void {
+    for (const t of this.timers) clearTimeout(t)
+  }
+
+  /** Starts cloning `id` (once at a time). */
+  clone(id: string): void {
+    if (this.cloning.has(id)) return
+    this.cloning.add(id)
+    void this.cloneFromAny(id).finally(() => this.cloning.delete(id))
+  }
+
+  private async cloneFromAny(id: string): Promise<void> {
+    const { store } = this.account
+    const info = store.conversations.value[id]
+    if (!info?.syncing) return
+    const from = info.syncing.from
+    const rank = (p: VerifiedPeer) => (p.accountUri === from ? 0 : p.accountUri === this.account.uri ? 1 : 2)
+    const candidates = this.node.onlinePeers().sort((a, b) => rank(a) - rank(b))
+    let transient = false
+    for (const peer of candidates) {
+      const path = store.repositoryPath(id)
+      rmSync(path, { recursive: true, force: true })
+      try {
+        const conv = await this.node.clone(id, peerOf(peer), path)
+        this.account.adoptClone(conv)
+        return
+      } catch (err) {
+        const code = err instanceof GitswarmError ? err.code : ''
+        const reason = err instanceof GitswarmError ? String(err.data['reason'] ?? '') : ''
+        if (code === 'ERR_CHANNEL_REFUSED' && (reason === 'unknown' || reason === 'unauthorised')) {
+          if (peer.accountUri === from && reason === 'unknown' && !candidates.some((c) => c.accountUri !== from && rank(c) < 2)) {
+            return this.account.abandonClone(id, { code: 'unrecoverable', what: `${from} does not have conversation ${id}`, peer: peer.deviceId })
+          }
+          continue
+        }
+        if (code === 'ERR_INVALID_COMMIT' || code === 'ERR_INVALID_STATE' || code === 'ERR_LIMIT_EXCEEDED') {
+          return this.account.abandonClone(id, { code: 'invalid-fetch', what: (err as Error).message, peer: peer.deviceId, rule: (err as GitswarmError).data['rule'] as string | undefined })
+        }
+        transient = true
+      }
+    }
+    if (transient) {
+      const timer = setTimeout(() => (this.timers.delete(timer), this.clone(id)), CLONE_RETRY_MS)
+      timer.unref()
+      this.timers.add(timer)
+    }
+  }
+}
