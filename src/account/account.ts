@@ -287,7 +287,7 @@ export class Account extends EventEmitter<AccountEvents> {
     this.conversations.set(conv.id, conv)
     conv.on('commitsAdded', (ids) => {
       emitCommitEvents(this, conv, ids)
-      this.net?.befriendConversation(conv)
+      this.net?.refreshRing()
     })
     conv.on('profileUpdated', (profile) => this.emit('conversationProfileUpdated', conv.id, profile))
     conv.on('conversationError', (e) =>
@@ -301,7 +301,7 @@ export class Account extends EventEmitter<AccountEvents> {
     this.store.conversations.value[conv.id] = { id: conv.id, created: info?.created ?? nowSeconds(), mode: conv.mode }
     this.store.conversations.save()
     this.watch(conv)
-    this.net?.befriendConversation(conv)
+    this.net?.refreshRing()
     if (how === 'created') emitCommitEvents(this, conv, [conv.id])
     this.emit('conversationReady', conv.id)
     this.net?.syncOwnDevices()

@@ -47,6 +47,8 @@ const nowSeconds = () => Math.floor(Date.now() / 1000)
 export class AccountNetwork {
   readonly delivery: Delivery
   private readonly befriended = new Set<string>()
+  /** Friends because they are ring neighbours in some conversation. */
+  private readonly ring = new Set<string>()
   private readonly expectOwn = new Set<string>()
   private readonly claimed = new Map<string, string>()
   private readonly rate = new Map<string, { times: number[]; reported: number }>()
@@ -127,7 +129,7 @@ export class AccountNetwork {
       if (c.pending) this.requestContact(c.pending.toxPk, c.pending.nospam)
       else c.devices.forEach((pk) => this.befriend(pk))
     }
-    for (const conv of this.account.openConversations()) this.befriendConversation(conv)
+    this.refreshRing()
     // A device imported from an archive introduces itself to the devices it knows.
     for (const d of Object.values(store.devices.value)) {
       if (!d.toxId || d.introduced) continue
@@ -136,8 +138,25 @@ export class AccountNetwork {
     }
   }
 
-  befriendConversation(conv: Conversation): void {
-    for (const d of conversationNeighbours(conv, this.account.deviceId)) this.befriend(d.toxPk)
+  /**
+   * Links with the conversations' ring neighbours, and lets go of member devices that are no
+   * longer one (the ring moves as members join): the links stay within MAX_NEIGHBOURS per
+   * conversation. Own devices, contacts and devices in a handshake of ours are kept.
+   */
+  refreshRing(): void {
+    const wanted = new Set<string>()
+    for (const conv of this.account.openConversations()) for (const d of conversationNeighbours(conv, this.account.deviceId)) wanted.add(d.toxPk)
+    const keep = new Set([...this.ownDeviceKeys(), ...this.expectOwn, ...this.claimed.keys()])
+    for (const c of Object.values(this.account.store.contacts.value)) if (!c.removed) c.devices.forEach((pk) => keep.add(pk))
+    for (const pk of this.ring) {
+      if (wanted.has(pk)) continue
+      this.ring.delete(pk)
+      if (!keep.has(pk)) this.unfriend(pk)
+    }
+    for (const pk of wanted) {
+      this.ring.add(pk)
+      this.befriend(pk)
+    }
   }
 
   private friendRequest(toxId: string, kind: 'contact' | 'device'): void {
