@@ -48,6 +48,8 @@ const isConversationId = (id: unknown): id is string => typeof id === 'string' &
 export class Account extends EventEmitter<AccountEvents> {
   readonly store: AccountStore
   private readonly conversations = new Map<string, Conversation>()
+  /** Removed conversations still served until the next start. */
+  private readonly leaving = new Set<Conversation>()
   private net: AccountNetwork | undefined
 
   private constructor(
@@ -168,8 +170,9 @@ export class Account extends EventEmitter<AccountEvents> {
     const net = this.net
     this.net = undefined
     await net?.close()
-    for (const conv of this.conversations.values()) conv.close()
+    for (const conv of [...this.conversations.values(), ...this.leaving]) conv.close()
     this.conversations.clear()
+    this.leaving.clear()
   }
 
   // ── contacts (Jami's addContact, trust requests) ─────────────────────────────────────
@@ -492,7 +495,7 @@ export class Account extends EventEmitter<AccountEvents> {
       this.net?.node.unhost(id)
       conv?.close()
       rmSync(this.store.repositoryPath(id), { recursive: true, force: true })
-    }
+    } else this.leaving.add(conv) // still served, so peers can fetch the leave; erased at the next start
     this.emit('conversationRemoved', id)
   }
 
