@@ -1,10 +1,12 @@
 /**
- * docs/rules.md and docs/errors.md are generated from the code (the rule catalogue and the
- * error classes), so they cannot drift; `npm run docs` rewrites them and a test compares.
+ * docs/rules.md, docs/errors.md and docs/cli.md are generated from the code (the rule
+ * catalogue, the error classes, the commands' usage and exit codes), so they cannot drift;
+ * `npm run docs` rewrites them and a test compares.
  * @module
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { EXIT_CODES, USAGE } from './cli/main.js'
 import { ERROR_CLASSES } from './errors.js'
 import { RULES, RULE_IDS } from './validation/rules.js'
 
@@ -79,8 +81,36 @@ const ERROR_DOCS: Record<string, string> = {
   ProtocolError: 'A peer sent what the account protocol does not allow (garbage or oversized frame, a hello that does not verify, a request flood); reported as `peerError`. `data.peer`, `data.reason`.',
 }
 
+export function renderCliDoc(): string {
+  return [
+    '# The gitswarm command',
+    '',
+    '<!-- Generated from src/cli/ by `npm run docs`; a test keeps it in step. -->',
+    '',
+    'Every command prints its own usage with `--help` (or `-h`); `--json` gives one JSON document',
+    '(for `gitswarm node`, one JSON object a line) instead of lines for people. Every write verb',
+    '(send, edit, delete, react, unreact, invite, join, leave, ban, unban, set-profile) also takes',
+    '`--account <dir>` and a conversation id instead of `--identity <dir>` and a repository path:',
+    'through the running node (`gitswarm node`), or on the account directory when none runs.',
+    '',
+    '```',
+    ...USAGE,
+    '```',
+    '',
+    '## Exit codes',
+    '',
+    '| code | meaning |',
+    '|---|---|',
+    ...EXIT_CODES.map(([code, meaning]) => `| ${code} | ${cell(meaning)} |`),
+    '',
+    'With `--json`, a failure prints `{"error": {"name", "code", "message", "data"}}` (see errors.md).',
+    '',
+  ].join('\n')
+}
+
 /** Rewrites docs/*.md (used by `npm run docs`). */
 export function writeDocs(root = process.cwd()): void {
   writeFileSync(join(root, 'docs/rules.md'), renderRulesDoc())
   writeFileSync(join(root, 'docs/errors.md'), renderErrorsDoc())
+  writeFileSync(join(root, 'docs/cli.md'), renderCliDoc())
 }

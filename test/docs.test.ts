@@ -5,14 +5,15 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
-import { renderErrorsDoc, renderRulesDoc } from '../src/docs.js'
+import { renderCliDoc, renderErrorsDoc, renderRulesDoc } from '../src/docs.js'
 import { ERROR_CLASSES, GitswarmError, hasCode } from '../src/errors.js'
 
 const root = join(import.meta.dirname, '..')
 
-test('docs/rules.md and docs/errors.md are up to date (run `npm run docs`)', () => {
+test('docs/rules.md, docs/errors.md and docs/cli.md are up to date (run `npm run docs`)', () => {
   expect(readFileSync(join(root, 'docs/rules.md'), 'utf8')).toBe(renderRulesDoc())
   expect(readFileSync(join(root, 'docs/errors.md'), 'utf8')).toBe(renderErrorsDoc())
+  expect(readFileSync(join(root, 'docs/cli.md'), 'utf8')).toBe(renderCliDoc())
 })
 
 test('every error class: stable name and code, structured data, JSON form, documented', () => {

@@ -38,25 +38,35 @@ const COMMANDS: Record<string, Command> = {
   node: node.run,
 }
 
-const HELP = [
-  'gitswarm — Jami-style swarm conversations in git',
-  '',
-  'Usage:',
-  `  ${verify.usage}`,
-  ...inspect.usage.map((u) => `  ${u}`),
-  ...identity.usage.map((u) => `  ${u}`),
-  ...write.usage.map((u) => `  ${u}`),
-  '  (every write verb also takes --account <dir> and a conversation id instead of --identity and a path:',
-  '   through the running node, so the message is delivered at once, or on the account directory)',
-  `  ${node.usage}`,
-  ...accounts.usage.map((u) => `  ${u}`),
-  `  ${conformance.usage}`,
-  `  ${demo.usage}`,
-  `  ${uploadPack.usage}`,
-  '',
-  'Exit codes: 0 ok, 1 refused or invalid, 2 bad usage or unreadable repository',
-  '(141, as git, when the reader of the output closed it early: gitswarm log … | head).',
-].join('\n')
+/** Every command's usage line(s), in the order of the help text. */
+export const USAGE: string[] = [verify.usage, ...inspect.usage, ...identity.usage, ...write.usage, node.usage, ...accounts.usage, conformance.usage, demo.usage, uploadPack.usage]
+
+const ACCOUNT_NOTE = [
+  '(every write verb also takes --account <dir> and a conversation id instead of --identity and a path:',
+  ' through the running node, so the message is delivered at once, or on the account directory)',
+]
+
+export const EXIT_CODES: Array<[code: number, meaning: string]> = [
+  [0, 'success; for verify, a valid repository'],
+  [1, 'a refused operation (a rule, a permission, a conflict) or an invalid repository'],
+  [2, 'bad usage, or an unreadable input (no such repository, not a repository, corrupt object, bad passphrase)'],
+  [141, 'the reader of the output closed it early (gitswarm log … | head), as git'],
+]
+
+const EXITS = ['Exit codes: ' + EXIT_CODES.map(([c, m]) => `${c} ${m}`).join('; ') + '.']
+
+const HELP = ['gitswarm — Jami-style swarm conversations in git', '', 'Usage:', ...USAGE.map((u) => `  ${u}`), ...ACCOUNT_NOTE.map((u) => `  ${u}`), '', ...EXITS].join('\n')
+
+/** The usage lines of one command (`gitswarm edit|react …` is both edit's and react's). */
+export function usageOf(name: string): string[] {
+  return USAGE.filter((u) => u.split(' ')[1]!.split('|').includes(name))
+}
+
+function commandHelp(name: string): string {
+  const lines = usageOf(name)
+  const writes = write.isWriteVerb(name) ? ACCOUNT_NOTE : []
+  return ['Usage:', ...lines.map((u) => `  ${u}`), ...writes.map((u) => `  ${u}`), '', ...EXITS].join('\n')
+}
 
 const UNREADABLE = new Set([InvalidArgumentError.code, NotARepositoryError.code, NotFoundError.code, BadPassphraseError.code, CorruptObjectError.code])
 
@@ -74,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    out.line(HELP)
+    out.line(usageOf(name).length > 0 ? commandHelp(name) : HELP)
     return 0
   }
   try {

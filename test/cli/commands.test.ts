@@ -111,6 +111,18 @@ describe('gitswarm from the shell', () => {
     expect(json.results.length).toBeGreaterThan(5)
   }, 120_000)
 
+  test('every command answers --help with its own usage and the exit codes, exit 0', async () => {
+    const { USAGE } = await import('../../src/cli/main.js')
+    const names = [...new Set(USAGE.flatMap((u) => u.split(' ')[1]!.split('|')))]
+    expect(names.length).toBeGreaterThan(20)
+    for (const name of names) {
+      const r = gitswarm([name, '--help'])
+      expect(r.status, name).toBe(0)
+      expect(r.stdout, name).toMatch(new RegExp(`^Usage:\\n  gitswarm [a-z|-]*\\b${name}\\b`))
+      expect(r.stdout, name).toContain('Exit codes: 0 ')
+    }
+  })
+
   test('the demo narrates the scenario on accounts and ends with valid repositories', () => {
     const out = ok(gitswarm(['demo']))
     for (const step of ['trustRequestReceived from alice', 'conversationRequestReceived "Weekend trip" → accepted', 'swarmMessageReceived "Hello both! Saturday at 9?"', 'swarmMessageUpdated "Works for me, 9 sharp"', 'reactionAdded 👍', 'alice links her phone', 'bob goes offline', 'bob comes back: swarmMessageReceived', 'conversationRequestReceived "Birthday surprise"', 'nobody takes it', 'carol=banned']) {
