@@ -77,7 +77,8 @@ export class Delivery {
     const onlineKeys = new Set(online.map((p) => p.toxPk))
     const linked = new Set([...this.ctx.ownDevices(), ...conversationNeighbours(conv, this.ctx.deviceId).map((d) => d.toxPk)])
     const now = Date.now()
-    for (const pk of linked) if (!onlineKeys.has(pk) && pk !== source) this.ctx.store.enqueue({ to: pk, key: `git:${conv.id}`, frame }, now)
+    const offline = [...linked].filter((pk) => !onlineKeys.has(pk) && pk !== source)
+    this.ctx.store.enqueue(offline.map((pk) => ({ to: pk, key: `git:${conv.id}`, frame })), now)
     return told
   }
 

@@ -179,10 +179,9 @@ export class AccountNetwork {
   sendToAccount(uri: string, key: string, frame: Frame): void {
     const devices = this.account.devicesOf(uri)
     const now = Date.now()
-    for (const to of devices.length > 0 ? devices : [`account:${uri}`]) {
-      this.account.store.enqueue({ to, key, frame }, now)
-      if (!to.startsWith('account:')) this.node.send(to, { ...frame, ack: key })
-    }
+    const recipients = devices.length > 0 ? devices : [`account:${uri}`]
+    this.account.store.enqueue(recipients.map((to) => ({ to, key, frame })), now)
+    for (const to of devices) this.node.send(to, { ...frame, ack: key })
   }
 
   sendInvite(conv: Conversation, uri: string, received = nowSeconds()): void {

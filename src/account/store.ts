@@ -173,11 +173,12 @@ export class AccountStore {
     return join(this.dir, 'conversations', conversationId)
   }
 
-  /** Queues a frame for a recipient, replacing a queued one with the same key. */
-  enqueue(entry: Omit<OutboxEntry, 'queued'>, now: number): void {
-    const list = this.outbox.value.filter((e) => !(e.to === entry.to && e.key === entry.key))
-    list.push({ ...entry, queued: now })
-    this.outbox.value = list
+  /** Queues frames for recipients, each replacing a queued one with the same recipient and key; one write. */
+  enqueue(entries: Omit<OutboxEntry, 'queued'> | Array<Omit<OutboxEntry, 'queued'>>, now: number): void {
+    const list = Array.isArray(entries) ? entries : [entries]
+    if (list.length === 0) return
+    const replaced = new Set(list.map((e) => `${e.to}\n${e.key}`))
+    this.outbox.value = [...this.outbox.value.filter((e) => !replaced.has(`${e.to}\n${e.key}`)), ...list.map((e) => ({ ...e, queued: now }))]
     this.outbox.save()
   }
 
