@@ -122,11 +122,14 @@ export async function run(argv: string[], out: Output): Promise<number> {
 
     await bob!.stop()
     accounts.splice(accounts.indexOf(bob!), 1)
+    // His devices told alice's they left (a kill packet); wait until she has heard it.
+    for (let i = 0; i < 200 && alice!.node.onlinePeers().some((p) => p.accountUri === bob!.uri); i++) await new Promise((r) => setTimeout(r, 10))
     say('bob goes offline. alice writes, and invites him to a second conversation:')
     const missed = alice!.sendMessage(trip, 'Bob, we leave from the station')
     const secret = alice!.startConversation({ title: 'Birthday surprise' })
     alice!.addConversationMember(secret, bob!.uri)
-    note(`the announcement and the invitation wait in alice’s outbox (${alice!.store.outbox.value.length} entries, on disk)`)
+    const waiting = alice!.store.outbox.value.filter((e) => e.to === Buffer.from(bob!.toxPublicKey).toString('hex')).map((e) => (e.key.startsWith('git:') ? 'the announcement' : 'the invitation'))
+    note(`${waiting.join(' and ')} wait${waiting.length === 1 ? 's' : ''} in alice’s outbox (outbox.json, until bob’s device acknowledges them)`)
     t = performance.now()
     const bobAgain = Account.open(bob!.dir)
     const caughtUp = next(bobAgain, 'swarmMessageReceived', (id, m) => id === trip && m.id === missed)
