@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto'
 import { AlreadyExistsError, InvalidStateError, NotFoundError } from '../errors.js'
 import { addDevice, createAccount, type DeviceIdentity } from '../identity/identity.js'
 import { loadIdentity, saveIdentity } from '../identity/storage.js'
-import { parseToxId, toxId, toxPublicKey } from '../identity/tox.js'
+import { toxId, toxPublicKey } from '../identity/tox.js'
 import { Conversation } from '../swarm/conversation.js'
 import type { LoadOptions, SearchOptions, SwarmMessage } from '../swarm/history-view.js'
 import type { Member } from '../swarm/members.js'
@@ -32,7 +32,8 @@ import * as contacts from './commands/contacts.js'
 import * as membership from './commands/membership.js'
 import { AccountNetwork, type NetworkOptions } from './network.js'
 import { memberDevices as conversationDevices } from './peers.js'
-import { AccountStore, ACCOUNT_FORMAT, type Contact, type ConversationRequest, type TrustRequest } from './store.js'
+import { MAX_METADATA_VALUE } from './wire.js'
+import { AccountStore, ACCOUNT_FORMAT, nowSeconds, type Contact, type ConversationRequest, type TrustRequest } from './store.js'
 
 export interface CreateAccountDirOptions {
   displayName?: string
@@ -42,7 +43,6 @@ export interface CreateAccountDirOptions {
   identity?: DeviceIdentity
 }
 
-const nowSeconds = () => Math.floor(Date.now() / 1000)
 const isConversationId = (id: unknown): id is string => typeof id === 'string' && /^[0-9a-f]{40}$/.test(id)
 
 export class Account extends EventEmitter<AccountEvents> {
@@ -133,12 +133,12 @@ export class Account extends EventEmitter<AccountEvents> {
 
   /** This device's Tox key (its Ed25519 device key, converted). */
   get toxPublicKey(): Uint8Array {
-    return parseToxId(this.toxId()).publicKey
+    return toxPublicKey(this.identity.deviceKey.publicKey)
   }
 
   /** This device's Tox ID (76 hex digits, with the account's nospam): what others add. */
   toxId(): string {
-    return this.net?.node.tox.toxId() ?? toxId(toxPublicKeyOf(this.identity), Buffer.from(this.store.meta.value.nospam, 'hex'))
+    return this.net?.node.tox.toxId() ?? toxId(this.toxPublicKey, Buffer.from(this.store.meta.value.nospam, 'hex'))
   }
 
   /** The node of a started account: its address and DHT key make it a bootstrap node for others. */
@@ -346,7 +346,7 @@ export class Account extends EventEmitter<AccountEvents> {
   inviteMetadatas(conv: Conversation): Record<string, string> {
     const profile = conv.profile()
     const out: Record<string, string> = { mode: String(conv.mode) }
-    for (const [k, v] of Object.entries(profile)) if (typeof v === 'string' && v.length < 64_000) out[k] = v
+    for (const [k, v] of Object.entries(profile)) if (typeof v === 'string' && v.length < MAX_METADATA_VALUE) out[k] = v
     return out
   }
 
@@ -505,8 +505,4 @@ export class Account extends EventEmitter<AccountEvents> {
       if (info.removed && existsSync(this.store.repositoryPath(info.id))) rmSync(this.store.repositoryPath(info.id), { recursive: true, force: true })
     }
   }
-}
-
-function toxPublicKeyOf(identity: DeviceIdentity): Uint8Array {
-  return toxPublicKey(identity.deviceKey.publicKey)
 }

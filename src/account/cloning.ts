@@ -9,9 +9,8 @@
 import { rmSync } from 'node:fs'
 import { GitswarmError } from '../errors.js'
 import type { Account } from './account.js'
-import { peerOf } from './delivery.js'
 import type { VerifiedPeer } from './hello.js'
-import type { SwarmNode } from './swarm-node.js'
+import { peerOf, type SwarmNode } from './swarm-node.js'
 
 const CLONE_RETRY_MS = 2000
 

@@ -15,7 +15,7 @@ import type { SyncResult } from '../swarm/sync.js'
 import type { VerifiedPeer } from './hello.js'
 import { relayTargets } from './gossip.js'
 import { conversationNeighbours } from './peers.js'
-import { mayFetch, type Peer, type SwarmNode } from './swarm-node.js'
+import { mayFetch, peerOf, type SwarmNode } from './swarm-node.js'
 import type { AccountStore } from './store.js'
 import { announceFrame, type Announcement } from './wire.js'
 import type { ConversationError } from './events.js'
@@ -33,10 +33,6 @@ export interface DeliveryContext {
   error: (conversationId: string, error: ConversationError) => void
   /** Called when no fetch is in flight any more. */
   idle: () => void
-}
-
-export function peerOf(v: VerifiedPeer): Peer {
-  return { accountUri: v.accountUri, deviceId: v.deviceId, toxPublicKey: Buffer.from(v.toxPk, 'hex') }
 }
 
 export class Delivery {

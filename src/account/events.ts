@@ -6,7 +6,7 @@
 import type { EventEmitter } from 'node:events'
 import type { ProtocolError } from '../errors.js'
 import type { Conversation } from '../swarm/conversation.js'
-import type { SwarmMessage } from '../swarm/history-view.js'
+import { bodyOf, type SwarmMessage } from '../swarm/history-view.js'
 import type { ConversationProfile } from '../swarm/profile.js'
 import { field, parseCommitMessage } from '../validation/commit-message.js'
 
@@ -87,14 +87,8 @@ export function emitCommitEvents(target: EventEmitter<AccountEvents>, conv: Conv
     }
     // As Jami: the message as its own commit has it; later edits and reactions follow as events.
     const message = safeMessage(conv, id)
-    if (message) emit('swarmMessageReceived', convId, { ...message, body: ownBody(msg), editions: [], reactions: [], latestEditionId: undefined })
+    if (message) emit('swarmMessageReceived', convId, { ...message, body: bodyOf(conv, id), editions: [], reactions: [], latestEditionId: undefined })
   }
-}
-
-function ownBody(msg: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(msg)) if (k !== 'type') out[k] = typeof v === 'string' ? v : String(v)
-  return out
 }
 
 function safeMessage(conv: Conversation, id: string): SwarmMessage | undefined {

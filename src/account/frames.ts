@@ -85,7 +85,7 @@ export const take = {
     return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
   },
   /** A map of short strings (Jami's metadatas): other values and long ones are dropped. */
-  strings(value: unknown, maxValue = 64_000): Record<string, string> {
+  strings(value: unknown, maxValue: number): Record<string, string> {
     const out: Record<string, string> = {}
     for (const [k, v] of Object.entries(take.record(value) ?? {})) if (typeof v === 'string' && v.length < maxValue && k.length <= 256) out[k] = v
     return out

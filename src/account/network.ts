@@ -7,6 +7,7 @@
  * @module
  */
 import { LimitExceededError, ProtocolError } from '../errors.js'
+import { keyHex } from '../dht/routing-table.js'
 import { toxId } from '../identity/tox.js'
 import type { Conversation } from '../swarm/conversation.js'
 import type { RelayAddress } from '../transport/tcp-relay.js'
@@ -18,7 +19,7 @@ import type { VerifiedPeer } from './hello.js'
 import { mergeSnapshot, SYNC, syncSnapshot } from './own-sync.js'
 import { conversationNeighbours } from './peers.js'
 import { SwarmNode } from './swarm-node.js'
-import type { Contact } from './store.js'
+import { nowSeconds, type Contact } from './store.js'
 import { ACK, ANNOUNCE, ASK_INVITE, DEVICES, friendRequestMessage, INVITE, inviteFrame, parseAnnouncement, parseAskInvite, parseDevices, parseFriendRequest, parseInvitation, type Invitation } from './wire.js'
 
 /** A Tox node to join the network through: its address and DHT key (hex or bytes). */
@@ -41,9 +42,7 @@ export const REQUESTS_PER_MINUTE = 20
 /** Pending requests kept in all: older ones stay, newer ones are dropped. */
 export const MAX_PENDING_REQUESTS = 256
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
-const nowSeconds = () => Math.floor(Date.now() / 1000)
-
+const hex = keyHex
 export class AccountNetwork {
   readonly delivery: Delivery
   private readonly befriended = new Set<string>()
@@ -81,7 +80,7 @@ export class AccountNetwork {
       port: options.port,
       tcpRelays: options.tcpRelays,
       nospam: Buffer.from(account.store.meta.value.nospam, 'hex'),
-      ownDevices: () => [...Object.values(account.store.devices.value).map((d) => d.toxPk)],
+      ownDevices: () => ownDeviceKeys(account),
       authorizeGit: (peer) => !account.store.contacts.value[peer.accountUri]?.banned,
     })
     const net = new AccountNetwork(account, node)
@@ -106,7 +105,7 @@ export class AccountNetwork {
   }
 
   private ownDeviceKeys(): string[] {
-    return Object.values(this.account.store.devices.value).map((d) => d.toxPk)
+    return ownDeviceKeys(this.account)
   }
 
   befriend(toxPk: string): void {
@@ -311,9 +310,8 @@ export class AccountNetwork {
     let contact: Contact | undefined = contacts[p.accountUri]
     if (pending) {
       delete contacts[pendingKey]
-      contact = { ...(contact ?? {}), ...pending, uri: p.accountUri, pending: undefined, confirmed: true, devices: [...new Set([...(contact?.devices ?? []), p.toxPk])], name: p.name }
-      delete contact.pending
-      delete contact.removed
+      const { pending: _asked, removed: _removed, ...rest } = { ...(contact ?? {}), ...pending }
+      contact = { ...rest, uri: p.accountUri, confirmed: true, devices: [...new Set([...(contact?.devices ?? []), p.toxPk])], name: p.name }
       contacts[p.accountUri] = contact
       store.contacts.save()
       this.account.emit('contactAdded', p.accountUri, true)
@@ -432,4 +430,9 @@ export class AccountNetwork {
     for (const id of changes.newConversations) this.clone(id)
     this.syncOwnDevices(p.toxPk)
   }
+}
+
+/** Tox keys (hex) of the account's other devices. */
+function ownDeviceKeys(account: Account): string[] {
+  return Object.values(account.store.devices.value).map((d) => d.toxPk)
 }

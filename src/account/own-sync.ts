@@ -8,6 +8,7 @@
  */
 import type { Frame } from './frames.js'
 import { take } from './frames.js'
+import { MAX_METADATA_VALUE } from './wire.js'
 import type { AccountStore, Contact, ConversationInfo, ConversationRequest, OwnDevice } from './store.js'
 
 export const SYNC = 'application/x-gitswarm-sync'
@@ -64,7 +65,7 @@ export function mergeSnapshot(store: AccountStore, frame: Frame, ownDeviceId: st
     const local = requests[id]
     if (!local) {
       if (convs[id]) continue
-      requests[id] = { conversationId: id, from: r.from!, metadatas: take.strings(r.metadatas), received: r.received, ...(typeof r.declined === 'number' ? { declined: r.declined } : {}) }
+      requests[id] = { conversationId: id, from: r.from!, metadatas: take.strings(r.metadatas, MAX_METADATA_VALUE), received: r.received, ...(typeof r.declined === 'number' ? { declined: r.declined } : {}) }
       if (typeof r.declined === 'number') out.declinedRequests.push(id)
       else out.newRequests.push(id)
       out.changed = true

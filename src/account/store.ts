@@ -20,6 +20,9 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path'
 import { InvalidStateError } from '../errors.js'
 
+/** The account's clock: Unix seconds, as commit times and Jami's request times. */
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
+
 /** Writes `data` to `path` atomically and durably (temp file, fsync, rename, directory fsync). */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`

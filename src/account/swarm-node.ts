@@ -21,6 +21,7 @@ import { ToxNode, type ToxNodeOptions } from '../transport/tox-node.js'
 import type { Address } from '../transport/udp.js'
 import { Conversation, type OpenOptions } from '../swarm/conversation.js'
 import type { SyncResult } from '../swarm/sync.js'
+import { keyHex } from '../dht/routing-table.js'
 import { encodeFrame, readFrames, type Frame } from './frames.js'
 import { helloFrame, verifyHello, type VerifiedPeer } from './hello.js'
 
@@ -45,7 +46,7 @@ export interface SwarmNodeEvents {
   peerError: [error: ProtocolError]
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+const hex = keyHex
 
 interface Link {
   mux: ChannelMux
@@ -138,7 +139,7 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
 
   private peerOf(key: string): Peer | undefined {
     const v = this.links.get(key)?.verified
-    return v ? { accountUri: v.accountUri, deviceId: v.deviceId, toxPublicKey: Buffer.from(v.toxPk, 'hex') } : this.peers.get(key)
+    return v ? peerOf(v) : this.peers.get(key)
   }
 
   private authorize(key: string, parsed: ChannelName): ChannelDecision {
@@ -170,7 +171,6 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
       void mux.open(`msg:${this.identity.deviceId}`).then(
         (out) => {
           link.out = out
-          out.on('error', () => {})
           out.write(encodeFrame(helloFrame(this.identity, this.options.ownDevices?.() ?? [])))
         },
         () => {},
@@ -184,7 +184,6 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
   }
 
   private onChannel(link: Link, key: string, channel: Channel): void {
-    channel.on('error', () => {})
     if (channel.name.startsWith('git://')) {
       const conv = this.conversations.get(channel.name.split('/').pop()!)
       // Served until the client hangs up; then our side ends too, and the channel is released.
@@ -209,7 +208,7 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
         }
         if (link.verified.accountUri === this.identity.uri) {
           void link.mux.open(`sync://${this.identity.deviceId}`).then(
-            (out) => ((link.syncOut = out), out.on('error', () => {}), this.emit('peerOnline', link.verified!)),
+            (out) => ((link.syncOut = out), this.emit('peerOnline', link.verified!)),
             () => this.emit('peerOnline', link.verified!),
           )
         } else this.emit('peerOnline', link.verified)
@@ -233,10 +232,7 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
       })
       if (!mux.friend.online) throw new ChannelRefusedError(name, 'closed', 'that device is not online')
     }
-    const channel = await mux.open(name)
-    // A reset surfaces through the fetch reading it; never as an unhandled 'error'.
-    channel.on('error', () => {})
-    return channel
+    return mux.open(name)
   }
 
   /**
@@ -279,6 +275,11 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     for (const link of this.links.values()) link.friend.close()
     await this.tox.close()
   }
+}
+
+/** The Peer (what pull and clone take) of a verified device. */
+export function peerOf(v: VerifiedPeer): Peer {
+  return { accountUri: v.accountUri, deviceId: v.deviceId, toxPublicKey: Buffer.from(v.toxPk, 'hex') }
 }
 
 /** Jami's isPeerAuthorized with invited included: member, admin or invited, and the device not banned. */

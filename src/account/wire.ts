@@ -6,6 +6,9 @@
  */
 import { take, type Frame } from './frames.js'
 
+/** Invitation metadata values of this size and more are dropped (as Jami's). */
+export const MAX_METADATA_VALUE = 64_000
+
 /** A new commit: `{"commit","deviceId","id"}` (Jami's application/im-gitmessage-id). */
 export const ANNOUNCE = 'application/im-gitmessage-id'
 /** An invitation: conversation id, its metadatas, when it was sent (application/invite+json). */
@@ -49,7 +52,7 @@ export function parseInvitation(f: Frame): Invitation | undefined {
   const conversationId = take.hex(f['conversationId'], 40)
   const received = take.number(f['received'])
   if (!conversationId || received === undefined) return undefined
-  return { conversationId, metadatas: take.strings(f['metadatas']), received: Math.floor(received) }
+  return { conversationId, metadatas: take.strings(f['metadatas'], MAX_METADATA_VALUE), received: Math.floor(received) }
 }
 
 export function parseAskInvite(f: Frame): string | undefined {

@@ -43,7 +43,8 @@ export interface SwarmMessage {
   fileId?: string
 }
 
-function bodyOf(conv: Conversation, id: string): Record<string, string> {
+/** A commit's message fields except `type`, as strings (what SwarmMessage.body holds). */
+export function bodyOf(conv: Conversation, id: string): Record<string, string> {
   const parsed = parseCommitMessage(conv.view.commit(id).fields.message)
   const out: Record<string, string> = {}
   if (!parsed.ok) return out

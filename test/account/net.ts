@@ -12,6 +12,7 @@ import { Account } from '../../src/account/account.js'
 import { nextEvent, type AccountEvents } from '../../src/account/events.js'
 import type { BootstrapNode } from '../../src/account/network.js'
 import { ToxNode } from '../../src/transport/tox-node.js'
+import { until } from '../transport/net.js'
 import { editTree, type TreeEdit } from '../../src/git/tree.js'
 import { writeSignedCommit } from '../../src/swarm/commit-writer.js'
 import { MAIN_REF } from '../../src/swarm/conversation.js'
@@ -90,14 +91,8 @@ export function record<K extends keyof AccountEvents>(account: Account, event: K
   return out
 }
 
-/** Polls `check` every 5 ms until it holds; throws `what` after `timeoutMs`. */
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = performance.now() + timeoutMs
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+/** Polls until a condition holds, bounded in time (the transport tests' helper). */
+export { until }
 
 /** Makes `a` and `b` confirmed contacts with their one-to-one conversation ready on both; returns its id. */
 export async function befriend(a: Account, b: Account): Promise<string> {

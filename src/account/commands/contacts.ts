@@ -7,8 +7,7 @@
 import { InvalidArgumentError, NotFoundError } from '../../errors.js'
 import { parseToxId } from '../../identity/tox.js'
 import type { Account } from '../account.js'
-
-const nowSeconds = () => Math.floor(Date.now() / 1000)
+import { nowSeconds } from '../store.js'
 
 /**
  * Adds a contact by Tox ID: a friend request carrying our account goes out through the

@@ -6,8 +6,7 @@
 import { InvalidArgumentError, InvalidStateError, NotFoundError, UnauthorizedError } from '../../errors.js'
 import { isAccountUri } from '../../identity/ids.js'
 import type { Account } from '../account.js'
-
-const nowSeconds = () => Math.floor(Date.now() / 1000)
+import { nowSeconds } from '../store.js'
 
 /**
  * Invites an account: an `add` commit (or, for a banned member, the unban vote), then the
