@@ -2,8 +2,8 @@
  * Cloning accepted conversations (reference jami-swarm.md §5.7): from a connected device that
  * may have it — the inviter's devices first, then our own, then any member's. A refusal tries
  * the next; a clone that does not verify, or the inviter not having it at all, ends the
- * attempt (Jami's EUNRECOVERABLE); a lost connection retries later, and every peer that comes
- * online is asked again. A clone lands whole or not at all (../swarm/clone.ts).
+ * attempt (Jami's EUNRECOVERABLE); a lost connection or a refusal retries later (backing off
+ * from 2 s to a minute), and every peer that comes online is asked again. A clone lands whole or not at all (../swarm/clone.ts).
  * @module
  */
 import { rmSync } from 'node:fs'
@@ -13,10 +13,13 @@ import type { VerifiedPeer } from './hello.js'
 import { peerOf, type SwarmNode } from './swarm-node.js'
 
 const CLONE_RETRY_MS = 2000
+const CLONE_RETRY_MAX_MS = 60_000
 
 export class Cloner {
   private readonly cloning = new Set<string>()
   private readonly timers = new Set<NodeJS.Timeout>()
+  /** Failed rounds per conversation, for the backoff. */
+  private readonly rounds = new Map<string, number>()
 
   constructor(
     private readonly account: Account,
@@ -41,12 +44,13 @@ export class Cloner {
     const from = info.syncing.from
     const rank = (p: VerifiedPeer) => (p.accountUri === from ? 0 : p.accountUri === this.account.uri ? 1 : 2)
     const candidates = this.node.onlinePeers().sort((a, b) => rank(a) - rank(b))
-    let transient = false
+    let retry = false
     for (const peer of candidates) {
       const path = store.repositoryPath(id)
       rmSync(path, { recursive: true, force: true })
       try {
         const conv = await this.node.clone(id, peerOf(peer), path)
+        this.rounds.delete(id)
         this.account.adoptClone(conv)
         return
       } catch (err) {
@@ -56,16 +60,21 @@ export class Cloner {
           if (peer.accountUri === from && reason === 'unknown' && !candidates.some((c) => c.accountUri !== from && rank(c) < 2)) {
             return this.account.abandonClone(id, { code: 'unrecoverable', what: `${from} does not have conversation ${id}`, peer: peer.deviceId })
           }
+          // A device that has not read our hello yet refuses too: asked again later.
+          retry = true
           continue
         }
         if (code === 'ERR_INVALID_COMMIT' || code === 'ERR_INVALID_STATE' || code === 'ERR_LIMIT_EXCEEDED') {
           return this.account.abandonClone(id, { code: 'invalid-fetch', what: (err as Error).message, peer: peer.deviceId, rule: (err as GitswarmError).data['rule'] as string | undefined })
         }
-        transient = true
+        retry = true
       }
     }
-    if (transient) {
-      const timer = setTimeout(() => (this.timers.delete(timer), this.clone(id)), CLONE_RETRY_MS)
+    if (retry) {
+      const round = (this.rounds.get(id) ?? 0) + 1
+      this.rounds.set(id, round)
+      const delay = Math.min(CLONE_RETRY_MS * 2 ** (round - 1), CLONE_RETRY_MAX_MS)
+      const timer = setTimeout(() => (this.timers.delete(timer), this.clone(id)), delay)
       timer.unref()
       this.timers.add(timer)
     }

@@ -54,7 +54,12 @@ interface Link {
   verified?: VerifiedPeer
   out?: Channel
   syncOut?: Channel
+  /** sync:// frames that came before the peer's hello: kept until it says whose device it is. */
+  early?: { channel: Channel; frames: Frame[] }[]
 }
+
+/** How many sync:// frames a peer may send before its hello is read (a snapshot is one). */
+const MAX_EARLY_SYNC_FRAMES = 4
 
 export interface SwarmNodeOptions extends ToxNodeOptions {
   /** Tox keys (hex) of the other devices of our account, sent in our hello. */
@@ -146,7 +151,8 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     if (parsed.kind === 'msg') return true
     const link = this.links.get(key)
     if (parsed.kind === 'sync') {
-      return link?.verified?.accountUri === this.identity.uri ? true : { refuse: 'unauthorised', message: 'sync is for devices of one account' }
+      // Its hello may still be on its way (it opened sync:// once it had read ours): decided then.
+      return !link?.verified || link.verified.accountUri === this.identity.uri ? true : { refuse: 'unauthorised', message: 'sync is for devices of one account' }
     }
     if (parsed.kind !== 'git') return { refuse: 'unknown', message: 'not served here' }
     const conv = this.conversations.get(parsed.conversation)
@@ -192,10 +198,14 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
       return
     }
     const sync = channel.name.startsWith('sync://')
+    const early = sync && !link.verified ? { channel, frames: [] as Frame[] } : undefined
+    if (early) (link.early ??= []).push(early)
     readFrames(channel, key, {
       frame: (frame) => {
         if (sync) {
           if (link.verified) this.emit('syncMessage', link.verified, frame)
+          else if (early!.frames.length < MAX_EARLY_SYNC_FRAMES) early!.frames.push(frame)
+          else channel.destroy()
           return
         }
         if (link.verified) return void this.emit('message', link.verified, frame)
@@ -206,6 +216,7 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
           link.friend.close()
           return
         }
+        this.settleEarlySync(link)
         if (link.verified.accountUri === this.identity.uri) {
           void link.mux.open(`sync://${this.identity.deviceId}`).then(
             (out) => ((link.syncOut = out), this.emit('peerOnline', link.verified!)),
@@ -218,6 +229,16 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
         if (fatal) channel.destroy()
       },
     })
+  }
+
+  /** The hello is read: early sync:// frames of our own device are delivered, anyone else's channel closed. */
+  private settleEarlySync(link: Link): void {
+    const own = link.verified?.accountUri === this.identity.uri
+    for (const { channel, frames } of link.early ?? []) {
+      if (!own) channel.destroy()
+      else for (const frame of frames) this.emit('syncMessage', link.verified!, frame)
+    }
+    link.early = undefined
   }
 
   private async channel(peer: Peer, conversationId: string, waitMs = 5000): Promise<Channel> {

@@ -20,8 +20,11 @@ describe('account store', () => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', `
         const { JsonFile } = await import(${JSON.stringify(STORE)})
         const f = new JsonFile(${JSON.stringify(path)}, () => ({}))
-        for (let i = 0; ; i++) { f.value = { n: i, filler: 'x'.repeat(1000 + (i % 5000)) }; f.save() }`], { stdio: 'ignore' })
-      await new Promise((r) => setTimeout(r, 40 + Math.random() * 60))
+        process.stdout.write('writing')
+        for (let i = 0; ; i++) { f.value = { n: i, filler: 'x'.repeat(1000 + (i % 5000)) }; f.save() }`], { stdio: ['ignore', 'pipe', 'ignore'] })
+      // Killed at a random point once it writes (loading the module alone can take 200 ms).
+      await new Promise((r) => (child.stdout!.once('data', r), child.once('exit', r)))
+      await new Promise((r) => setTimeout(r, Math.random() * 50))
       process.kill(child.pid!, 'SIGKILL')
       await new Promise((r) => child.once('exit', r))
       if (!existsSync(path)) continue
