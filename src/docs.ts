@@ -79,6 +79,9 @@ const ERROR_DOCS: Record<string, string> = {
   ChannelResetError: 'An open channel was reset by the peer, by a protocol violation or by the connection going away. `data.name`, `data.reason`.',
   ConnectionFailedError: 'A Tox connection could not be made (no answer, or a peer that must use Noise did not). `data.peer`, `data.reason`.',
   ProtocolError: 'A peer sent what the account protocol does not allow (garbage or oversized frame, a hello that does not verify, a request flood); reported as `peerError`. `data.peer`, `data.reason`.',
+  InvalidPathError: 'A file name or file id that could leave its directory (`../`, an absolute path, NUL, over-long); nothing is written. Jami\'s invalid_pathname. `data.what`, `data.name`, `data.reason`.',
+  DiskFullError: 'The disk filled up (ENOSPC) during a download; the partial file and its progress are kept for resume. `data.path`, `data.written`.',
+  IntegrityError: 'A downloaded file does not match the size or SHA3-512 its announcement gives, and no holder served the right bytes. `data.fileId`, `data.reason`.',
 }
 
 export function renderCliDoc(): string {

@@ -140,6 +140,30 @@ export class LimitExceededError extends GitswarmError {
   }
 }
 
+/** A file name or id that could leave its directory: `../`, an absolute path, NUL, too long (Jami's invalid_pathname). */
+export class InvalidPathError extends GitswarmError {
+  static readonly code = 'ERR_INVALID_PATH'
+  constructor(what: string, name: string, reason: string) {
+    super(InvalidPathError.code, `${what}: unsafe name ${JSON.stringify(name.length > 80 ? name.slice(0, 80) + '…' : name)} (${reason})`, { what, name, reason })
+  }
+}
+
+/** The disk is full (ENOSPC): what was written so far is kept. `data.path`, `data.written`. */
+export class DiskFullError extends GitswarmError {
+  static readonly code = 'ERR_DISK_FULL'
+  constructor(path: string, written: number) {
+    super(DiskFullError.code, `no space left on the device writing ${path} (${written} bytes kept)`, { path, written })
+  }
+}
+
+/** A downloaded file does not match its announcement (size or SHA3-512) from any holder. `data.fileId`, `data.reason`. */
+export class IntegrityError extends GitswarmError {
+  static readonly code = 'ERR_INTEGRITY'
+  constructor(fileId: string, reason: string) {
+    super(IntegrityError.code, `file ${fileId} failed verification: ${reason}`, { fileId, reason })
+  }
+}
+
 /** Every error class, for the catalogue test and for `instanceof`-free matching by name. */
 /** The peer refused to open a channel; `data.reason` is 'unknown', 'unauthorised', 'busy', 'bad-name' or 'closed'. */
 export class ChannelRefusedError extends GitswarmError {
@@ -192,6 +216,9 @@ export const ERROR_CLASSES = [
   ChannelResetError,
   ConnectionFailedError,
   ProtocolError,
+  InvalidPathError,
+  DiskFullError,
+  IntegrityError,
 ] as const
 
 /** True when `err` is a gitswarm error with the given code. */

@@ -30,6 +30,7 @@ import { accountFromArchive, archiveContent, openArchive, sealArchive } from './
 import { emitCommitEvents, type AccountEvents, type ConversationError } from './events.js'
 import * as contacts from './commands/contacts.js'
 import * as membership from './commands/membership.js'
+import { AccountFiles, DEFAULT_MAX_FILE_SIZE, type TransferInfo } from './files.js'
 import { AccountNetwork, type NetworkOptions } from './network.js'
 import { memberDevices as conversationDevices } from './peers.js'
 import { MAX_METADATA_VALUE } from './wire.js'
@@ -51,6 +52,10 @@ export class Account extends EventEmitter<AccountEvents> {
   /** Removed conversations still served until the next start. */
   private readonly leaving = new Set<Conversation>()
   private net: AccountNetwork | undefined
+  /** @internal files sent, hosted and downloaded (./files.ts). */
+  readonly files: AccountFiles = new AccountFiles(this)
+  /** Largest file sendFile announces and downloadFile fetches, in bytes (default 4 GiB). */
+  maxFileSize = DEFAULT_MAX_FILE_SIZE
 
   private constructor(
     readonly dir: string,
@@ -63,6 +68,7 @@ export class Account extends EventEmitter<AccountEvents> {
       this.store.meta.save()
     }
     this.eraseRemoved()
+    this.on('swarmMessageUpdated', (id, message) => this.files.onMessageUpdated(id, message))
   }
 
   /** Creates an account (new keys unless `identity` is given) in an empty or new directory. */
@@ -163,12 +169,14 @@ export class Account extends EventEmitter<AccountEvents> {
     for (const info of Object.values(this.store.conversations.value)) if (!info.removed && !info.syncing) this.openConversation(info.id)
     this.net = await AccountNetwork.start(this, options)
     for (const conv of this.conversations.values()) this.net.node.host(conv)
+    this.files.attach(this.net.node)
   }
 
   /** Leaves the network (peers see the connections close at once) and closes the repositories. */
   async stop(): Promise<void> {
     const net = this.net
     this.net = undefined
+    await this.files.detach()
     await net?.close()
     for (const conv of [...this.conversations.values(), ...this.leaving]) conv.close()
     this.conversations.clear()
@@ -404,6 +412,36 @@ export class Account extends EventEmitter<AccountEvents> {
     return this.write(id, (c) => c.removeReaction(reactionId))[0]!
   }
 
+  // ── files (Jami's sendFile, downloadFile, cancelDataTransfer, fileTransferInfo) ─────────
+
+  /**
+   * Shares a file: a copy is hosted under the account's conversation_data and announced in
+   * an `application/data-transfer+json` commit (name, size, SHA3-512, tid); members fetch it
+   * on demand. Resolves with the announcement's id. Delete it with deleteMessage.
+   */
+  sendFile(id: string, path: string, options: { displayName?: string; replyTo?: string } = {}): Promise<string> {
+    return this.files.sendFile(id, path, options)
+  }
+
+  /**
+   * Downloads an announced file to `destPath`, from every connected member device that holds
+   * it at once; resumes after interruptions and restarts; the file appears at `destPath` only
+   * once its SHA3-512 matches. Progress and the outcome come as dataTransferEvent.
+   */
+  downloadFile(id: string, interactionId: string, fileId: string, destPath: string): void {
+    this.files.downloadFile(id, interactionId, fileId, destPath)
+  }
+
+  /** Stops a download and removes its partial file; false when there is none. */
+  cancelDataTransfer(id: string, fileId: string): Promise<boolean> {
+    return this.files.cancelDataTransfer(id, fileId)
+  }
+
+  /** Status, bytes so far, total and destination of a download; undefined if none was asked. */
+  fileTransferInfo(id: string, fileId: string): TransferInfo | undefined {
+    return this.files.fileTransferInfo(id, fileId)
+  }
+
   /** Messages newest first (Jami's loadConversation, answered at once). */
   loadConversation(id: string, options: LoadOptions = {}): SwarmMessage[] {
     return this.conversation(id).loadMessages(options)
@@ -495,6 +533,7 @@ export class Account extends EventEmitter<AccountEvents> {
       this.net?.node.unhost(id)
       conv?.close()
       rmSync(this.store.repositoryPath(id), { recursive: true, force: true })
+      this.files.removeHosted(id)
     } else this.leaving.add(conv) // still served, so peers can fetch the leave; erased at the next start
     this.emit('conversationRemoved', id)
   }
@@ -503,6 +542,7 @@ export class Account extends EventEmitter<AccountEvents> {
   private eraseRemoved(): void {
     for (const info of Object.values(this.store.conversations.value)) {
       if (info.removed && existsSync(this.store.repositoryPath(info.id))) rmSync(this.store.repositoryPath(info.id), { recursive: true, force: true })
+      if (info.removed) this.files.removeHosted(info.id)
     }
   }
 }

@@ -26,6 +26,20 @@ export interface ConversationError {
   commit?: string
 }
 
+/** One step of a file transfer (Jami's DataTransferEvent, with the codes by name). */
+export interface DataTransferEvent {
+  /** created, ongoing (bytes so far), waiting (no holder online), finished, cancelled, error. */
+  code: 'created' | 'ongoing' | 'waiting' | 'finished' | 'cancelled' | 'error'
+  bytes: number
+  total: number
+  /** The destination (downloads) or the hosted copy (files sent). */
+  path: string
+  /** For `finished` downloads: bytes fetched from each holder's device in this run. */
+  sources?: Record<string, number>
+  /** For `error`: the typed error (ERR_DISK_FULL, ERR_INTEGRITY…) as JSON. */
+  error?: { name: string; code: string; message: string; data: Record<string, unknown> }
+}
+
 export interface AccountEvents {
   /** A conversation was created here or cloned, and can be used (Jami's ConversationReady). */
   conversationReady: [conversationId: string]
@@ -56,6 +70,10 @@ export interface AccountEvents {
   trustRequestReceived: [from: string, details: { toxPk: string; name: string; received: number }]
   /** A device of this account was linked and verified. */
   deviceAdded: [deviceId: string, name: string]
+  /** A file sent or downloaded moved on (Jami's DataTransferEvent). */
+  dataTransferEvent: [conversationId: string, interactionId: string, fileId: string, event: DataTransferEvent]
+  /** A holder served bytes that do not match the announcement: it is dropped from that download. */
+  fileHolderRejected: [conversationId: string, fileId: string, deviceId: string, reason: string]
   /** A peer sent something refused: garbage, an oversized frame, a bad hello, a flood. */
   peerError: [error: ProtocolError]
 }

@@ -71,6 +71,8 @@ export class AccountNetwork {
     node.on('message', (p, f) => this.guard(() => this.onMessage(p, f)))
     node.on('syncMessage', (p, f) => this.guard(() => this.onSyncMessage(p, f)))
     node.on('peerError', (e) => account.emit('peerError', e))
+    node.on('fileRequest', (_p, request, channel) => account.files.serve(request, channel))
+    node.on('peerOnline', (p) => this.guard(() => account.files.onPeer(p)))
     node.tox.on('friendRequest', (pk, message) => this.guard(() => this.onFriendRequest(pk, message)))
   }
 
@@ -82,6 +84,7 @@ export class AccountNetwork {
       nospam: Buffer.from(account.store.meta.value.nospam, 'hex'),
       ownDevices: () => ownDeviceKeys(account),
       authorizeGit: (peer) => !account.store.contacts.value[peer.accountUri]?.banned,
+      authorizeFile: (peer, request) => account.files.authorize(peer, request),
     })
     const net = new AccountNetwork(account, node)
     for (const b of options.bootstrap ?? []) node.tox.bootstrap({ host: b.host, port: b.port }, typeof b.publicKey === 'string' ? Buffer.from(b.publicKey, 'hex') : b.publicKey)

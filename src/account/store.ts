@@ -10,68 +10,23 @@
  *   <dir>/preferences.json         per-conversation preferences (not in git, synced to own devices)
  *   <dir>/devices.json             the account's other devices
  *   <dir>/outbox.json              frames for peers that were offline
+ *   <dir>/downloads.json           file downloads: waiting, partial (with the ranges held), done
  *   <dir>/conversations/<id>/      the repositories (bare)
+ *   <dir>/conversation_data/<id>/  files hosted for a conversation, as Jami: <commit>_<tid>[.<ext>]
  *
  * Every file is written whole beside its place, flushed to disk and renamed in, and the
  * directory flushed after: a crash leaves the old file or the new one, never half of either.
  * @module
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { InvalidStateError } from '../errors.js'
+import { JsonFile } from '../util/json-file.js'
+
+export { JsonFile, writeFileAtomic } from '../util/json-file.js'
 
 /** The account's clock: Unix seconds, as commit times and Jami's request times. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
-
-/** Writes `data` to `path` atomically and durably (temp file, fsync, rename, directory fsync). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`
-  const fd = openSync(tmp, 'w', 0o600)
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, path)
-  fsyncDir(join(path, '..'))
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(dir, 'r')
-    fsyncSync(fd)
-  } catch {
-    // some file systems refuse fsync on directories; the rename is still atomic there
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
-}
-
-/** A JSON document in one file, read once and written whole on every save. */
-export class JsonFile<T> {
-  value: T
-
-  constructor(
-    readonly path: string,
-    empty: () => T,
-  ) {
-    if (!existsSync(path)) {
-      this.value = empty()
-      return
-    }
-    try {
-      this.value = JSON.parse(readFileSync(path, 'utf8')) as T
-    } catch (err) {
-      throw new InvalidStateError(`read ${path}`, `not JSON (${(err as Error).message})`)
-    }
-  }
-
-  save(): void {
-    writeFileAtomic(this.path, JSON.stringify(this.value, null, 1) + '\n')
-  }
-}
 
 export interface Contact {
   /** Account URI ('' while only the Tox ID we asked is known). */
@@ -88,6 +43,21 @@ export interface Contact {
   removed?: number
   banned?: boolean
   name?: string
+}
+
+/** A download asked for (Jami's waiting list, with the ranges held for resume). */
+export interface DownloadRecord {
+  conversationId: string
+  interactionId: string
+  fileId: string
+  /** Where the verified file goes; the partial one is `<path>.tmp`. */
+  path: string
+  totalSize: number
+  sha3sum: string
+  status: 'waiting' | 'finished' | 'error'
+  /** Byte ranges in the partial file, flushed to disk before they were recorded. */
+  done: Array<[number, number]>
+  error?: { code: string; message: string }
 }
 
 export interface TrustRequest {
@@ -154,6 +124,7 @@ export class AccountStore {
   readonly preferences: JsonFile<Record<string, { values: Record<string, string>; updated: number }>>
   readonly devices: JsonFile<Record<string, OwnDevice>>
   readonly outbox: JsonFile<OutboxEntry[]>
+  readonly downloads: JsonFile<Record<string, DownloadRecord>>
 
   constructor(readonly dir: string) {
     mkdirSync(join(dir, 'conversations'), { recursive: true })
@@ -166,6 +137,12 @@ export class AccountStore {
     this.preferences = new JsonFile(join(dir, 'preferences.json'), () => ({}))
     this.devices = new JsonFile(join(dir, 'devices.json'), () => ({}))
     this.outbox = new JsonFile(join(dir, 'outbox.json'), () => [])
+    this.downloads = new JsonFile(join(dir, 'downloads.json'), () => ({}))
+  }
+
+  /** Where a conversation's files are hosted (Jami's conversation_data/<id>). */
+  dataDir(conversationId: string): string {
+    return join(this.dir, 'conversation_data', conversationId)
   }
 
   get identityDir(): string {

@@ -15,7 +15,7 @@ import { rmSync } from 'node:fs'
 import { ChannelRefusedError, InvalidArgumentError, InvalidStateError, NotFoundError, ProtocolError, UnauthorizedError } from '../errors.js'
 import type { DeviceIdentity } from '../identity/identity.js'
 import { toxPublicKey, toxSecretKey } from '../identity/tox.js'
-import { ChannelMux, opensEvenIds, type Channel, type ChannelDecision, type ChannelName } from '../transport/channels.js'
+import { ChannelMux, opensEvenIds, parseChannelName, type Channel, type ChannelDecision, type ChannelName } from '../transport/channels.js'
 import type { Friend } from '../transport/messenger.js'
 import { ToxNode, type ToxNodeOptions } from '../transport/tox-node.js'
 import type { Address } from '../transport/udp.js'
@@ -44,7 +44,12 @@ export interface SwarmNodeEvents {
   syncMessage: [peer: VerifiedPeer, frame: Frame]
   /** Something a peer sent was refused (bad hello, garbage, oversized frame). */
   peerError: [error: ProtocolError]
+  /** A verified device opened `data-transfer://` and authorizeFile let it: serve it, then end it. */
+  fileRequest: [peer: VerifiedPeer, request: FileRequest, channel: Channel]
 }
+
+/** A parsed `data-transfer://<conversation>/<requester device>/<file>[?start=&end=]`. */
+export type FileRequest = Extract<ChannelName, { kind: 'data-transfer' }>
 
 const hex = keyHex
 
@@ -66,6 +71,8 @@ export interface SwarmNodeOptions extends ToxNodeOptions {
   ownDevices?: () => string[]
   /** Extra say on a peer's git channel (the account's contact bans, say). */
   authorizeGit?: (peer: Peer, conversation: Conversation) => boolean
+  /** Whether a verified device may open this `data-transfer://` channel (default: nobody). */
+  authorizeFile?: (peer: VerifiedPeer, request: FileRequest) => ChannelDecision
 }
 
 export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
@@ -154,6 +161,11 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
       // Its hello may still be on its way (it opened sync:// once it had read ours): decided then.
       return !link?.verified || link.verified.accountUri === this.identity.uri ? true : { refuse: 'unauthorised', message: 'sync is for devices of one account' }
     }
+    if (parsed.kind === 'data-transfer') {
+      if (!link?.verified) return { refuse: 'unauthorised', message: 'no hello read yet' }
+      if (parsed.device !== link.verified.deviceId) return { refuse: 'unauthorised', message: 'the requester is another device' }
+      return this.options.authorizeFile?.(link.verified, parsed) ?? { refuse: 'unknown', message: 'no files served here' }
+    }
     if (parsed.kind !== 'git') return { refuse: 'unknown', message: 'not served here' }
     const conv = this.conversations.get(parsed.conversation)
     if (parsed.device !== this.identity.deviceId || !conv) return { refuse: 'unknown', message: 'no such conversation here' }
@@ -194,6 +206,12 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
       const conv = this.conversations.get(channel.name.split('/').pop()!)
       // Served until the client hangs up; then our side ends too, and the channel is released.
       if (conv) void conv.serve(channel).then(() => channel.end(), () => channel.destroy())
+      else channel.destroy()
+      return
+    }
+    if (channel.name.startsWith('data-transfer://')) {
+      const request = parseChannelName(channel.name) as FileRequest
+      if (link.verified) this.emit('fileRequest', link.verified, request, channel)
       else channel.destroy()
       return
     }
@@ -241,8 +259,11 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     link.early = undefined
   }
 
-  private async channel(peer: Peer, conversationId: string, waitMs = 5000): Promise<Channel> {
-    const name = `git://${peer.deviceId}/${conversationId}`
+  private channel(peer: Peer, conversationId: string): Promise<Channel> {
+    return this.openChannel(peer, `git://${peer.deviceId}/${conversationId}`)
+  }
+
+  private async openChannel(peer: Peer, name: string, waitMs = 5000): Promise<Channel> {
     const mux = this.links.get(hex(peer.toxPublicKey))?.mux
     if (!mux) throw new ChannelRefusedError(name, 'closed', 'not connected to that device')
     // The connection may be up while the peer's ONLINE is still on its way.
@@ -254,6 +275,14 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
       if (!mux.friend.online) throw new ChannelRefusedError(name, 'closed', 'that device is not online')
     }
     return mux.open(name)
+  }
+
+  /**
+   * Opens `data-transfer://<conversation>/<our device>/<file>?start=&end=` to a connected
+   * device: the bytes `[start, end)` of that file, if it holds it and lets us have them.
+   */
+  openFile(peer: Peer, conversationId: string, fileId: string, start: number, end: number): Promise<Channel> {
+    return this.openChannel(peer, `data-transfer://${conversationId}/${this.identity.deviceId}/${fileId}?start=${start}&end=${end}`)
   }
 
   /**

@@ -54,7 +54,8 @@ export function bodyOf(conv: Conversation, id: string): Record<string, string> {
 
 function fileIdOf(id: string, body: Record<string, string>): string | undefined {
   if (!body['tid']) return ''
-  const ext = /\.([^./]+)$/.exec(body['displayName'] ?? '')?.[1]
+  // Only extensions that are safe in a file name and a channel name (Jami keeps any).
+  const ext = /\.([0-9A-Za-z_-]{1,32})$/.exec(body['displayName'] ?? '')?.[1]
   return `${id}_${body['tid']}${ext ? '.' + ext : ''}`
 }
 

@@ -33,7 +33,8 @@ export type ChannelName =
   | { kind: 'msg'; device: string }
   | { kind: 'git'; device: string; conversation: string }
   | { kind: 'sync'; device: string }
-  | { kind: 'data-transfer'; conversation: string; device: string; file: string }
+  /** `device` is the requester's (as Jami); `start`/`end` a byte range when asked for one. */
+  | { kind: 'data-transfer'; conversation: string; device: string; file: string; start?: number; end?: number }
 
 const HEX40 = '[0-9a-f]{40}'
 const DEVICE = '[0-9a-f]{40}|[0-9a-f]{64}'
@@ -41,7 +42,10 @@ const NAME_PATTERNS: Array<[RegExp, (m: RegExpMatchArray) => ChannelName]> = [
   [new RegExp(`^msg:(${DEVICE})$`), (m) => ({ kind: 'msg', device: m[1]! })],
   [new RegExp(`^git://(${DEVICE})/(${HEX40})$`), (m) => ({ kind: 'git', device: m[1]!, conversation: m[2]! })],
   [new RegExp(`^sync://(${DEVICE})$`), (m) => ({ kind: 'sync', device: m[1]! })],
-  [new RegExp(`^data-transfer://(${HEX40})/(${DEVICE})/([0-9A-Za-z_.-]{1,128})$`), (m) => ({ kind: 'data-transfer', conversation: m[1]!, device: m[2]!, file: m[3]! })],
+  [
+    new RegExp(`^data-transfer://(${HEX40})/(${DEVICE})/([0-9A-Za-z_-][0-9A-Za-z_.-]{0,127})(?:\\?start=(\\d{1,15})&end=(\\d{1,15}))?$`),
+    (m) => ({ kind: 'data-transfer', conversation: m[1]!, device: m[2]!, file: m[3]!, ...(m[4] !== undefined ? { start: Number(m[4]), end: Number(m[5]) } : {}) }),
+  ],
 ]
 
 /** Parses one of Jami's channel names; undefined for anything else. */
