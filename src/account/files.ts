@@ -186,7 +186,6 @@ export class AccountFiles {
     }
     store.downloads.value[key] = record
     store.downloads.save()
-    this.emitTransfer(conversationId, interactionId, fileId, { code: 'created', bytes: 0, total: record.totalSize, path })
     this.begin(record)
   }
 
@@ -263,25 +262,29 @@ export class AccountFiles {
       lastProgress = Date.now()
       event('ongoing')
     })
-    download.on('holderRejected', (deviceId, reason) => this.account.emit('fileHolderRejected', record.conversationId, record.fileId, deviceId, reason))
+    download.on('holderRejected', (deviceId, reason) => surface(() => this.account.emit('fileHolderRejected', record.conversationId, record.fileId, deviceId, reason)))
     download.on('stalled', () => event('waiting'))
     void this.run(download, record).then(
-      () => event('finished', { bytes: record.totalSize, sources: download.sources }),
+      (silent) => silent || event('finished', { bytes: record.totalSize, sources: download.sources }),
       (err: Error) => {
-        if (this.active.get(key)?.download !== download) return
+        if (stopped(err)) return
         event('error', { error: err instanceof GitswarmError ? err.toJSON() : { name: 'Error', code: 'ERR_UNKNOWN', message: err.message, data: {} } })
       },
     )
     for (const peer of this.node.onlinePeers()) this.offerHolder(download, record, peer)
   }
 
-  private async run(download: Download, record: DownloadRecord): Promise<void> {
+  /** Resolves true when the file was already in place (no transfer, no event). */
+  private async run(download: Download, record: DownloadRecord): Promise<boolean> {
     const key = keyOf(record.conversationId, record.fileId)
+    let silent = false
     const { store } = this.account
     try {
       if (existsSync(record.path) && statSync(record.path).size === record.totalSize && (await sha3File(record.path)) === record.sha3sum) {
-        // Already there, whole and right (Jami's testDontDownloadExistingFile).
+        // Already there, whole and right: nothing to do, nothing to say (Jami's testDontDownloadExistingFile).
+        silent = true
       } else {
+        this.emitTransfer(record.conversationId, record.interactionId, record.fileId, { code: 'created', bytes: download.bytes, total: record.totalSize, path: record.path })
         await checkFreeSpace(dirname(record.path), record.totalSize - download.bytes)
         await download.run()
       }
@@ -290,10 +293,10 @@ export class AccountFiles {
       delete record.error
       store.downloads.save()
       this.host(record)
+      return silent
     } catch (err) {
       if (this.active.get(key)?.download === download) {
-        const stopped = err instanceof InvalidStateError && err.data['reason'] === 'stopped'
-        if (!stopped) {
+        if (!stopped(err)) {
           // The partial file and its ranges stay (a full disk, say): downloadFile again resumes.
           record.status = 'error'
           record.error = { code: err instanceof GitswarmError ? err.code : 'ERR_UNKNOWN', message: (err as Error).message }
@@ -340,7 +343,21 @@ export class AccountFiles {
   }
 
   private emitTransfer(conversationId: string, interactionId: string, fileId: string, event: DataTransferEvent): void {
-    this.account.emit('dataTransferEvent', conversationId, interactionId, fileId, event)
+    surface(() => this.account.emit('dataTransferEvent', conversationId, interactionId, fileId, event))
+  }
+}
+
+/** The download was stopped (cancel, or the account going offline): not an error to report. */
+const stopped = (err: unknown) => err instanceof InvalidStateError && err.data['reason'] === 'stopped'
+
+/** Emits; a listener that throws is the app's bug, not a holder's: it surfaces on its own, the transfer goes on. */
+function surface(emit: () => void): void {
+  try {
+    emit()
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err
+    })
   }
 }
 

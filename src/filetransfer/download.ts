@@ -46,6 +46,8 @@ export interface DownloadOptions {
   piece?: number
   /** Pieces in flight per holder (default 2). */
   perHolder?: number
+  /** A piece with no byte for this long is given to others (default 5 s): a holder that froze. */
+  stallMs?: number
 }
 
 export interface DownloadEvents {
@@ -72,7 +74,6 @@ export class Download extends EventEmitter<DownloadEvents> {
   private readonly done: RangeSet
   /** Who served what in this session (suspects when the hash does not match). */
   private readonly served = new Map<string, RangeSet>()
-  private readonly fetched = new Map<string, number>()
   private readonly holders = new Map<string, HolderState>()
   /** Holders left out while another is suspected, or for good once rejected. */
   private readonly excluded = new Set<string>()
@@ -97,9 +98,9 @@ export class Download extends EventEmitter<DownloadEvents> {
     return this.done.size
   }
 
-  /** Bytes each holder served in this run (by holder id). */
+  /** Bytes of the file as it stands that each holder served in this run (by holder id). */
   get sources(): Record<string, number> {
-    return Object.fromEntries([...this.fetched].filter(([, n]) => n > 0))
+    return Object.fromEntries([...this.served].map(([id, r]) => [id, r.size] as const).filter(([, n]) => n > 0))
   }
 
   /** Holders currently fetching or able to. */
@@ -235,10 +236,18 @@ export class Download extends EventEmitter<DownloadEvents> {
       writtenTo += data.length
     }
     let stream: Readable | undefined
+    let quiet: NodeJS.Timeout | undefined
+    const stallMs = this.options.stallMs ?? 5000
+    const watch = () => {
+      clearTimeout(quiet)
+      quiet = setTimeout(() => stream?.destroy(new Error(`no data from ${id} for ${stallMs} ms`)), stallMs)
+    }
     try {
       stream = await state.holder.open(start, end)
       this.streams.add(stream)
+      watch()
       for await (const chunk of stream as AsyncIterable<Buffer>) {
+        watch()
         if (this.failure) break
         if (at + chunk.length > end) {
           this.reject(state, `sent more than the ${end - start} bytes asked`)
@@ -258,6 +267,7 @@ export class Download extends EventEmitter<DownloadEvents> {
         state.gone = true
       }
     } finally {
+      clearTimeout(quiet)
       if (stream) {
         this.streams.delete(stream)
         stream.destroy()
@@ -268,7 +278,6 @@ export class Download extends EventEmitter<DownloadEvents> {
 
   private record(holderId: string, start: number, end: number): void {
     this.done.add(start, end)
-    this.fetched.set(holderId, (this.fetched.get(holderId) ?? 0) + end - start)
     for (const [other, ranges] of this.served) if (other !== holderId) ranges.remove(start, end)
     let mine = this.served.get(holderId)
     if (!mine) this.served.set(holderId, (mine = new RangeSet()))

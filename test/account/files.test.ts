@@ -6,7 +6,9 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { spawn } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
+import { BIN } from '../cli/run.js'
 import { Account } from '../../src/account/account.js'
 import { ended, download, group, randomFile, share } from './file-helpers.js'
 import { befriend, forge, next, quiet, record, testNetwork, until } from './net.js'
@@ -55,5 +57,171 @@ describe('files on demand', () => {
     expect(Object.keys(sources).sort()).toEqual([alice.deviceId, bob.deviceId, carla.deviceId].sort())
     for (const bytes of Object.values(sources)) expect(bytes).toBeGreaterThan(0)
     expect(Object.values(sources).reduce((a, b) => a + b, 0)).toBe(12 << 20)
+  })
+
+  it('a holder killed (SIGKILL, a real process) mid-transfer: its pieces are fetched from the others', async () => {
+    const [alice, bob, carla, dave] = [await net.account('alice'), await net.account('bob'), await net.account('carla'), await net.account('dave')]
+    const id = await group(alice, [bob, carla, dave])
+    const original = randomFile(files, 'film.bin', 24 << 20)
+    const [iid, fileId] = await share(alice, id, original, [bob, carla, dave])
+    await download(bob, id, iid, fileId, join(files, 'bob-film.bin'), original)
+    await download(carla, id, iid, fileId, join(files, 'carla-film.bin'), original)
+    // bob's device goes on as a `gitswarm node` process: the one to kill.
+    await bob.stop()
+    const boot = net.bootstrap[0]!
+    const child = spawn(process.execPath, [BIN, 'node', '--account', bob.dir, '--json', '--bootstrap', `${boot.host}:${boot.port}:${Buffer.from(boot.publicKey).toString('hex')}`], { stdio: ['ignore', 'ignore', 'ignore'] })
+    try {
+      await until(() => dave.node.onlinePeers().some((p) => p.deviceId === bob.deviceId), "bob's node linked with dave", 30_000)
+      const end = ended(dave, id, fileId, 60_000)
+      let sent = false
+      const killed = new Promise<void>((resolve) => {
+        dave.on('dataTransferEvent', (_c, _i, fid, e) => {
+          if (fid === fileId && e.code === 'ongoing' && e.bytes > 2 << 20 && !sent) {
+            sent = true
+            process.kill(child.pid!, 'SIGKILL')
+            resolve()
+          }
+        })
+      })
+      dave.downloadFile(id, iid, fileId, join(files, 'dave-film.bin'))
+      await killed
+      const e = await end
+      expect(e.code, JSON.stringify(e.error)).toBe('finished')
+      expect(readFileSync(join(files, 'dave-film.bin')).equals(readFileSync(original))).toBe(true)
+      expect(e.bytes).toBe(24 << 20)
+      expect(e.sources?.[alice.deviceId]).toBeGreaterThan(0)
+      expect(e.sources?.[carla.deviceId]).toBeGreaterThan(0)
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL')
+    }
+  })
+
+  it('resumes after the downloader restarts: the ranges on disk are kept, the rest fetched', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const id = await befriend(alice, bob)
+    const original = randomFile(files, 'archive.tar', 32 << 20)
+    const [iid, fileId] = await share(alice, id, original, [bob])
+    const dest = join(files, 'bob-archive.tar')
+    const some = next(bob, 'dataTransferEvent', (_c, _i, fid, e) => fid === fileId && e.code === 'ongoing' && e.bytes > 4 << 20)
+    bob.downloadFile(id, iid, fileId, dest)
+    await some
+    await bob.stop()
+    const kept = bob.store.downloads.value[`${id}/${fileId}`]!
+    const held = kept.done.reduce((n, [s, e]) => n + e - s, 0)
+    expect(held).toBeGreaterThan(0)
+    expect(existsSync(`${dest}.tmp`)).toBe(true)
+    expect(existsSync(dest)).toBe(false)
+    const again = Account.open(bob.dir)
+    net.adopt(again)
+    const end = ended(again, id, fileId, 60_000)
+    await again.start({ bootstrap: net.bootstrap })
+    const e = await end
+    expect(e.code, JSON.stringify(e.error)).toBe('finished')
+    expect(readFileSync(dest).equals(readFileSync(original))).toBe(true)
+    const fetchedAfter = Object.values(e.sources ?? {}).reduce((a, b) => a + b, 0)
+    expect(fetchedAfter).toBe((32 << 20) - held)
+  })
+
+  it('a holder serving wrong bytes is dropped and reported; the file still comes, right, from the others', async () => {
+    const [alice, bob, carla, dave] = [await net.account('alice'), await net.account('bob'), await net.account('carla'), await net.account('dave')]
+    const id = await group(alice, [bob, carla, dave])
+    const original = randomFile(files, 'report.pdf', 6 << 20)
+    const [iid, fileId] = await share(alice, id, original, [bob, carla, dave])
+    await download(bob, id, iid, fileId, join(files, 'bob-report.pdf'), original)
+    await download(carla, id, iid, fileId, join(files, 'carla-report.pdf'), original)
+    // bob turns hostile: its hosted copy is altered and its own check switched off (a modified client).
+    const hosted = join(bob.store.dataDir(id), fileId)
+    rmSync(hosted)
+    const bad = readFileSync(original)
+    for (let i = 0; i < bad.length; i += 4096) bad[i] ^= 0xff
+    writeFileSync(hosted, bad)
+    ;(bob.files as unknown as { verified: { check: () => Promise<boolean> } }).verified.check = async () => true
+    const rejected = record(dave, 'fileHolderRejected')
+    const e = await download(dave, id, iid, fileId, join(files, 'dave-report.pdf'), original, 60_000)
+    expect(rejected.map((r) => r[2])).toEqual([bob.deviceId])
+    expect(e.sources?.[bob.deviceId]).toBeUndefined()
+  })
+
+  it('a banned member gets nothing: its requests are refused', async () => {
+    const [alice, bob, carla] = [await net.account('alice'), await net.account('bob'), await net.account('carla')]
+    const id = await group(alice, [bob, carla])
+    const original = randomFile(files, 'secret.txt', 50_000)
+    const [iid, fileId] = await share(alice, id, original, [bob, carla])
+    alice.removeConversationMember(id, carla.uri)
+    await until(() => alice.conversation(id).roleOf(carla.uri) === 'banned', 'the ban at alice')
+    const refused = carla.node.openFile({ accountUri: alice.uri, deviceId: alice.deviceId, toxPublicKey: alice.toxPublicKey }, id, fileId, 0, 50_000)
+    await expect(refused).rejects.toMatchObject({ code: 'ERR_CHANNEL_REFUSED', data: { reason: 'unauthorised' } })
+    const stillMember = bob.node.openFile({ accountUri: alice.uri, deviceId: alice.deviceId, toxPublicKey: alice.toxPublicKey }, id, fileId, 0, 10)
+    const channel = await stillMember
+    const chunks: Buffer[] = []
+    for await (const c of channel) chunks.push(c as Buffer)
+    expect(Buffer.concat(chunks).equals(readFileSync(original).subarray(0, 10))).toBe(true)
+    void iid
+  })
+
+  it('names that would leave their directory are refused with a typed error, and nothing is written', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const id = await befriend(alice, bob)
+    const original = randomFile(files, 'ok.txt', 1000)
+    const head = alice.conversation(id).head
+    for (const displayName of ['../../etc/passwd', '/etc/passwd', 'a\0b', 'x'.repeat(300), '..', 'dir/name', 'C:evil']) {
+      await expect(alice.sendFile(id, original, { displayName })).rejects.toMatchObject({ name: 'InvalidPathError', code: 'ERR_INVALID_PATH' })
+    }
+    expect(alice.conversation(id).head).toBe(head)
+    const [iid, fileId] = await share(alice, id, original, [bob])
+    for (const bad of ['../../etc/passwd', `${iid}_1/../../x`, 'x'.repeat(5000), `${iid}_1\0.png`, '/abs']) {
+      expect(() => bob.downloadFile(id, iid, bad, join(files, 'never'))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_PATH' }))
+      expect(() => bob.fileTransferInfo(id, bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_PATH' }))
+    }
+    expect(() => bob.downloadFile(id, iid, fileId, 'a\0b')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }))
+    expect(existsSync(join(files, 'never'))).toBe(false)
+    // A forged announcement whose name climbs out: its file id keeps no such part, and it lands where asked.
+    const forged = forge(alice, id, dataTransferMessage({ displayName: '../../../../tmp/evil.sh', sha3sum: 'a'.repeat(128), tid: '7', totalSize: 10 }))
+    await until(() => bob.conversation(id).head === forged, 'the forged announcement at bob')
+    expect(bob.conversation(id).getMessage(forged).fileId).toBe(`${forged}_7.sh`)
+    // A channel name with a path in it is refused by the channel layer itself.
+    const peer = { accountUri: alice.uri, deviceId: alice.deviceId, toxPublicKey: alice.toxPublicKey }
+    await expect(bob.node.openFile(peer, id, '../../identity/device.key', 0, 10)).rejects.toMatchObject({ code: 'ERR_CHANNEL_REFUSED', data: { reason: 'bad-name' } })
+  })
+
+  it('limits: a file over the maximum size is refused; an empty file needs no holder; a full disk keeps the partial file', async () => {
+    const [alice, bob] = [await net.account('alice'), await net.account('bob')]
+    const id = await befriend(alice, bob)
+    const big = randomFile(files, 'big.iso', 3 << 20)
+    alice.maxFileSize = 1 << 20
+    await expect(alice.sendFile(id, big)).rejects.toMatchObject({ code: 'ERR_LIMIT_EXCEEDED' })
+    alice.maxFileSize = 1 << 30
+    const [iid, fileId] = await share(alice, id, big, [bob])
+    bob.maxFileSize = 1 << 20
+    expect(() => bob.downloadFile(id, iid, fileId, join(files, 'bob-big.iso'))).toThrow(expect.objectContaining({ code: 'ERR_LIMIT_EXCEEDED' }))
+    bob.maxFileSize = 1 << 30
+
+    // A full disk: the partial file is /dev/full, where every write fails with ENOSPC.
+    const full = join(files, 'bob-full.iso')
+    symlinkSync('/dev/full', `${full}.tmp`)
+    const failed = ended(bob, id, fileId)
+    bob.downloadFile(id, iid, fileId, full)
+    const e = await failed
+    expect(e.code).toBe('error')
+    expect(e.error).toMatchObject({ name: 'DiskFullError', code: 'ERR_DISK_FULL' })
+    expect(bob.fileTransferInfo(id, fileId)).toMatchObject({ status: 'error', error: { code: 'ERR_DISK_FULL' } })
+    expect(existsSync(full)).toBe(false)
+    rmSync(`${full}.tmp`)
+    await download(bob, id, iid, fileId, full, big)
+    // One that cannot fit at all fails before it writes a byte.
+    bob.maxFileSize = 2 ** 52
+    const huge = forge(alice, id, dataTransferMessage({ displayName: 'huge.bin', sha3sum: 'b'.repeat(128), tid: '9', totalSize: 2 ** 50 }))
+    await until(() => bob.conversation(id).head === huge, 'the huge announcement at bob')
+    const hugeEnd = ended(bob, id, `${huge}_9.bin`)
+    bob.downloadFile(id, huge, `${huge}_9.bin`, join(files, 'huge.bin'))
+    expect((await hugeEnd).error).toMatchObject({ code: 'ERR_DISK_FULL' })
+    expect(existsSync(join(files, 'huge.bin.tmp'))).toBe(false)
+
+    const empty = join(files, 'empty.txt')
+    writeFileSync(empty, '')
+    const [eiid, efileId] = await share(alice, id, empty, [bob])
+    await alice.stop()
+    await download(bob, id, eiid, efileId, join(files, 'bob-empty.txt'), empty)
+    expect(statSync(join(files, 'bob-empty.txt')).size).toBe(0)
   })
 })
