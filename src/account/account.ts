@@ -447,6 +447,11 @@ export class Account extends EventEmitter<AccountEvents> {
     return this.conversation(id).loadMessages(options)
   }
 
+  /** One message by id, with its edits and reactions folded in. */
+  getMessage(id: string, messageId: string): SwarmMessage {
+    return this.conversation(id).getMessage(messageId)
+  }
+
   /** Messages matching a regular expression, author, type or dates (Jami's searchConversation, answered at once). */
   searchConversation(id: string, options: SearchOptions = {}): SwarmMessage[] {
     return this.conversation(id).searchMessages(options)

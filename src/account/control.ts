@@ -38,7 +38,12 @@ export const CONTROL_OPS = [
   'updateConversationInfos',
   'removeConversation',
   'loadConversation',
+  'getMessage',
   'toxId',
+  'sendFile',
+  'downloadFile',
+  'cancelDataTransfer',
+  'fileTransferInfo',
 ] as const
 
 export type ControlOp = (typeof CONTROL_OPS)[number]
@@ -53,12 +58,24 @@ function invoke(account: Account, op: string, args: unknown[]): unknown {
   return method.apply(account, args)
 }
 
+async function answerOf(account: Account, line: string): Promise<unknown> {
+  try {
+    const { op, args } = JSON.parse(line) as { op: string; args?: unknown[] }
+    return { ok: true, result: (await invoke(account, op, Array.isArray(args) ? args : [])) ?? null }
+  } catch (err) {
+    const e = err instanceof GitswarmError ? err.toJSON() : { name: 'Error', code: 'ERR_UNEXPECTED', message: err instanceof Error ? err.message : String(err), data: {} }
+    return { ok: false, error: e }
+  }
+}
+
 /** Serves the control socket of a started account; close the returned server to stop. */
 export function serveControl(account: Account): Promise<Server> {
   const path = socketPath(account.dir)
   if (existsSync(path)) rmSync(path, { force: true })
   const server = createServer((socket) => {
     let buffered = ''
+    // Answers go out in the order asked, also when a method is async (sendFile).
+    let answered: Promise<void> = Promise.resolve()
     socket.on('error', () => {})
     socket.on('data', (chunk) => {
       buffered += chunk.toString('utf8')
@@ -67,15 +84,8 @@ export function serveControl(account: Account): Promise<Server> {
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl)
         buffered = buffered.slice(nl + 1)
-        let answer: unknown
-        try {
-          const { op, args } = JSON.parse(line) as { op: string; args?: unknown[] }
-          answer = { ok: true, result: invoke(account, op, Array.isArray(args) ? args : []) ?? null }
-        } catch (err) {
-          const e = err instanceof GitswarmError ? err.toJSON() : { name: 'Error', code: 'ERR_UNEXPECTED', message: err instanceof Error ? err.message : String(err), data: {} }
-          answer = { ok: false, error: e }
-        }
-        socket.write(JSON.stringify(answer) + '\n')
+        const answer = answerOf(account, line)
+        answered = answered.then(async () => void socket.write(JSON.stringify(await answer) + '\n'))
       }
     })
   })
@@ -120,7 +130,7 @@ export async function callAccount(dir: string, op: ControlOp, args: unknown[] = 
   }
   const account = Account.open(dir, options)
   try {
-    return { result: invoke(account, op, args) ?? null, via: 'directory' }
+    return { result: (await invoke(account, op, args)) ?? null, via: 'directory' }
   } finally {
     await account.stop()
   }

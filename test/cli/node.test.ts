@@ -6,6 +6,7 @@
  * started here is stopped by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -96,6 +97,21 @@ describe('gitswarm node and the account commands', () => {
     await second.waitFor((e) => e.event === 'conversationReady' && e.args[0] === group, 'the group at bob')
     const reply = gitswarm(['send', group, '--account', b, 'got it']).stdout.trim()
     await first.waitFor((e) => e.event === 'swarmMessageReceived' && (e.args[1] as { id: string }).id === reply, 'the reply at alice')
+
+    // A file: shared through alice's node, fetched through bob's, verified, quiet with --json.
+    const original = join(dir, 'report.bin')
+    writeFileSync(original, randomBytes(300_000))
+    const shared = json(gitswarm(['send-file', group, original, '--account', a, '--name', 'report.bin', '--json']))
+    expect(shared['fileId']).toMatch(/^[0-9a-f]{40}_[0-9]+\.bin$/)
+    await second.waitFor((e) => e.event === 'swarmMessageReceived' && (e.args[1] as { id: string }).id === shared['id'], 'the file announcement')
+    const dest = join(dir, 'bob-report.bin')
+    const fetched = gitswarm(['download', group, String(shared['id']), dest, '--account', b, '--json'])
+    expect(fetched.status, fetched.stderr).toBe(0)
+    expect(json(fetched)).toMatchObject({ status: 'finished', bytes: 300_000, total: 300_000, path: dest })
+    expect(readFileSync(dest).equals(readFileSync(original))).toBe(true)
+    const notAFile = gitswarm(['download', group, reply, '--account', b, '--json'])
+    expect(notAFile.status).toBe(1)
+    expect(json(notAFile)['error']).toMatchObject({ code: 'ERR_INVALID_STATE' })
 
     // Errors from the node come back typed: a message to a conversation that does not exist.
     const bad = gitswarm(['send', 'f'.repeat(40), '--account', a, 'x', '--json'])

@@ -36,6 +36,8 @@ const EVENTS: Array<keyof AccountEvents> = [
   'contactRemoved',
   'trustRequestReceived',
   'deviceAdded',
+  'dataTransferEvent',
+  'fileHolderRejected',
   'peerError',
 ]
 
