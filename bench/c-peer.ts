@@ -75,9 +75,9 @@ export class CPeer {
     process.on('exit', () => (this.exited = true))
   }
 
-  /** Starts `toxpeer <mode> <seconds>`; for `peer`, resolves once its keys and port are known. */
-  static async start(mode: 'peer' | 'bench', seconds: number): Promise<CPeer> {
-    const peer = new CPeer(spawn(buildCPeer(), [mode, String(seconds)], { stdio: 'pipe' }))
+  /** Starts `toxpeer <mode> [<args>…] <seconds>`; for `peer`, resolves once its keys and port are known. */
+  static async start(mode: 'peer' | 'bench' | 'filebench', seconds: number, args: string[] = []): Promise<CPeer> {
+    const peer = new CPeer(spawn(buildCPeer(), [mode, ...args, String(seconds)], { stdio: 'pipe' }))
     if (mode === 'peer') {
       peer.toxId = (await peer.waitFor(/^ID /, 10_000)).slice(3)
       peer.dhtPk = (await peer.waitFor(/^DHT /, 10_000)).slice(4)

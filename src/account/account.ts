@@ -53,7 +53,7 @@ export class Account extends EventEmitter<AccountEvents> {
   private readonly leaving = new Set<Conversation>()
   private net: AccountNetwork | undefined
   /** @internal files sent, hosted and downloaded (./files.ts). */
-  readonly files: AccountFiles = new AccountFiles(this)
+  readonly files: AccountFiles
   /** Largest file sendFile announces and downloadFile fetches, in bytes (default 4 GiB). */
   maxFileSize = DEFAULT_MAX_FILE_SIZE
 
@@ -63,6 +63,7 @@ export class Account extends EventEmitter<AccountEvents> {
   ) {
     super()
     this.store = new AccountStore(dir)
+    this.files = new AccountFiles(this)
     if (!this.store.meta.value.nospam) {
       this.store.meta.value = { format: ACCOUNT_FORMAT, nospam: randomBytes(4).toString('hex') }
       this.store.meta.save()

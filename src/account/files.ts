@@ -50,10 +50,12 @@ const keyOf = (conversationId: string, fileId: string) => `${conversationId}/${f
 
 export class AccountFiles {
   private readonly active = new Map<string, Active>()
-  private readonly verified = new VerifiedFiles()
+  private readonly verified: VerifiedFiles
   private node: SwarmNode | undefined
 
-  constructor(private readonly account: Account) {}
+  constructor(private readonly account: Account) {
+    this.verified = new VerifiedFiles(account.store.hosted)
+  }
 
   // ── sharing ───────────────────────────────────────────────────────────────────────────
 
@@ -74,6 +76,7 @@ export class AccountFiles {
       const [id] = this.account.write(conversationId, (c) => c.announceFile({ displayName, sha3sum, totalSize, replyTo: options.replyTo }))
       const fileId = conv.getMessage(id!).fileId!
       renameInto(staged, join(dir, fileId))
+      this.verified.remember({ path: join(dir, fileId), totalSize, sha3sum })
       this.emitTransfer(conversationId, id!, fileId, { code: 'created', bytes: totalSize, total: totalSize, path: join(dir, fileId) })
       return id!
     } finally {
@@ -91,12 +94,12 @@ export class AccountFiles {
   removeHosted(conversationId: string, commit?: string): void {
     const dir = this.account.store.dataDir(conversationId)
     if (!existsSync(dir)) return
-    if (!commit) return void rmSync(dir, { recursive: true, force: true })
     for (const name of readdirSync(dir)) {
-      if (!name.startsWith(`${commit}_`)) continue
+      if (commit && !name.startsWith(`${commit}_`)) continue
       this.verified.forget(join(dir, name))
       rmSync(join(dir, name), { force: true })
     }
+    if (!commit) rmSync(dir, { recursive: true, force: true })
   }
 
   // ── serving ───────────────────────────────────────────────────────────────────────────
@@ -323,6 +326,7 @@ export class AccountFiles {
         copyFileSync(record.path, staged)
       }
       renameInto(staged, target)
+      this.verified.remember({ path: target, totalSize: record.totalSize, sha3sum: record.sha3sum })
     } finally {
       rmSync(staged, { force: true })
     }

@@ -11,6 +11,7 @@
  *   <dir>/devices.json             the account's other devices
  *   <dir>/outbox.json              frames for peers that were offline
  *   <dir>/downloads.json           file downloads: waiting, partial (with the ranges held), done
+ *   <dir>/hosted.json              hosted files already checked against their SHA3-512 (stamps)
  *   <dir>/conversations/<id>/      the repositories (bare)
  *   <dir>/conversation_data/<id>/  files hosted for a conversation, as Jami: <commit>_<tid>[.<ext>]
  *
@@ -125,6 +126,7 @@ export class AccountStore {
   readonly devices: JsonFile<Record<string, OwnDevice>>
   readonly outbox: JsonFile<OutboxEntry[]>
   readonly downloads: JsonFile<Record<string, DownloadRecord>>
+  readonly hosted: JsonFile<Record<string, string>>
 
   constructor(readonly dir: string) {
     mkdirSync(join(dir, 'conversations'), { recursive: true })
@@ -138,6 +140,7 @@ export class AccountStore {
     this.devices = new JsonFile(join(dir, 'devices.json'), () => ({}))
     this.outbox = new JsonFile(join(dir, 'outbox.json'), () => [])
     this.downloads = new JsonFile(join(dir, 'downloads.json'), () => ({}))
+    this.hosted = new JsonFile(join(dir, 'hosted.json'), () => ({}))
   }
 
   /** Where a conversation's files are hosted (Jami's conversation_data/<id>). */

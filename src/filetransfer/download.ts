@@ -19,7 +19,7 @@ import type { Readable } from 'node:stream'
 import { DiskFullError, IntegrityError, InvalidStateError } from '../errors.js'
 import { fsyncDir } from '../util/json-file.js'
 import { RangeSet, type Range } from './ranges.js'
-import { sha3, sha3File } from './sha3.js'
+import { PrefixHash, sha3, sha3File, WORKER_FROM } from './sha3.js'
 
 /** Where bytes of the file can come from (a device holding a verified copy). */
 export interface Holder {
@@ -81,6 +81,8 @@ export class Download extends EventEmitter<DownloadEvents> {
   private readonly streams = new Set<Readable>()
   private queue: Range[] = []
   private fh: FileHandle | undefined
+  /** Follows the run of bytes from 0 as it grows, so the final check is nearly done by the end. */
+  private hasher: PrefixHash | undefined
   private failure: Error | undefined
   private lastSave = 0
   private closed: Promise<void> = Promise.resolve()
@@ -136,11 +138,13 @@ export class Download extends EventEmitter<DownloadEvents> {
   private async fetchAndPlace(): Promise<string> {
     const { totalSize, sha3sum, fileId } = this.options
     this.fh = await this.openPartial()
+    this.hasher = new PrefixHash(this.tmpPath, totalSize >= WORKER_FROM)
+    this.hasher.advance(this.done.prefix)
     try {
       for (let pass = 0; ; pass++) {
         await this.fetchMissing()
         await this.flush()
-        if ((await sha3File(this.tmpPath, totalSize)) === sha3sum) break
+        if ((await this.digest()) === sha3sum) break
         if (!(await this.blame())) {
           await this.close()
           await rm(this.tmpPath, { force: true })
@@ -153,7 +157,21 @@ export class Download extends EventEmitter<DownloadEvents> {
       fsyncDir(dirname(this.options.destPath))
       return this.options.destPath
     } finally {
+      this.hasher?.close()
       await this.close()
+    }
+  }
+
+  /** SHA3-512 of the partial file: the prefix hash carried on, or (after a blame pass) a fresh one. */
+  private async digest(): Promise<string> {
+    const hasher = this.hasher
+    this.hasher = undefined
+    if (!hasher) return sha3File(this.tmpPath, this.options.totalSize)
+    try {
+      hasher.advance(this.options.totalSize)
+      return await hasher.digest()
+    } finally {
+      hasher.close()
     }
   }
 
@@ -189,7 +207,7 @@ export class Download extends EventEmitter<DownloadEvents> {
   }
 
   private startWorkers(state: HolderState): void {
-    const want = this.options.perHolder ?? 2
+    const want = this.options.perHolder ?? 4
     while (state.active < want && !state.gone && !this.excluded.has(state.holder.id) && this.queue.length > 0 && !this.failure) {
       state.active++
       void this.work(state).finally(() => {
@@ -282,6 +300,7 @@ export class Download extends EventEmitter<DownloadEvents> {
     let mine = this.served.get(holderId)
     if (!mine) this.served.set(holderId, (mine = new RangeSet()))
     mine.add(start, end)
+    this.hasher?.advance(this.done.prefix)
     this.emit('progress', this.done.size, this.options.totalSize)
     const every = this.options.saveEveryMs ?? 500
     if (this.options.saveProgress && Date.now() - this.lastSave >= every) {
@@ -312,6 +331,8 @@ export class Download extends EventEmitter<DownloadEvents> {
       if (suspect) this.excluded.add(suspect)
       const others = [...this.holders.values()].some((h) => !h.gone && !this.excluded.has(h.holder.id) && !this.rejected.has(h.holder.id))
       if (others) {
+        this.hasher?.close()
+        this.hasher = undefined
         for (const [s, e] of ranges) this.done.remove(s, e)
         await this.fetchMissing()
         await this.flush()

@@ -191,6 +191,7 @@ export class ChannelMux extends EventEmitter<ChannelMuxEvents> {
   private readonly window: number
   private readonly maxChannels: number
   private closed = false
+  private draining: Promise<void> | undefined
 
   constructor(
     readonly friend: Friend,
@@ -242,15 +243,18 @@ export class ChannelMux extends EventEmitter<ChannelMuxEvents> {
   /** @internal Resolves when the connection can take more packets. */
   drained(): Promise<void> {
     if (this.closed || this.friend.connection.queued === 0) return Promise.resolve()
-    return new Promise((resolve) => {
+    // One wait shared by every channel writing now: two listeners, however many channels.
+    this.draining ??= new Promise((resolve) => {
       const done = () => {
         this.friend.connection.off('drain', done)
         this.friend.off('offline', done)
+        this.draining = undefined
         resolve()
       }
       this.friend.connection.on('drain', done)
       this.friend.on('offline', done)
     })
+    return this.draining
   }
 
   /** @internal Forgets a channel once both directions ended. */

@@ -301,10 +301,73 @@ static int bench(int seconds) {
   return 0;
 }
 
+/* File-transfer bench: a sends `size` bytes with c-toxcore's own file transfer (tox_file_send,
+ * chunk requests answered from a pattern), b accepts and counts; both in this process, for at
+ * most `seconds`. Prints FILE <bytes> <ms> <complete 0|1> <checksum ok 0|1>. */
+static uint64_t fb_size = 0, fb_received = 0;
+static int fb_done = 0, fb_bad = 0;
+static uint8_t fb_byte(uint64_t pos) { return (uint8_t)((pos * 2654435761u) >> 13); }
+static void fb_chunk_request(Tox *t, uint32_t f, uint32_t file, uint64_t pos, size_t len, void *u) {
+  (void)u;
+  if (len == 0) return;
+  static uint8_t buf[TOX_MAX_CUSTOM_PACKET_SIZE];
+  for (size_t i = 0; i < len; i++) buf[i] = fb_byte(pos + i);
+  tox_file_send_chunk(t, f, file, pos, buf, len, NULL);
+}
+static void fb_recv(Tox *t, uint32_t f, uint32_t file, uint32_t kind, uint64_t size, const uint8_t *name, size_t name_len, void *u) {
+  (void)kind; (void)size; (void)name; (void)name_len; (void)u;
+  tox_file_control(t, f, file, TOX_FILE_CONTROL_RESUME, NULL);
+}
+static void fb_recv_chunk(Tox *t, uint32_t f, uint32_t file, uint64_t pos, const uint8_t *d, size_t len, void *u) {
+  (void)t; (void)f; (void)file; (void)u;
+  if (len == 0) { fb_done = 1; return; }
+  for (size_t i = 0; i < len; i += 97) if (d[i] != fb_byte(pos + i)) fb_bad = 1;
+  fb_received += len;
+}
+
+static int filebench(uint64_t size, int seconds) {
+  Tox *a = new_tox(), *b = new_tox();
+  uint8_t pka[32], pkb[32], dhta[32];
+  tox_self_get_public_key(a, pka);
+  tox_self_get_public_key(b, pkb);
+  tox_self_get_dht_id(a, dhta);
+  tox_friend_add_norequest(a, pkb, NULL);
+  tox_friend_add_norequest(b, pka, NULL);
+  tox_bootstrap(b, "127.0.0.1", tox_self_get_udp_port(a, NULL), dhta, NULL);
+  tox_callback_file_chunk_request(a, fb_chunk_request);
+  tox_callback_file_recv(b, fb_recv);
+  tox_callback_file_recv_chunk(b, fb_recv_chunk);
+  uint64_t start = now_ms();
+  while (tox_friend_get_connection_status(a, 0, NULL) == TOX_CONNECTION_NONE || tox_friend_get_connection_status(b, 0, NULL) == TOX_CONNECTION_NONE) {
+    tox_iterate(a, NULL);
+    tox_iterate(b, NULL);
+    usleep(1000);
+    if (now_ms() - start > 60000) return printf("ERR no connection\n"), 1;
+  }
+  printf("CONNECTED %llu\n", (unsigned long long)(now_ms() - start));
+  fflush(stdout);
+  fb_size = size;
+  const uint8_t name[] = "bench.bin";
+  Tox_Err_File_Send err;
+  tox_file_send(a, 0, TOX_FILE_KIND_DATA, size, NULL, name, sizeof name - 1, &err);
+  if (err != TOX_ERR_FILE_SEND_OK) return printf("ERR file_send %d\n", err), 1;
+  start = now_ms();
+  while (!fb_done && now_ms() < start + (uint64_t)seconds * 1000) {
+    tox_iterate(a, NULL);
+    tox_iterate(b, NULL);
+    if (tox_iteration_interval(a) > 1) usleep(500);
+  }
+  printf("FILE %llu %llu %d %d\n", (unsigned long long)fb_received, (unsigned long long)(now_ms() - start), fb_done && fb_received == fb_size, !fb_bad);
+  tox_kill(a);
+  tox_kill(b);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc >= 2 && !strcmp(argv[1], "bench")) return bench(argc >= 3 ? atoi(argv[2]) : 10);
   if (argc >= 2 && !strcmp(argv[1], "peer")) return peer(argc >= 3 ? atoi(argv[2]) : 300);
-  fprintf(stderr, "usage: toxpeer peer [seconds] | toxpeer bench [seconds]\n");
+  if (argc >= 3 && !strcmp(argv[1], "filebench")) return filebench(strtoull(argv[2], NULL, 10), argc >= 4 ? atoi(argv[3]) : 120);
+  fprintf(stderr, "usage: toxpeer peer [seconds] | toxpeer bench [seconds] | toxpeer filebench <bytes> [seconds]\n");
   return 2;
 }

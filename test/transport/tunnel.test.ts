@@ -94,4 +94,26 @@ describe('tunnels between gitswarm nodes over UDP on 127.0.0.1', () => {
     expect(got).toEqual(Array.from({ length: 3000 }, (_, i) => i))
     expect(ab.connection.resent).toBeGreaterThan(0)
   })
+
+  it('a writer waiting for room always hears drain, whoever empties the queue (acks, packet requests, the tick)', async () => {
+    const { a, ab, ba } = await connectedPair()
+    let n = 0
+    const send = a.udp.send.bind(a.udp)
+    a.udp.send = (packet, to) => {
+      if (packet[0] === 0x1b && ++n % 10 === 0) return
+      send(packet, to)
+    }
+    let got = 0
+    ba.on('lossless', () => got++)
+    const total = 5_000
+    for (let i = 0; i < total; i++) {
+      if (ab.sendLossless(numbered(170, i, 1000))) continue
+      // As a channel writer does: wait for room, bounded so a lost 'drain' fails the test.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no drain after packet ${i} (queue ${ab.connection.queued})`)), 3000)
+        ab.connection.once('drain', () => (clearTimeout(timer), resolve()))
+      })
+    }
+    await until(() => got === total, `${total} packets through loss`, 30_000)
+  })
 })

@@ -132,6 +132,7 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
   /** Sends what the congestion window allows from the queue. */
   flush(): void {
     if (!this.canSend()) return
+    const hadQueue = this.queue.length > 0
     const now = this.now()
     // The window counts packets not yet acknowledged (selective acks included), so a gap
     // waiting for its resend does not stall the rest; the span stays within the peer's buffer.
@@ -140,6 +141,8 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
       const n = this.sendWindow.push(data, now)
       this.sendData(this.recvWindow.start, n, data)
     }
+    // Whoever empties the queue (an ack, a packet request, the tick) tells the waiting writers.
+    if (hadQueue && this.queue.length === 0) this.emit('drain')
   }
 
   get queued(): number {
@@ -237,9 +240,7 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
     if (freed > 0) {
       // Grow: one packet per acknowledged packet below the threshold, then additively.
       this.window = Math.min(MAX_WINDOW, this.window < this.threshold ? this.window + freed : this.window + Math.max(1, Math.floor((freed * 16) / this.window)))
-      const hadQueue = this.queue.length > 0
       this.flush()
-      if (hadQueue && this.queue.length === 0) this.emit('drain')
     }
   }
 
@@ -247,6 +248,7 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
     const now = this.now()
     const { missing, received } = parseRequest(request, this.sendWindow.start, this.sendWindow.end)
     for (const n of received) this.sendWindow.packets.delete(n)
+    if (received.length > 0) this.flush()
     let resentNow = 0
     for (const n of missing) {
       const p = this.sendWindow.packets.get(n)
