@@ -93,9 +93,14 @@ export async function benchFiles(options: { bytes: number }): Promise<Figure[]> 
     // The holders move to processes of their own; the downloader stays here.
     const startHolder = async (a: Account) => {
       await a.stop()
+      // Linked anew with the process (not a link to the stopped account that has not timed out).
+      const linked = new Promise<void>((resolve) => {
+        const seen = (p: { deviceId: string }) => p.deviceId === a.deviceId && (d.node.off('peerOnline', seen), resolve())
+        d.node.on('peerOnline', seen)
+      })
       const child = spawn(process.execPath, [BIN, 'node', '--account', a.dir, '--json', '--bootstrap', bootArg], { stdio: 'ignore' })
       children.push(child)
-      await until(() => d.node.onlinePeers().some((p) => p.deviceId === a.deviceId), `the downloader linked with ${a.displayName}'s process`)
+      await linked
     }
     await h1.stop()
     await h2.stop()

@@ -67,7 +67,14 @@ interface HolderState {
   holder: Holder
   active: number
   gone: boolean
+  /** Failures in a row, for the backoff before it is asked again. */
+  failures: number
+  retry?: NodeJS.Timeout
 }
+
+const RETRY_MS = 250
+const QUICK_RETRIES = 4
+const MAX_RETRY_MS = 30_000
 
 export class Download extends EventEmitter<DownloadEvents> {
   readonly tmpPath: string
@@ -85,6 +92,7 @@ export class Download extends EventEmitter<DownloadEvents> {
   private hasher: PrefixHash | undefined
   private failure: Error | undefined
   private lastSave = 0
+  private stalledNow = false
   private closed: Promise<void> = Promise.resolve()
   private settled: Promise<void> = Promise.resolve()
   private finishedPieces: () => void = () => {}
@@ -114,7 +122,8 @@ export class Download extends EventEmitter<DownloadEvents> {
   addHolder(holder: Holder): void {
     const known = this.holders.get(holder.id)
     if (this.rejected.has(holder.id) || (known && !known.gone)) return
-    const state: HolderState = { holder, active: 0, gone: false }
+    if (known?.retry) clearTimeout(known.retry)
+    const state: HolderState = { holder, active: 0, gone: false, failures: 0 }
     this.holders.set(holder.id, state)
     this.startWorkers(state)
   }
@@ -157,6 +166,7 @@ export class Download extends EventEmitter<DownloadEvents> {
       fsyncDir(dirname(this.options.destPath))
       return this.options.destPath
     } finally {
+      this.clearRetries()
       this.hasher?.close()
       await this.close()
     }
@@ -277,12 +287,13 @@ export class Download extends EventEmitter<DownloadEvents> {
         if (pendingBytes >= WRITE_BUFFER) await writeOut()
       }
       await writeOut()
-      if (writtenTo < end && !this.failure && !this.rejected.has(id)) state.gone = true
+      if (writtenTo < end && !this.failure && !this.rejected.has(id)) this.lose(state)
+      else if (writtenTo === end) state.failures = 0
     } catch {
       // refused, reset, or gone mid-piece: what it sent before stays; the rest goes to others
       if (!this.failure) {
         await writeOut().catch(() => {})
-        state.gone = true
+        this.lose(state)
       }
     } finally {
       clearTimeout(quiet)
@@ -292,6 +303,25 @@ export class Download extends EventEmitter<DownloadEvents> {
       }
     }
     return writtenTo
+  }
+
+  /**
+   * A holder failed (refused, reset, frozen): its pieces go to the others, and it is asked
+   * again after a backoff — a device still connected may have had a passing fault.
+   */
+  private lose(state: HolderState): void {
+    if (state.gone) return
+    state.gone = true
+    // A few quick tries first (a device that just connected refuses until it has read our
+    // hello), then backing off.
+    const delay = Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** Math.max(0, state.failures++ - QUICK_RETRIES))
+    state.retry = setTimeout(() => {
+      state.retry = undefined
+      if (this.failure || this.rejected.has(state.holder.id) || this.holders.get(state.holder.id) !== state) return
+      state.gone = false
+      this.startWorkers(state)
+    }, delay)
+    state.retry.unref()
   }
 
   private record(holderId: string, start: number, end: number): void {
@@ -362,14 +392,21 @@ export class Download extends EventEmitter<DownloadEvents> {
   private checkStalled(): void {
     if (this.failure || this.queue.length === 0) return
     const busy = [...this.holders.values()].some((h) => h.active > 0)
-    if (!busy && this.holderCount === 0) this.emit('stalled')
+    const stalled = !busy && this.holderCount === 0
+    if (stalled && !this.stalledNow) this.emit('stalled')
+    this.stalledNow = stalled
   }
 
   private fail(err: Error): void {
     if (this.failure) return
     this.failure = err
+    this.clearRetries()
     for (const s of this.streams) s.destroy()
     this.finishedPieces()
+  }
+
+  private clearRetries(): void {
+    for (const h of this.holders.values()) if (h.retry) clearTimeout(h.retry)
   }
 
   private close(): Promise<void> {
