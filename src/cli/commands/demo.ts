@@ -3,6 +3,7 @@
  * befriend each other by Tox ID (friend requests through the onion, arriving as events, and
  * accepted); alice invites bob and carol to a group; messages, an edit and a reaction arrive
  * live (announced on msg:, fetched over git://, validated, merged — no sync rounds); alice
+ * shares a file, carol fetches it from her and bob from both holders at once; alice
  * links a second device from an archive; bob goes offline, misses a message and an
  * invitation, comes back and receives both; alice bans carol, whose later message reaches
  * nobody; and every repository is verified from its root and checked with git fsck. Each
@@ -10,7 +11,8 @@
  * @module
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Account } from '../../account/account.js'
@@ -104,6 +106,8 @@ export async function run(argv: string[], out: Output): Promise<number> {
     await reacted
     show(alice!, 'reactionAdded 👍 (carol)', t)
 
+    await shareFile(base, trip, alice!, carol!, bob!, say, note)
+
     t = performance.now()
     const archive = alice!.exportArchive('correct horse battery staple')
     const phone = await Account.importArchive(join(base, 'alice-phone'), archive, 'correct horse battery staple', { displayName: 'alice-phone' })
@@ -190,4 +194,31 @@ export async function run(argv: string[], out: Output): Promise<number> {
     await boot?.close()
     if (!keep) rmSync(base, { recursive: true, force: true })
   }
+}
+
+/** A file shared by `sender`: `first` fetches it from the sender, `second` from every holder at once. */
+async function shareFile(base: string, id: string, sender: Account, first: Account, second: Account, say: (t: string) => void, note: (t: string) => void): Promise<void> {
+  const path = join(base, 'route-photos.tar')
+  writeFileSync(path, randomBytes(4 << 20))
+  const announced = [first, second].map((a) => next(a, 'swarmMessageReceived', (cid, m) => cid === id && m.type === 'application/data-transfer+json'))
+  const iid = await sender.sendFile(id, path)
+  await Promise.all(announced)
+  const fileId = sender.getMessage(id, iid).fileId!
+  say(`${sender.displayName} shares route-photos.tar (4 MiB): a data-transfer commit (name, size, SHA3-512); the bytes stay out of git`)
+  const fetch = async (who: Account): Promise<Record<string, number>> => {
+    const t = performance.now()
+    const end = next(who, 'dataTransferEvent', (cid, _i, fid, e) => cid === id && fid === fileId && (e.code === 'finished' || e.code === 'error'), 30_000)
+    const dest = join(base, `${who.displayName}-route-photos.tar`)
+    who.downloadFile(id, iid, fileId, dest)
+    const [, , , e] = await end
+    if (e.code !== 'finished' || !readFileSync(dest).equals(readFileSync(path))) throw new Error(`the file did not arrive at ${who.displayName}: ${JSON.stringify(e.error)}`)
+    const from = Object.entries(e.sources ?? {}).map(([device, bytes]) => `${Math.round(bytes / 1024)} KiB from ${device === sender.deviceId ? sender.displayName : device === first.deviceId ? first.displayName : device.slice(0, 8)}`)
+    note(`${who.displayName.padEnd(6)} downloadFile → dataTransferEvent finished, SHA3-512 verified before it appeared: ${from.join(', ')} (${ms(t)})`)
+    return e.sources ?? {}
+  }
+  await fetch(first)
+  // The second asks every member device that holds it: the sender and the first downloader.
+  for (let i = 0; i < 400 && !second.node.onlinePeers().some((p) => p.deviceId === first.deviceId); i++) await new Promise((r) => setTimeout(r, 25))
+  const sources = await fetch(second)
+  if (!(sources[first.deviceId]! > 0)) throw new Error(`${second.displayName} fetched nothing from ${first.displayName}, a holder other than the sender`)
 }
