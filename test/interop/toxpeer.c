@@ -251,14 +251,9 @@ static int peer(int seconds) {
   return 0;
 }
 
-static uint64_t bench_bytes = 0;
-static void bench_recv(Tox *t, uint32_t f, const uint8_t *d, size_t len, void *u) {
-  (void)t; (void)f; (void)d; (void)u;
-  bench_bytes += len;
-}
-
-static int bench(int seconds) {
-  Tox *a = new_tox(), *b = new_tox();
+/* Two instances in this process, friends of each other, b bootstrapped from a; returns once
+ * both see the friend connected (prints CONNECTED <ms>), or 1 after 60 s. */
+static int connect_pair(Tox *a, Tox *b) {
   uint8_t pka[32], pkb[32], dhta[32];
   tox_self_get_public_key(a, pka);
   tox_self_get_public_key(b, pkb);
@@ -266,7 +261,6 @@ static int bench(int seconds) {
   tox_friend_add_norequest(a, pkb, NULL);
   tox_friend_add_norequest(b, pka, NULL);
   tox_bootstrap(b, "127.0.0.1", tox_self_get_udp_port(a, NULL), dhta, NULL);
-  tox_callback_friend_lossless_packet(b, bench_recv);
   uint64_t start = now_ms();
   while (tox_friend_get_connection_status(a, 0, NULL) == TOX_CONNECTION_NONE || tox_friend_get_connection_status(b, 0, NULL) == TOX_CONNECTION_NONE) {
     tox_iterate(a, NULL);
@@ -276,6 +270,20 @@ static int bench(int seconds) {
   }
   printf("CONNECTED %llu\n", (unsigned long long)(now_ms() - start));
   fflush(stdout);
+  return 0;
+}
+
+static uint64_t bench_bytes = 0;
+static void bench_recv(Tox *t, uint32_t f, const uint8_t *d, size_t len, void *u) {
+  (void)t; (void)f; (void)d; (void)u;
+  bench_bytes += len;
+}
+
+static int bench(int seconds) {
+  Tox *a = new_tox(), *b = new_tox();
+  tox_callback_friend_lossless_packet(b, bench_recv);
+  if (connect_pair(a, b)) return 1;
+  uint64_t start;
   uint8_t buf[TOX_MAX_CUSTOM_PACKET_SIZE];
   memset(buf, 7, sizeof buf);
   buf[0] = 160;
@@ -327,25 +335,11 @@ static void fb_recv_chunk(Tox *t, uint32_t f, uint32_t file, uint64_t pos, const
 
 static int filebench(uint64_t size, int seconds) {
   Tox *a = new_tox(), *b = new_tox();
-  uint8_t pka[32], pkb[32], dhta[32];
-  tox_self_get_public_key(a, pka);
-  tox_self_get_public_key(b, pkb);
-  tox_self_get_dht_id(a, dhta);
-  tox_friend_add_norequest(a, pkb, NULL);
-  tox_friend_add_norequest(b, pka, NULL);
-  tox_bootstrap(b, "127.0.0.1", tox_self_get_udp_port(a, NULL), dhta, NULL);
   tox_callback_file_chunk_request(a, fb_chunk_request);
   tox_callback_file_recv(b, fb_recv);
   tox_callback_file_recv_chunk(b, fb_recv_chunk);
-  uint64_t start = now_ms();
-  while (tox_friend_get_connection_status(a, 0, NULL) == TOX_CONNECTION_NONE || tox_friend_get_connection_status(b, 0, NULL) == TOX_CONNECTION_NONE) {
-    tox_iterate(a, NULL);
-    tox_iterate(b, NULL);
-    usleep(1000);
-    if (now_ms() - start > 60000) return printf("ERR no connection\n"), 1;
-  }
-  printf("CONNECTED %llu\n", (unsigned long long)(now_ms() - start));
-  fflush(stdout);
+  if (connect_pair(a, b)) return 1;
+  uint64_t start;
   fb_size = size;
   const uint8_t name[] = "bench.bin";
   Tox_Err_File_Send err;
