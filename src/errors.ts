@@ -6,6 +6,7 @@
  * @module
  */
 
+/** The base of every gitswarm error: a stable `code`, the class name as `name`, and `data`. */
 export class GitswarmError extends Error {
   /** Stable machine-readable code, e.g. `ERR_NOT_FOUND`. */
   readonly code: string
@@ -19,6 +20,7 @@ export class GitswarmError extends Error {
     this.name = new.target.name
   }
 
+  /** The error as plain data (what the CLI prints with --json and the control socket sends). */
   toJSON(): { name: string; code: string; message: string; data: Record<string, unknown> } {
     return { name: this.name, code: this.code, message: this.message, data: this.data }
   }
@@ -164,7 +166,6 @@ export class IntegrityError extends GitswarmError {
   }
 }
 
-/** Every error class, for the catalogue test and for `instanceof`-free matching by name. */
 /** The peer refused to open a channel; `data.reason` is 'unknown', 'unauthorised', 'busy', 'bad-name' or 'closed'. */
 export class ChannelRefusedError extends GitswarmError {
   static readonly code = 'ERR_CHANNEL_REFUSED'
@@ -197,6 +198,7 @@ export class ProtocolError extends GitswarmError {
   }
 }
 
+/** Every error class, for the catalogue (docs/errors.md) and for matching by name. */
 export const ERROR_CLASSES = [
   InvalidArgumentError,
   NotFoundError,

@@ -36,6 +36,7 @@ import { memberDevices as conversationDevices } from './peers.js'
 import { MAX_METADATA_VALUE } from './wire.js'
 import { AccountStore, ACCOUNT_FORMAT, nowSeconds, type Contact, type ConversationRequest, type TrustRequest } from './store.js'
 
+/** How Account.create makes an account directory. */
 export interface CreateAccountDirOptions {
   displayName?: string
   /** Encrypts the private keys on disk. */
@@ -46,6 +47,7 @@ export interface CreateAccountDirOptions {
 
 const isConversationId = (id: unknown): id is string => typeof id === 'string' && /^[0-9a-f]{40}$/.test(id)
 
+/** One device of an account, kept in a directory, and — started — alive on the Tox network (see the module). */
 export class Account extends EventEmitter<AccountEvents> {
   readonly store: AccountStore
   private readonly conversations = new Map<string, Conversation>()

@@ -10,11 +10,13 @@ import { bodyOf, type SwarmMessage } from '../swarm/history-view.js'
 import type { ConversationProfile } from '../swarm/profile.js'
 import { field, parseCommitMessage } from '../validation/commit-message.js'
 
+/** What a membership commit does. */
 export type MemberAction = 'add' | 'join' | 'remove' | 'ban' | 'unban'
 
 /** Jami's OnConversationError codes, by name. */
 export type ConversationErrorCode = 'fetch' | 'invalid-mode' | 'invalid-fetch' | 'unauthorized' | 'commit' | 'unrecoverable'
 
+/** An error about a conversation (Jami's OnConversationError). */
 export interface ConversationError {
   code: ConversationErrorCode
   /** What happened, for people. */
@@ -40,6 +42,7 @@ export interface DataTransferEvent {
   error?: { name: string; code: string; message: string; data: Record<string, unknown> }
 }
 
+/** The events of an Account, with their arguments. */
 export interface AccountEvents {
   /** A conversation was created here or cloned, and can be used (Jami's ConversationReady). */
   conversationReady: [conversationId: string]

@@ -33,6 +33,7 @@ import { peerOf, type FileRequest, type SwarmNode } from './swarm-node.js'
 export const DEFAULT_MAX_FILE_SIZE = 4 * 1024 ** 3
 const PROGRESS_EVERY_MS = 200
 
+/** Where a download stands (fileTransferInfo). */
 export interface TransferInfo {
   status: 'ongoing' | 'waiting' | 'finished' | 'error'
   bytes: number

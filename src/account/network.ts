@@ -29,6 +29,7 @@ export interface BootstrapNode {
   publicKey: string | Uint8Array
 }
 
+/** How an Account joins the network (Account.start). */
 export interface NetworkOptions {
   bootstrap?: BootstrapNode[]
   /** Address to bind (default 127.0.0.1) and port (default: any). */

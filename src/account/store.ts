@@ -29,6 +29,7 @@ export { JsonFile, writeFileAtomic } from '../util/json-file.js'
 /** The account's clock: Unix seconds, as commit times and Jami's request times. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
+/** A contact of the account. */
 export interface Contact {
   /** Account URI ('' while only the Tox ID we asked is known). */
   uri: string
@@ -61,6 +62,7 @@ export interface DownloadRecord {
   error?: { code: string; message: string }
 }
 
+/** A friend request received, not yet answered. */
 export interface TrustRequest {
   /** The sender's account URI as it claims it (checked when its device connects). */
   uri: string
@@ -69,6 +71,7 @@ export interface TrustRequest {
   received: number
 }
 
+/** An invitation to a conversation, received. */
 export interface ConversationRequest {
   conversationId: string
   /** Account URI of the inviter (verified: it came over its device's connection). */
@@ -78,6 +81,7 @@ export interface ConversationRequest {
   declined?: number
 }
 
+/** A conversation the account knows: created, cloning, or removed. */
 export interface ConversationInfo {
   id: string
   created: number
@@ -87,6 +91,7 @@ export interface ConversationInfo {
   mode?: number
 }
 
+/** Another device of this account. */
 export interface OwnDevice {
   deviceId: string
   /** Tox public key (hex). */

@@ -75,6 +75,7 @@ export interface SwarmNodeOptions extends ToxNodeOptions {
   authorizeFile?: (peer: VerifiedPeer, request: FileRequest) => ChannelDecision
 }
 
+/** A device on the network: its Tox node, the conversations it hosts, verified links to its peers. */
 export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
   private readonly conversations = new Map<string, Conversation>()
   private readonly peers = new Map<string, Peer>()

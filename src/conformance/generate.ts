@@ -60,6 +60,7 @@ function jamiBundle(name: string, jamiDir: string | undefined, outDir: string): 
   throw new Error(`the Jami bundle ${name} is neither in ../shared/fixtures/jami nor already copied`)
 }
 
+/** Writes the conformance cases (deterministic: the same bytes on every run). */
 export async function generateConformance(options: GenerateOptions = {}): Promise<CaseJson[]> {
   const outDir = options.outDir ?? conformanceDir()
   const keysDir = options.keysDir ?? join(conformanceDir(), 'keys')

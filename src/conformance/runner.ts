@@ -28,6 +28,7 @@ export interface ImplementationVerdict {
   detail?: string
 }
 
+/** A swarm engine under test: judges a repository (optionally only after a base commit). */
 export interface Implementation {
   name: string
   /** Whether rule ids are gitswarm's and must match `expected.rule`. */
@@ -125,6 +126,7 @@ export function extractCase(caseDir: string, c: CaseJson, dir: string): string {
   return dir
 }
 
+/** One case's outcome. */
 export interface CaseResult {
   case: CaseJson
   passed: boolean
@@ -133,6 +135,7 @@ export interface CaseResult {
   reason?: string
 }
 
+/** The outcome of runConformance. */
 export interface ConformanceReport {
   implementation: string
   results: CaseResult[]
@@ -148,6 +151,7 @@ export interface RunOptions {
   onResult?: (r: CaseResult) => void
 }
 
+/** The conformance cases in `dir` (fixtures/conformance by default). */
 export function loadCases(dir = conformanceDir()): CaseJson[] {
   const casesDir = join(dir, 'cases')
   return readdirSync(casesDir)

@@ -76,6 +76,7 @@ function keyWithPrefix(ours: Uint8Array, bits: number, random: () => number): Ui
   return out
 }
 
+/** The Tox DHT: close nodes, pings, iterative lookups, friends' DHT keys. */
 export class DhtNode extends EventEmitter<DhtNodeEvents> {
   readonly keys: BoxKeyPair
   readonly table: CloseList
@@ -197,6 +198,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     if (!this.searches.has(key)) this.searches.set(key, { list: new SearchList(new Uint8Array(publicKey)), lastQuery: -Infinity, quick: 0 })
   }
 
+  /** Stops looking for a key. */
   stopSearch(publicKey: Uint8Array): void {
     this.searches.delete(keyHex(publicKey))
   }

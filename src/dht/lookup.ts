@@ -20,6 +20,7 @@ export interface LookupOptions {
   timeoutMs?: number
 }
 
+/** What an iterative lookup found: the closest nodes, and the target if it answered. */
 export interface LookupResult {
   /** The node holding the key, confirmed by its own answer to a ping; undefined if not found. */
   found: NodeInfo | undefined

@@ -40,6 +40,7 @@ interface Event {
 /** One simulated host: its address, its DHT node, whether it is up. */
 export class SimNode {
   online = true
+  /** The node's packet handlers by packet kind (as a UDP endpoint's). */
   readonly handlers = new Map<number, (packet: Buffer, from: Address) => void>()
   readonly dht: DhtNode
 
@@ -57,9 +58,11 @@ export class SimNode {
   }
 }
 
+/** Many DHT nodes in one process on a virtual clock, with latency, loss and churn: for tests and the simulation. */
 export class Testnet {
   now = 0
   readonly nodes: SimNode[] = []
+  /** The seeded random source of the whole network. */
   readonly random: () => number
   /** Packets sent, delivered and lost (to loss or to an offline host). */
   readonly stats = { sent: 0, delivered: 0, lost: 0 }

@@ -12,6 +12,7 @@ import { keyTypeOf, spkiDer, type KeyType } from './keys.js'
 
 const PEM_RE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g
 
+/** What a certificate says: subject and issuer ids, names, validity, key. */
 export interface CertificateInfo {
   /** The parsed certificate (node:crypto). */
   x509: X509Certificate

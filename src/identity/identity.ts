@@ -11,6 +11,7 @@ import { issueAccountCertificate, issueCaCertificate, issueCrl, issueDeviceCerti
 import { generateKeyPair, type KeyPair, type KeyType } from './keys.js'
 import { toxId, toxPublicKey } from './tox.js'
 
+/** One device of an account: the account's keys and certificate (when held) and this device's own. */
 export interface DeviceIdentity {
   /** Display name written into commits (Jami strips `<` and `>`). */
   displayName: string
@@ -32,6 +33,7 @@ export interface DeviceIdentity {
   crl?: Buffer
 }
 
+/** How a new account (and its first device) is made. */
 export interface CreateAccountOptions extends IssueOptions {
   displayName?: string
   keyType?: KeyType

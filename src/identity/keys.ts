@@ -7,8 +7,10 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
 import { InvalidArgumentError, InvalidCertificateError } from '../errors.js'
 
+/** The key types accounts and devices can have. */
 export type KeyType = 'ed25519' | 'rsa'
 
+/** A private key with its public key. */
 export interface KeyPair {
   type: KeyType
   privateKey: KeyObject
@@ -25,6 +27,7 @@ export interface GenerateKeyOptions {
 // PKCS#8 wrapping of a raw Ed25519 seed (RFC 8410).
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
 
+/** A new key pair: Ed25519 (gitswarm's default) or RSA (as older Jami accounts). */
 export function generateKeyPair(type: KeyType = 'ed25519', options: GenerateKeyOptions = {}): KeyPair {
   if (type === 'ed25519') {
     if (options.seed) {

@@ -44,6 +44,7 @@ export interface SaveIdentityOptions {
   overwrite?: boolean
 }
 
+/** Writes a device identity into `dir` (keys PEM-encoded, encrypted with the passphrase if given). */
 export function saveIdentity(dir: string, identity: DeviceIdentity, options: SaveIdentityOptions = {}): void {
   const target = resolve(dir)
   if (existsSync(target) && !options.overwrite) throw new AlreadyExistsError(`identity directory ${target}`)
@@ -73,6 +74,7 @@ export function saveIdentity(dir: string, identity: DeviceIdentity, options: Sav
   }
 }
 
+/** Reads the device identity saved in `dir` (BadPassphraseError when the keys are encrypted and the passphrase is missing or wrong). */
 export function loadIdentity(dir: string, options: { passphrase?: string } = {}): DeviceIdentity {
   const root = resolve(dir)
   const metaPath = join(root, 'identity.json')

@@ -46,8 +46,10 @@ function sleep(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms)
 }
 
+/** The branch a conversation's history lives on (Jami's `main`). */
 export const MAIN_REF = 'refs/heads/main'
 
+/** How a conversation repository is opened. */
 export interface OpenOptions {
   /** The local device, required to write. */
   identity?: DeviceIdentity
@@ -58,6 +60,7 @@ export interface OpenOptions {
   limits?: Partial<ValidationLimits>
 }
 
+/** How a new conversation is created (its root commit). */
 export interface CreateOptions extends Omit<OpenOptions, 'identity' | 'readOnly'> {
   /** 0 one-to-one, 1 admin invites only, 2 invites only (default), 3 public. */
   mode?: ConversationMode
@@ -71,6 +74,11 @@ export interface CreateOptions extends Omit<OpenOptions, 'identity' | 'readOnly'
 
 const systemClock = (): number => Math.floor(Date.now() / 1000)
 
+/**
+ * One conversation: a git repository of signed commits, checked against the swarm rules. It
+ * writes the commits Jami writes, answers history queries from a derived index, serves and
+ * fetches its history over any duplex stream, and emits events for what it takes in.
+ */
 export class Conversation extends EventEmitter<ConversationEvents> {
   readonly repo: Repository
   readonly view: StoreRepositoryView
@@ -78,6 +86,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
   readonly limits: ValidationLimits
   readonly readOnly: boolean
   identity: DeviceIdentity | undefined
+  /** Unix seconds for new commits. */
   clock: () => number
   private cachedRoot: string | undefined
   private index: HistoryIndex | undefined
@@ -137,6 +146,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     }
   }
 
+  /** Closes the derived index; the repository stays as it is. */
   close(): void {
     this.repo.objects.close()
   }
@@ -171,6 +181,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     return head
   }
 
+  /** The tree of the head commit (members, devices, votes, profile). */
   headTree(): TreeView {
     return this.view.commit(this.head).tree
   }
@@ -194,28 +205,34 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     return [cert?.ok ? cert.value[0]!.issuerUid : '', field(this.rootMessage(), 'invited')].filter(Boolean)
   }
 
+  /** Every account with a role in the conversation now (admin, member, invited, banned, left). */
   members(): Member[] {
     return membersOf(this.headTree(), this.initialMembers())
   }
 
+  /** The role of an account (our own by default), undefined if it has none. */
   roleOf(uri = this.requireIdentity().uri): Role | undefined {
     return this.members().find((m) => m.uri === uri)?.role
   }
 
+  /** The devices whose certificates the conversation holds, banned ones marked. */
   devices(): DeviceEntry[] {
     return devicesOf(this.headTree(), this.certs)
   }
 
+  /** The conversation's profile (title, description, avatar…) from profile.vcf. */
   profile(): ConversationProfile {
     const data = this.headTree().read('profile.vcf')
     return data ? parseProfile(Buffer.from(data).toString('utf8')) : {}
   }
 
+  /** The local device identity; throws UnauthorizedError when the conversation was opened without one. */
   requireIdentity(): DeviceIdentity {
     if (!this.identity) throw new UnauthorizedError('write', 'no device identity was given to this conversation')
     return this.identity
   }
 
+  /** What the rules need to judge a commit of this repository (its view, certificates, limits). */
   validationEnv(): ValidationEnv {
     return { repo: this.view, certs: this.certs, rootId: this.id, limits: this.limits }
   }
@@ -348,10 +365,12 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     return messaging.deleteMessage(this, id)
   }
 
+  /** Reacts to a message with an emoji; returns the reaction's commit id. */
   addReaction(id: string, emoji: string): string {
     return messaging.addReaction(this, id, emoji)
   }
 
+  /** Takes back one of our reactions (an empty edit of it). */
   removeReaction(reactionId: string): string {
     return messaging.removeReaction(this, reactionId)
   }
@@ -361,10 +380,12 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     return messaging.announceFile(this, file)
   }
 
+  /** Deletes one of our file announcements (Jami's `{edit, tid: ""}`); returns the commit id. */
   deleteFile(id: string): string {
     return messaging.deleteFile(this, id)
   }
 
+  /** Records a call in the history (Jami's application/call-history+json). */
   recordCall(call: CallHistory): string {
     return messaging.recordCall(this, call)
   }
@@ -381,14 +402,17 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     return membership.join(this)
   }
 
+  /** Leaves the conversation (a member/remove commit of our own). */
   leave(): string {
     return membership.leave(this)
   }
 
+  /** An admin's vote to ban or unban a member, device or invitation. */
   vote(action: 'ban' | 'unban', type: RoleDir, target: string): string {
     return membership.vote(this, action, type, target)
   }
 
+  /** Applies a vote that has a majority of admins; undefined while it has not. */
   resolveVote(action: 'ban' | 'unban', type: RoleDir, target: string): string | undefined {
     return membership.resolveVote(this, action, type, target)
   }
@@ -398,30 +422,36 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     return membership.banMember(this, target)
   }
 
+  /** Votes to unban an account or device and resolves it when the votes suffice; returns the commits written. */
   unbanMember(target: string): string[] {
     return membership.unbanMember(this, target)
   }
 
   // ── profile ─────────────────────────────────────────────────────────────────────────
 
+  /** Changes the profile (admins only, as Jami): the fields given replace the old ones. */
   updateProfile(changes: ConversationProfile): string {
     return updateProfile(this, changes)
   }
 
   // ── history (./history-view.ts) ─────────────────────────────────────────────────────
 
+  /** Messages newest first, with edits and reactions folded in (Jami's loadConversation). */
   loadMessages(options: LoadOptions = {}): SwarmMessage[] {
     return loadMessages(this, options)
   }
 
+  /** One message by id, with its edits and reactions folded in. */
   getMessage(id: string): SwarmMessage {
     return getMessage(this, id)
   }
 
+  /** Messages matching a regular expression, author, type or dates (Jami's searchConversation). */
   searchMessages(options: SearchOptions = {}): SwarmMessage[] {
     return searchMessages(this, options)
   }
 
+  /** How many messages are newer than `since` (optionally by one author). */
   countMessages(options: { since?: string; author?: string } = {}): number {
     return countMessages(this, options)
   }

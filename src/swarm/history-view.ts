@@ -11,17 +11,20 @@ import type { Conversation } from './conversation.js'
 import type { IndexEntry } from './history-index.js'
 import { MIME } from './messages.js'
 
+/** A reaction to a message. */
 export interface Reaction {
   id: string
   author: string
   emoji: string
 }
 
+/** An earlier version of an edited message. */
 export interface Edition {
   id: string
   body: Record<string, string>
 }
 
+/** A message as apps show it (Jami's SwarmMessage): the commit's fields, with edits and reactions folded in. */
 export interface SwarmMessage {
   id: string
   type: string
@@ -122,6 +125,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value])
 }
 
+/** Which messages loadMessages returns. */
 export interface LoadOptions {
   /** Newest message to start at (inclusive); default the newest. */
   from?: string
@@ -187,6 +191,7 @@ export function getMessage(conv: Conversation, id: string): SwarmMessage {
   return msg
 }
 
+/** What searchMessages looks for. */
 export interface SearchOptions {
   /** Regular expression (source) over message text and file names. */
   regex?: string

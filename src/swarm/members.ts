@@ -7,13 +7,16 @@
 import type { CertificateCache } from '../validation/certs.js'
 import type { TreeView } from '../validation/view.js'
 
+/** A member's role, from where its certificate or file sits in the tree. */
 export type Role = 'admin' | 'member' | 'invited' | 'banned' | 'left'
 
+/** An account and its role in the conversation. */
 export interface Member {
   uri: string
   role: Role
 }
 
+/** A device whose certificate the conversation holds. */
 export interface DeviceEntry {
   deviceId: string
   /** The account that issued the device certificate ('' when unreadable). */

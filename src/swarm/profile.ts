@@ -6,6 +6,7 @@
  * @module
  */
 
+/** A conversation's profile (profile.vcf): title, description, avatar and any other field. */
 export interface ConversationProfile {
   title?: string
   description?: string

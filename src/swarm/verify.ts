@@ -15,6 +15,7 @@ import { dateOrder, type GraphNode } from './order.js'
 import { StoreRepositoryView } from './repo-view.js'
 import { createSignaturePool, type SignaturePool } from './signature-pool.js'
 
+/** How verifyRepository runs. */
 export interface VerifyOptions {
   /** Signature verifier; default a worker pool over all cores. */
   verifier?: SignatureVerifier
@@ -26,11 +27,13 @@ export interface VerifyOptions {
    * commits after it, oldest first. Default: none, the whole history from the root.
    */
   base?: string
+  /** Called as commits are judged. */
   onProgress?: (done: number, total: number) => void
   /** Report every commit that breaks a rule, not only the first (see BatchOptions). */
   collectAll?: boolean
 }
 
+/** What verifyRepository found. */
 export interface VerifyReport {
   ok: boolean
   head: string
@@ -149,6 +152,7 @@ function resolveRevision(repo: Repository, rev: string): string {
   return id
 }
 
+/** Checks a repository's whole history (or the part after `base`) against the swarm rules, signatures on every core. */
 export async function verifyRepository(target: string | Repository, options: VerifyOptions = {}): Promise<VerifyReport> {
   const started = performance.now()
   const repo = typeof target === 'string' ? openRepository(target) : target

@@ -25,6 +25,7 @@ export const MAX_FRAME_DATA = 1373 - HEADER
 export const DEFAULT_CHANNEL_WINDOW = 512 * 1024
 const MAX_NAME_BYTES = 1024
 
+/** Why a channel was refused. */
 export type RefusalReason = 'unknown' | 'unauthorised' | 'busy' | 'bad-name' | 'closed'
 const REASONS: RefusalReason[] = ['unknown', 'unauthorised', 'busy', 'bad-name', 'closed']
 
@@ -60,6 +61,7 @@ export function parseChannelName(name: string): ChannelName | undefined {
 /** What the application answers to a channel request. */
 export type ChannelDecision = true | { refuse: RefusalReason; message?: string }
 
+/** How a ChannelMux decides on and sizes channels. */
 export interface ChannelMuxOptions {
   /**
    * Decides on an incoming channel. Names that are not Jami channel names are refused
@@ -136,11 +138,13 @@ export class Channel extends Duplex {
     }
   }
 
+  /** @internal */
   override _read(): void {
     // read() calls this before it takes the data out of the buffer: count after it has.
     process.nextTick(() => this.maybeGrant())
   }
 
+  /** @internal */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.writeFrames(chunk).then(() => callback(), callback)
   }
@@ -161,6 +165,7 @@ export class Channel extends Duplex {
     }
   }
 
+  /** @internal */
   override _final(callback: (error?: Error | null) => void): void {
     this.localEnded = true
     this.mux.frame(OP.close, this.id)
@@ -168,6 +173,7 @@ export class Channel extends Duplex {
     callback()
   }
 
+  /** @internal */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (!(this.localEnded && this.remoteEnded)) this.mux.reset(this, error?.message ?? 'closed')
     const wake = this.waitingCredit

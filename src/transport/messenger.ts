@@ -40,6 +40,7 @@ export interface FriendEvents {
   info: [id: number, body: Uint8Array]
 }
 
+/** A friend connection (Messenger level): online state, text messages, lossless and lossy packets. */
 export class Friend extends EventEmitter<FriendEvents> {
   online = false
   private lastAlive: number
@@ -114,6 +115,7 @@ export class Friend extends EventEmitter<FriendEvents> {
     else this.emit('info', id, d.subarray(1))
   }
 
+  /** Sends a text message; false when the send window is full (it is queued). */
   sendMessage(text: string): boolean {
     const body = Buffer.from(text, 'utf8')
     if (body.length === 0 || body.length > 1372) throw new RangeError('a message is 1-1372 bytes')
@@ -127,11 +129,13 @@ export class Friend extends EventEmitter<FriendEvents> {
     return this.connection.sendLossless(data)
   }
 
+  /** Sends a lossy packet (ids 192–254), dropped if the connection is not up. */
   sendLossy(data: Uint8Array): void {
     if (data[0]! < 200 || data[0]! > 254) throw new RangeError('custom lossy packets start with 200-254')
     this.connection.sendLossy(data)
   }
 
+  /** Closes the connection (the peer is told with a kill packet). */
   close(): void {
     this.connection.kill('closed', true)
   }

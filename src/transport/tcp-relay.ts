@@ -46,6 +46,7 @@ export interface TcpRelayEvents {
   closed: [reason: string]
 }
 
+/** A TCP relay: where it listens and its public key. */
 export interface RelayAddress {
   host: string
   port: number
@@ -53,6 +54,7 @@ export interface RelayAddress {
   publicKey: Uint8Array
 }
 
+/** A client of a c-toxcore TCP relay: routes packets to peers through it when UDP is not possible. */
 export class TcpRelayClient extends EventEmitter<TcpRelayEvents> {
   private session: Uint8Array | undefined
   private sendNonce: Uint8Array | undefined
@@ -228,6 +230,7 @@ export class TcpRelayClient extends EventEmitter<TcpRelayEvents> {
     this.write(Buffer.concat([Uint8Array.of(TCP.onionRequest), body]))
   }
 
+  /** Closes the relay connection. */
   close(reason = 'closed'): void {
     if (this.closed) return
     this.closed = true

@@ -22,6 +22,7 @@ import { NodeLink, relayAddress } from './link.js'
 import { TcpRelayClient, type RelayAddress } from './tcp-relay.js'
 import { UdpEndpoint, type Address } from './udp.js'
 
+/** How a ToxNode starts. */
 export interface ToxNodeOptions {
   /** Long-term X25519 secret key (a device's toxSecretKey); random when absent. */
   secretKey?: Uint8Array
@@ -51,6 +52,10 @@ export interface ToxNodeEvents {
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
+/**
+ * A Tox node on one UDP socket: DHT and onion node, friend connections over net_crypto
+ * (Noise IK between gitswarm nodes, the legacy handshake with c-toxcore), friend requests.
+ */
 export class ToxNode extends EventEmitter<ToxNodeEvents> {
   readonly realKeys: BoxKeyPair
   readonly dht: DhtNode
@@ -127,6 +132,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
   private readonly finder: FriendFinder
   private readonly dhtTimer: NodeJS.Timeout
 
+  /** Binds the socket (127.0.0.1 and a free port by default) and starts the node. */
   static async start(options: ToxNodeOptions = {}): Promise<ToxNode> {
     const node = new ToxNode(await UdpEndpoint.bind({ host: options.host, port: options.port }), options)
     const relays = await Promise.allSettled((options.tcpRelays ?? []).map((r) => node.useRelay(r)))
@@ -245,6 +251,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     }
   }
 
+  /** The friend connection with that long-term key, if there is one. */
   friend(realPk: Uint8Array): Friend | undefined {
     return this.friends.get(hex(realPk))
   }
@@ -279,6 +286,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     this.onion.addPathNode({ ...address, publicKey: dhtPk })
   }
 
+  /** Kills every connection and closes the socket. */
   async close(): Promise<void> {
     clearInterval(this.dhtTimer)
     this.netCrypto.close()

@@ -11,6 +11,7 @@ import type { Rejection } from './verdict.js'
 
 /** Checks signatures; `verify(jobs)[i]` tells whether `jobs[i]` verifies. */
 export interface SignatureVerifier {
+  /** Checks the signatures, one answer per job, in order. */
   verify(jobs: readonly SignatureJob[]): Promise<boolean[]>
 }
 
@@ -21,6 +22,7 @@ export const inlineVerifier: SignatureVerifier = {
   },
 }
 
+/** The verdict on a batch of new commits: all accepted, or the first rejected (all of them with collectAll). */
 export type BatchResult =
   | { ok: true; validated: number; rejections: [] }
   | {

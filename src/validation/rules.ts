@@ -6,6 +6,7 @@
  * @module
  */
 
+/** One rule's description. */
 export interface RuleInfo {
   /** What the rule requires. */
   what: string
@@ -21,6 +22,7 @@ export interface RuleInfo {
 
 const SAME = 'Same.'
 
+/** Every validation rule by id: what it checks, where Jami checks it (docs/rules.md is made from it). */
 export const RULES = {
   'commit.object': {
     what: 'The commit, its trees and the blobs the rules read exist and decode, and hash to their ids.',
@@ -383,8 +385,10 @@ export const RULES = {
   },
 } as const satisfies Record<string, RuleInfo>
 
+/** A stable rule id, as rejections carry it. */
 export type RuleId = keyof typeof RULES
 
+/** Every rule id. */
 export const RULE_IDS = Object.keys(RULES) as RuleId[]
 
 export function isRuleId(value: unknown): value is RuleId {

@@ -5,8 +5,10 @@
  */
 import type { RuleId } from './rules.js'
 
+/** A commit accepted, or rejected with the rule that rejected it. */
 export type Verdict = { ok: true } | Rejection
 
+/** Why a commit was rejected. */
 export interface Rejection {
   ok: false
   /** The rejected commit. */

@@ -30,6 +30,7 @@ export interface CommitView {
   readonly tree: TreeView
 }
 
+/** Read access to a repository's commits and trees, as the rules need it. */
 export interface RepositoryView {
   /**
    * The commit with this id. Throws NotFoundError / CorruptObjectError when the object is
