@@ -5,7 +5,7 @@
  * Every object read is checked against its id, so a corrupted file never passes for valid.
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import { CorruptObjectError, NotFoundError } from '../errors.js'
@@ -27,10 +27,15 @@ export interface ObjectStoreOptions {
   maxObjectSize?: number
 }
 
+/** Timestamps closer than this to a listing are not trusted to have moved (coarse file systems). */
+const RACY_MS = 2000
+
 export class ObjectStore {
   readonly objectsDir: string
   private packs: PackFile[] = []
   private packNames = new Set<string>()
+  /** The pack directory's mtime at the last listing, and whether that listing can be reused. */
+  private listing: { mtimeMs: number; trusted: boolean } | undefined
   private readonly cache = new Map<string, RawObject>()
   private readonly knownDirs = new Set<string>()
   private readonly verifyReads: boolean
@@ -43,10 +48,23 @@ export class ObjectStore {
     this.scanPacks()
   }
 
-  /** Picks up packs added since the last scan (after a fetch, or by another process). */
-  scanPacks(): boolean {
+  /**
+   * Picks up packs added since the last scan (after a fetch, or by another process). A miss
+   * calls it with `force` false: the directory is listed again only if its mtime moved, or if
+   * the last listing was too close to that mtime to be trusted (git's "racy" rule: a pack added
+   * within the file system's timestamp granularity of our listing could leave the mtime as it
+   * was, so such a listing is never reused).
+   */
+  scanPacks(force = true): boolean {
     const dir = join(this.objectsDir, 'pack')
-    if (!existsSync(dir)) return false
+    let mtimeMs: number
+    try {
+      mtimeMs = statSync(dir).mtimeMs
+    } catch {
+      return false
+    }
+    if (!force && this.listing && this.listing.mtimeMs === mtimeMs && this.listing.trusted) return false
+    this.listing = { mtimeMs, trusted: Date.now() - mtimeMs > RACY_MS }
     let added = false
     for (const name of readdirSync(dir)) {
       if (!name.endsWith('.idx') || this.packNames.has(name)) continue
@@ -64,6 +82,7 @@ export class ObjectStore {
     for (const p of this.packs) p.close()
     this.packs = []
     this.packNames.clear()
+    this.listing = undefined
     this.cache.clear()
   }
 
@@ -74,7 +93,7 @@ export class ObjectStore {
   has(oid: string): boolean {
     if (this.cache.has(oid) || this.packs.some((p) => p.index.find(oid) !== undefined)) return true
     if (existsSync(this.loosePath(oid))) return true
-    return this.scanPacks() && this.packs.some((p) => p.index.find(oid) !== undefined)
+    return this.scanPacks(false) && this.packs.some((p) => p.index.find(oid) !== undefined)
   }
 
   /** Reads an object or returns undefined when it is absent; throws CorruptObjectError if damaged. */
@@ -83,7 +102,7 @@ export class ObjectStore {
     const cached = this.cache.get(oid)
     if (cached) return cached
     // Packs first: a pack lookup is an in-memory binary search, a missing loose file a failed open.
-    const obj = this.readPacked(oid) ?? this.readLoose(oid) ?? (this.scanPacks() ? this.readPacked(oid) : undefined)
+    const obj = this.readPacked(oid) ?? this.readLoose(oid) ?? (this.scanPacks(false) ? this.readPacked(oid) : undefined)
     if (!obj) return undefined
     if (this.verifyReads && hashObject(obj.type, obj.content) !== oid) {
       throw new CorruptObjectError(`object ${oid}`, 'content does not hash to its id')

@@ -3,7 +3,7 @@
  * round trips (Jami's signature header), packs with OFS and REF deltas, corrupt objects.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { deflateSync, inflateSync } from 'node:zlib'
 import fc from 'fast-check'
@@ -215,5 +215,53 @@ describe('zlib with stored blocks', () => {
       return z
     })
     fc.assert(fc.property(fc.oneof(damaged, fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.concat([Buffer.from([0x78, 0x01, 0x01]), b]))), agrees), { numRuns: 10_000 })
+  })
+})
+
+describe('the pack directory listing', () => {
+  /** A pack of one blob, made by git in a scratch repository; returns its files and the blob id. */
+  function packOfOneBlob(name: string): { files: string[]; oid: string } {
+    const scratch = join(dir, `${name}-scratch`)
+    const repo = initBareRepository(scratch)
+    const oid = repo.objects.write('blob', Buffer.from(`packed ${name}\n`))
+    execFileSync('git', ['--git-dir', scratch, 'pack-objects', '-q', join(scratch, 'objects/pack/pack')], { input: `${oid}\n` })
+    const packDir = join(scratch, 'objects/pack')
+    return { files: readdirSync(packDir).map((f) => join(packDir, f)), oid }
+  }
+
+  function addPack(gitdir: string, files: string[], keepMtime: Date): void {
+    const packDir = join(gitdir, 'objects/pack')
+    for (const f of files.filter((f) => f.endsWith('.pack')).concat(files.filter((f) => f.endsWith('.idx')))) writeFileSync(join(packDir, f.split('/').pop()!), readFileSync(f))
+    utimesSync(packDir, keepMtime, keepMtime)
+  }
+
+  test('a miss lists the directory again only when its mtime moved, or when the last listing was racy', () => {
+    const old = new Date(Date.now() - 60_000)
+    const gitdir = join(dir, 'listing-trusted')
+    initBareRepository(gitdir)
+    mkdirSync(join(gitdir, 'objects/pack'), { recursive: true })
+    utimesSync(join(gitdir, 'objects/pack'), old, old)
+    const store = openRepository(gitdir).objects // lists the directory: its mtime is a minute old, trusted
+    const { files, oid } = packOfOneBlob('trusted')
+    addPack(gitdir, files, old) // a pack slipped in with the mtime put back: only a forced scan sees it
+    expect(store.has(oid)).toBe(false)
+    expect(store.scanPacks()).toBe(true)
+    expect(store.tryRead(oid)?.content.toString()).toBe('packed trusted\n')
+
+    const racyDir = join(dir, 'listing-racy')
+    initBareRepository(racyDir)
+    mkdirSync(join(racyDir, 'objects/pack'), { recursive: true })
+    const now = new Date()
+    utimesSync(join(racyDir, 'objects/pack'), now, now)
+    const racy = openRepository(racyDir).objects // listed within the racy window of the mtime: not reused
+    const second = packOfOneBlob('racy')
+    addPack(racyDir, second.files, now)
+    expect(racy.has(second.oid)).toBe(true)
+
+    // A real change moves the mtime: git repacking under an open store is seen on the next miss.
+    const live = openRepository(gitdir)
+    const fresh = live.objects.write('blob', Buffer.from('loose, then repacked\n'))
+    execFileSync('git', ['--git-dir', gitdir, 'repack', '-a', '-d', '-q'])
+    expect(store.tryRead(fresh)?.content.toString()).toBe('loose, then repacked\n')
   })
 })
