@@ -16,7 +16,8 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { DiskFullError, GitswarmError, InvalidArgumentError, InvalidStateError, LimitExceededError, NotFoundError } from '../errors.js'
 import { Download, type Holder } from '../filetransfer/download.js'
 import { parseFileId, safeFileName } from '../filetransfer/names.js'
-import { serveRange, VerifiedFiles } from '../filetransfer/serve.js'
+import { RangeSet } from '../filetransfer/ranges.js'
+import { serveRange, VerifiedFiles, type HostedFile } from '../filetransfer/serve.js'
 import { sha3File } from '../filetransfer/sha3.js'
 import type { Conversation } from '../swarm/conversation.js'
 import type { SwarmMessage } from '../swarm/history-view.js'
@@ -76,7 +77,7 @@ export class AccountFiles {
       const totalSize = statSync(staged).size
       const [id] = this.account.write(conversationId, (c) => c.announceFile({ displayName, sha3sum, totalSize, replyTo: options.replyTo }))
       const fileId = conv.getMessage(id!).fileId!
-      renameInto(staged, join(dir, fileId))
+      placeDurably(staged, join(dir, fileId))
       this.verified.remember({ path: join(dir, fileId), totalSize, sha3sum })
       this.emitTransfer(conversationId, id!, fileId, { code: 'created', bytes: totalSize, total: totalSize, path: join(dir, fileId) })
       return id!
@@ -131,7 +132,7 @@ export class AccountFiles {
   }
 
   /** The announced file `fileId` of `conv`, if we hold a copy. */
-  private hostedFile(conv: Conversation, fileId: string): { path: string; totalSize: number; sha3sum: string } | undefined {
+  private hostedFile(conv: Conversation, fileId: string): HostedFile | undefined {
     const announced = this.announcement(conv, fileId)
     if (!announced) return undefined
     const path = join(this.account.store.dataDir(conv.id), fileId)
@@ -216,7 +217,7 @@ export class AccountFiles {
     const record = this.account.store.downloads.value[key]
     if (!record) return undefined
     const active = this.active.get(key)
-    const bytes = record.status === 'finished' ? record.totalSize : (active?.download.bytes ?? record.done.reduce((n, [s, e]) => n + e - s, 0))
+    const bytes = record.status === 'finished' ? record.totalSize : (active?.download.bytes ?? new RangeSet(record.done).size)
     const status = record.status === 'waiting' && active && active.download.holderCount > 0 ? 'ongoing' : record.status
     return { status, bytes, total: record.totalSize, path: record.path, ...(record.error ? { error: record.error } : {}) }
   }
@@ -326,7 +327,7 @@ export class AccountFiles {
       } catch {
         copyFileSync(record.path, staged)
       }
-      renameInto(staged, target)
+      placeDurably(staged, target)
       this.verified.remember({ path: target, totalSize: record.totalSize, sha3sum: record.sha3sum })
     } finally {
       rmSync(staged, { force: true })
@@ -375,7 +376,7 @@ function statOrThrow(path: string) {
 }
 
 /** Puts `from` at `to` durably, never over an existing file (the caller removes `from`). */
-function renameInto(from: string, to: string): void {
+function placeDurably(from: string, to: string): void {
   const fd = openSync(from, 'r')
   try {
     fsyncSync(fd)

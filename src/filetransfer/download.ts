@@ -19,7 +19,7 @@ import type { Readable } from 'node:stream'
 import { DiskFullError, IntegrityError, InvalidStateError } from '../errors.js'
 import { fsyncDir } from '../util/json-file.js'
 import { RangeSet, type Range } from './ranges.js'
-import { PrefixHash, sha3, sha3File, WORKER_FROM } from './sha3.js'
+import { PrefixHash, sha3File, WORKER_FROM } from './sha3.js'
 
 /** Where bytes of the file can come from (a device holding a verified copy). */
 export interface Holder {
@@ -150,7 +150,7 @@ export class Download extends EventEmitter<DownloadEvents> {
     this.hasher = new PrefixHash(this.tmpPath, totalSize >= WORKER_FROM)
     this.hasher.advance(this.done.prefix)
     try {
-      for (let pass = 0; ; pass++) {
+      for (;;) {
         await this.fetchMissing()
         await this.flush()
         if ((await this.digest()) === sha3sum) break
@@ -422,6 +422,3 @@ export class Download extends EventEmitter<DownloadEvents> {
     return this.closed
   }
 }
-
-/** SHA3-512 of nothing: a zero-byte file needs no holder. */
-export const EMPTY_SHA3 = sha3(new Uint8Array(0))

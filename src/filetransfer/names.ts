@@ -5,7 +5,7 @@
  * an InvalidPathError before a byte is written.
  * @module
  */
-import { isAbsolute, join } from 'node:path'
+import { isAbsolute } from 'node:path'
 import { InvalidPathError } from '../errors.js'
 
 /** Longest file name most file systems take, in UTF-8 bytes. */
@@ -37,9 +37,4 @@ export function safeFileName(name: string, what = 'file name'): string {
   if (name === '.' || name === '..') throw new InvalidPathError(what, name, 'a directory name')
   if (Buffer.byteLength(name) > MAX_FILE_NAME_BYTES) throw new InvalidPathError(what, name, `longer than ${MAX_FILE_NAME_BYTES} bytes`)
   return name
-}
-
-/** `dir/name` for a name checked by safeFileName. */
-export function pathIn(dir: string, name: string, what?: string): string {
-  return join(dir, safeFileName(name, what))
 }

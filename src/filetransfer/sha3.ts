@@ -14,11 +14,6 @@ const READ_CHUNK = 1 << 20
 /** Below this a worker costs more than it saves. */
 export const WORKER_FROM = 8 << 20
 
-/** Hex SHA3-512 of bytes in memory. */
-export function sha3(bytes: Uint8Array): string {
-  return createHash('sha3-512').update(bytes).digest('hex')
-}
-
 /** Hex SHA3-512 of the first `length` bytes of `path` (its whole content by default). */
 export async function sha3File(path: string, length?: number): Promise<string> {
   const size = length ?? statSync(path).size

@@ -5,6 +5,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../../errors.js'
+import { bodyOf } from '../../swarm/history-view.js'
 import { dateOrder } from '../../swarm/order.js'
 import { Conversation } from '../../swarm/conversation.js'
 import { verifyRepository } from '../../swarm/verify.js'
@@ -12,7 +13,7 @@ import { writeFileAtomic } from '../../util/json-file.js'
 import { field, parseCommitMessage } from '../../validation/commit-message.js'
 import { intOption, parseArgs, positional } from '../args.js'
 import { renderGraphSvg, type GraphCommit, type GraphKind } from '../graph-svg.js'
-import type { Output } from '../output.js'
+import { describeMessage, type Output } from '../output.js'
 
 export const usage = 'gitswarm graph <repo> [-o out.svg] [--since DATE] [--until DATE] [--max N] [--json]'
 
@@ -25,32 +26,15 @@ function dateOption(value: string | undefined, name: string): number | undefined
   return Math.floor(ms / 1000)
 }
 
-function describe(message: string): { type: string; kind: GraphKind; summary: string } {
-  const parsed = parseCommitMessage(message)
-  if (!parsed.ok) return { type: '?', kind: 'other', summary: message.slice(0, 80) }
-  const m = parsed.value
-  const type = field(m, 'type')
-  switch (type) {
-    case 'text/plain':
-      if (field(m, 'react-to')) return { type, kind: 'message', summary: `reacts ${field(m, 'body')}` }
-      if (field(m, 'edit')) return { type, kind: 'message', summary: field(m, 'body') === '' ? '[deleted]' : `edit: ${field(m, 'body')}` }
-      return { type, kind: 'message', summary: field(m, 'body') }
-    case 'member':
-      return { type, kind: 'member', summary: `${field(m, 'action')} ${field(m, 'uri').slice(0, 12)}` }
-    case 'vote':
-      return { type, kind: 'vote', summary: `vote on ${field(m, 'uri').slice(0, 12)}` }
-    case 'application/update-profile':
-      return { type, kind: 'profile', summary: 'profile updated' }
-    case 'application/data-transfer+json':
-      return { type, kind: 'file', summary: field(m, 'tid') ? `${field(m, 'displayName')} (${field(m, 'totalSize')} bytes)` : '[file deleted]' }
-    case 'initial':
-      return { type, kind: 'initial', summary: `created, mode ${String(m['mode'] ?? '')}` }
-    case 'merge':
-      return { type, kind: 'merge', summary: 'merge' }
-    default:
-      return { type: type || '?', kind: 'other', summary: '' }
-  }
+const KINDS: Record<string, GraphKind> = {
+  'text/plain': 'message',
+  member: 'member',
+  vote: 'vote',
+  'application/update-profile': 'profile',
+  'application/data-transfer+json': 'file',
+  initial: 'initial',
 }
+
 
 /** The commits to draw, newest first, with rejections marked. */
 export async function graphCommits(path: string, options: { since?: number; until?: number; max?: number } = {}): Promise<{ commits: GraphCommit[]; total: number; title: string }> {
@@ -75,7 +59,10 @@ export async function graphCommits(path: string, options: { since?: number; unti
     const window = inRange.slice(0, options.max ?? DEFAULT_MAX)
     const commits = window.map((id) => {
       const n = nodes.get(id)!
-      const d = n.parents.length > 1 ? { type: 'merge', kind: 'merge' as const, summary: `merge of ${n.parents.length}` } : describe(n.message)
+      const parsed = parseCommitMessage(n.message)
+      const type = n.parents.length > 1 ? 'merge' : parsed.ok ? field(parsed.value, 'type') || '?' : '?'
+      const summary = type === 'merge' ? `merge of ${n.parents.length}` : parsed.ok ? describeMessage(type, bodyOf(conv, id)) : n.message.slice(0, 80)
+      const d = { type, kind: type === 'merge' ? ('merge' as const) : (KINDS[type] ?? 'other'), summary }
       return { id, parents: n.parents, author: n.author, time: n.time, ...d, ...(rejected.has(id) ? { rejectedBy: rejected.get(id)! } : {}) }
     })
     const title = conv.profile().title ?? ''

@@ -6,10 +6,9 @@
 import { InvalidArgumentError } from '../../errors.js'
 import { isOid } from '../../git/object-codec.js'
 import { Conversation } from '../../swarm/conversation.js'
-import type { SwarmMessage } from '../../swarm/history-view.js'
 import { validateCommit } from '../../validation/validate.js'
 import { intOption, parseArgs, positional } from '../args.js'
-import { formatTime, shortId, type Output } from '../output.js'
+import { describeMessage, formatTime, shortId, type Output } from '../output.js'
 
 export const usage = [
   'gitswarm log <repo> [-n N] [--from <commit>] [--json]',
@@ -22,27 +21,6 @@ function open(path: string): Conversation {
   return Conversation.open(path, { readOnly: true })
 }
 
-function describe(m: SwarmMessage): string {
-  const b = m.body
-  switch (m.type) {
-    case 'text/plain':
-      return (b['reply-to'] ? `(reply to ${shortId(b['reply-to'])}) ` : '') + (b['body'] === '' ? '[deleted]' : b['body'] ?? '')
-    case 'member':
-      return `${b['action']} ${b['uri']}`
-    case 'vote':
-      return `vote on ${b['uri']}`
-    case 'initial':
-      return `created (mode ${b['mode']}${b['invited'] ? `, with ${b['invited']}` : ''})`
-    case 'application/update-profile':
-      return 'updated the profile'
-    case 'application/data-transfer+json':
-      return b['tid'] ? `file ${b['displayName']} (${b['totalSize']} bytes)` : '[file deleted]'
-    case 'application/call-history+json':
-      return `call ${b['duration'] !== undefined ? `${b['duration']} ms` : 'started'}${b['reason'] ? ` (${b['reason']})` : ''}`
-    default:
-      return `${m.type} ${JSON.stringify(b)}`
-  }
-}
 
 export async function log(argv: string[], out: Output): Promise<number> {
   const args = parseArgs(argv, { values: ['n', 'from'], aliases: { n: 'n' } })
@@ -52,7 +30,7 @@ export async function log(argv: string[], out: Output): Promise<number> {
     if (out.json) return out.data(messages), 0
     for (const m of messages) {
       const extras = [m.editions.length ? 'edited' : '', ...m.reactions.map((r) => r.emoji)].filter(Boolean).join(' ')
-      out.line(`${shortId(m.id)} ${formatTime(m.timestamp)} ${shortId(m.author)} ${describe(m)}${extras ? `  [${extras}]` : ''}`)
+      out.line(`${shortId(m.id)} ${formatTime(m.timestamp)} ${shortId(m.author)} ${describeMessage(m.type, m.body)}${extras ? `  [${extras}]` : ''}`)
     }
     return 0
   } finally {
