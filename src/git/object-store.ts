@@ -5,10 +5,12 @@
  * Every object read is checked against its id, so a corrupted file never passes for valid.
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import { CorruptObjectError, NotFoundError } from '../errors.js'
+import { faultPoint } from '../util/fault-points.js'
+import { defaultDurability, syncDir, syncFile, type Durability } from './durability.js'
 import { inflateLoose } from './inflate.js'
 import { hashObject, isOid, type ObjectType } from './object-codec.js'
 import { PackFile, type RawObject } from './pack-file.js'
@@ -17,6 +19,8 @@ import { zlibStored } from './zlib-stored.js'
 
 const TYPES = new Set(['commit', 'tree', 'blob', 'tag'])
 let tmpCounter = 0
+/** Temp names differ between processes even when a restarted process gets a crashed one's pid. */
+const TMP_TAG = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`
 /** Below this, objects (commits, small trees and blobs) are stored without compression. */
 const STORE_BELOW = 4096
 
@@ -25,6 +29,8 @@ export interface ObjectStoreOptions {
   verifyReads?: boolean
   /** Refuse loose objects inflating past this many bytes (default 64 MiB). */
   maxObjectSize?: number
+  /** How far writes are flushed before they count as done (./durability.ts; default 'full'). */
+  durability?: Durability
 }
 
 /** Timestamps closer than this to a listing are not trusted to have moved (coarse file systems). */
@@ -40,11 +46,15 @@ export class ObjectStore {
   private readonly knownDirs = new Set<string>()
   private readonly verifyReads: boolean
   private readonly maxObjectSize: number
+  readonly durability: Durability
+  /** Directories that gained names since the last flush() (fan-out directories, objects/, pack/). */
+  private readonly unsyncedDirs = new Set<string>()
 
   constructor(readonly gitdir: string, options: ObjectStoreOptions = {}) {
     this.objectsDir = join(gitdir, 'objects')
     this.verifyReads = options.verifyReads ?? true
     this.maxObjectSize = options.maxObjectSize ?? 64 * 1024 * 1024
+    this.durability = options.durability ?? defaultDurability()
     this.scanPacks()
   }
 
@@ -163,16 +173,51 @@ export class ObjectStore {
     if (type === 'commit' || !existsSync(path)) {
       const dir = join(this.objectsDir, oid.slice(0, 2))
       if (!this.knownDirs.has(dir)) {
-        mkdirSync(dir, { recursive: true })
+        if (!existsSync(dir)) {
+          mkdirSync(dir, { recursive: true })
+          this.unsyncedDirs.add(this.objectsDir)
+        }
         this.knownDirs.add(dir)
       }
-      const tmp = join(dir, `tmp_obj_${process.pid}_${++tmpCounter}`)
+      const tmp = join(dir, `tmp_obj_${TMP_TAG}_${++tmpCounter}`)
       const framed = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content])
       // Small objects fill one filesystem block either way; compressing them only costs time.
-      writeFileSync(tmp, framed.length < STORE_BELOW ? zlibStored(framed) : deflateSync(framed), { mode: 0o444 })
+      this.writeDurably(tmp, framed.length < STORE_BELOW ? zlibStored(framed) : deflateSync(framed))
+      faultPoint('object:temp-written')
       renameSync(tmp, path)
+      this.unsyncedDirs.add(dir)
+      faultPoint('object:renamed')
     }
     this.remember(oid, { type, content: Buffer.from(content) })
     return oid
+  }
+
+  /** Writes a new file whole; in full durability its bytes are on disk before its name is given. */
+  private writeDurably(path: string, data: Uint8Array): void {
+    const fd = openSync(path, 'wx', 0o444)
+    try {
+      writeSync(fd, data)
+      if (this.durability === 'full') syncFile(fd, path)
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  /** Notes a directory that gained a name outside write() (a pack moved in), for the next flush. */
+  touched(dir: string): void {
+    this.unsyncedDirs.add(dir)
+  }
+
+  /**
+   * Makes every name given since the last call durable (full durability): the ref store calls
+   * it before moving a ref, so a ref never reaches the disk ahead of the objects it names.
+   */
+  flush(): void {
+    if (this.unsyncedDirs.size === 0) return
+    if (this.durability === 'full') {
+      // Parents after children: a new fan-out directory's own name lives in objects/.
+      for (const dir of [...this.unsyncedDirs].sort((a, b) => b.length - a.length)) syncDir(dir)
+    }
+    this.unsyncedDirs.clear()
   }
 }

@@ -7,6 +7,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { CorruptObjectError, InvalidArgumentError, LockedError, RefConflictError } from '../errors.js'
+import { faultPoint } from '../util/fault-points.js'
+import { defaultDurability, syncDir, syncFile, traceRef, type Durability } from './durability.js'
 import { linkLock } from './link-lock.js'
 import { isOid } from './object-codec.js'
 
@@ -18,8 +20,21 @@ export function assertRefName(name: string): void {
   }
 }
 
+export interface RefStoreOptions {
+  /** How far a ref update is flushed before it returns (./durability.ts; default 'full'). */
+  durability?: Durability
+  /** Called before any ref moves: the object store's flush(), so no ref gets ahead of its objects. */
+  beforeUpdate?: () => void
+}
+
 export class RefStore {
-  constructor(readonly gitdir: string) {}
+  readonly durability: Durability
+  private readonly beforeUpdate: (() => void) | undefined
+
+  constructor(readonly gitdir: string, options: RefStoreOptions = {}) {
+    this.durability = options.durability ?? defaultDurability()
+    this.beforeUpdate = options.beforeUpdate
+  }
 
   private packed(): Map<string, string> {
     const map = new Map<string, string>()
@@ -107,8 +122,10 @@ export class RefStore {
     if (!isOid(oid)) throw new InvalidArgumentError(`not an object id: ${oid}`)
     const path = join(this.gitdir, name)
     const line = `${oid}\n`
+    this.beforeUpdate?.()
     const lock = linkLock(this.gitdir, `${path}.lock`)
     if (lock === 'busy') throw new LockedError(`${path}.lock`)
+    faultPoint('ref:locked')
     if (lock === 'taken') {
       let done = false
       try {
@@ -116,9 +133,15 @@ export class RefStore {
       } finally {
         unlinkSync(`${path}.lock`)
       }
-      if (done) return
+      if (done) return this.written(name, oid)
     }
     this.updateByRename(path, name, line, expected)
+    this.written(name, oid)
+  }
+
+  private written(name: string, oid: string): void {
+    traceRef(name, oid, this.durability === 'full')
+    faultPoint('ref:written')
   }
 
   /** git's own way: the new line written into an O_EXCL `<ref>.lock`, renamed over the ref. */
@@ -141,10 +164,12 @@ export class RefStore {
         if (actual !== expected) throw new RefConflictError(name, expected, actual)
       }
       writeSync(fd, line)
+      if (this.durability === 'full') syncFile(fd, lock)
       closeSync(fd)
       fd = -1
       renameSync(lock, path)
       renamed = true
+      if (this.durability === 'full') syncDir(dirname(path))
     } finally {
       if (fd >= 0) closeSync(fd)
       if (!renamed) unlinkSync(lock)
@@ -169,7 +194,9 @@ export class RefStore {
       if (n !== 41 || !isOid(current.toString('latin1', 0, 40)) || current[40] !== 0x0a) return false
       const actual = current.toString('latin1', 0, 40)
       if (expected !== undefined && actual !== expected) throw new RefConflictError(name, expected, actual)
-      return writeSync(fd, line, 0, 'latin1') === 41
+      if (writeSync(fd, line, 0, 'latin1') !== 41) return false
+      if (this.durability === 'full') syncFile(fd, path)
+      return true
     } finally {
       closeSync(fd)
     }

@@ -3,9 +3,10 @@
  * read too. A Repository bundles the object store and the refs of one git directory.
  * @module
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { AlreadyExistsError, NotARepositoryError } from '../errors.js'
+import { syncDir, syncFile } from './durability.js'
 import { ObjectStore, type ObjectStoreOptions } from './object-store.js'
 import { RefStore } from './refs.js'
 
@@ -39,7 +40,14 @@ export function findGitDir(path: string): { gitdir: string; bare: boolean } {
 
 export function openRepository(path: string, options: ObjectStoreOptions = {}): Repository {
   const { gitdir, bare } = findGitDir(path)
-  return { gitdir, bare, objects: new ObjectStore(gitdir, options), refs: new RefStore(gitdir) }
+  return stores(gitdir, bare, options)
+}
+
+/** The object and ref stores of one git directory, the refs flushing the objects before they move. */
+function stores(gitdir: string, bare: boolean, options: ObjectStoreOptions): Repository {
+  const objects = new ObjectStore(gitdir, options)
+  const refs = new RefStore(gitdir, { durability: objects.durability, beforeUpdate: () => objects.flush() })
+  return { gitdir, bare, objects, refs }
 }
 
 /** Creates an empty bare repository whose HEAD points to `refs/heads/main`, as Jami's do. */
@@ -52,7 +60,25 @@ export function initBareRepository(path: string, options: ObjectStoreOptions = {
   writeFileSync(join(gitdir, 'HEAD'), 'ref: refs/heads/main\n')
   writeFileSync(join(gitdir, 'config'), '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n')
   writeFileSync(join(gitdir, 'description'), 'gitswarm conversation\n')
-  return { gitdir, bare: true, objects: new ObjectStore(gitdir, options), refs: new RefStore(gitdir) }
+  return stores(gitdir, true, options)
+}
+
+/**
+ * Flushes a repository built from nothing (before it is renamed into place): its small files
+ * and every directory initBareRepository made. Objects and refs flush themselves as written.
+ */
+export function syncNewRepository(repo: Repository): void {
+  if (repo.objects.durability !== 'full') return
+  repo.objects.flush()
+  for (const file of ['HEAD', 'config']) {
+    const fd = openSync(join(repo.gitdir, file), 'r')
+    try {
+      syncFile(fd, join(repo.gitdir, file))
+    } finally {
+      closeSync(fd)
+    }
+  }
+  for (const dir of ['objects/info', 'objects/pack', 'objects', 'refs/heads', 'refs/tags', 'refs', '.']) syncDir(join(repo.gitdir, dir))
 }
 
 export function closeRepository(repo: Repository): void {

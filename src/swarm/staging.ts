@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { AlreadyExistsError } from '../errors.js'
-import { initBareRepository, type Repository } from '../git/repository.js'
+import { syncDir, type Durability } from '../git/durability.js'
+import { initBareRepository, syncNewRepository, type Repository } from '../git/repository.js'
 
 export interface StagedRepository {
   repo: Repository
@@ -18,18 +19,20 @@ export interface StagedRepository {
 }
 
 /** A fresh bare repository beside `where.path` (or in `where.dir`, default `.`). */
-export function stageRepository(where: { path?: string; dir?: string }, purpose: 'new' | 'clone'): StagedRepository {
+export function stageRepository(where: { path?: string; dir?: string; durability?: Durability }, purpose: 'new' | 'clone'): StagedRepository {
   const parent = resolve(where.path ? dirname(where.path) : (where.dir ?? '.'))
   mkdirSync(parent, { recursive: true })
   const tmp = join(parent, `.gitswarm-${purpose}-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`)
-  const repo = initBareRepository(tmp)
+  const repo = initBareRepository(tmp, { durability: where.durability })
   return {
     repo,
     publish(name) {
+      syncNewRepository(repo)
       repo.objects.close()
       const target = where.path ? resolve(where.path) : join(parent, name)
       if (existsSync(target)) throw new AlreadyExistsError(`conversation ${target}`)
       renameSync(tmp, target)
+      if (repo.objects.durability === 'full') syncDir(parent)
       return target
     },
     discard() {

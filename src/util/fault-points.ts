@@ -1,0 +1,40 @@
+/**
+ * Named points where a test can stop the engine as a crash would: the fault harness
+ * (test/faults) installs a hook that throws at a chosen point, drops the device's objects and
+ * reopens it from disk. Without a hook a point costs one comparison. The switches break the
+ * engine on purpose, to show the harness catches what it claims to.
+ * @module
+ */
+
+/** Where a crash can be injected. */
+export type FaultPoint =
+  | 'object:temp-written'
+  | 'object:renamed'
+  | 'ref:locked'
+  | 'ref:written'
+  | 'pack:received'
+  | 'pack:renamed'
+  | 'index:appending'
+  | 'index:rewriting'
+  | 'sync:quarantined'
+  | 'sync:validated'
+  | 'merge:committed'
+
+let hook: ((point: FaultPoint) => void) | undefined
+
+/** Test hook: called at every fault point until it is called with undefined. */
+export function setFaultHook(fn: ((point: FaultPoint) => void) | undefined): void {
+  hook = fn
+}
+
+export function faultPoint(point: FaultPoint): void {
+  if (hook) hook(point)
+}
+
+/** Deliberate bugs, for tests that show the fault harness can fail. Never set outside tests. */
+export const brokenOnPurpose = {
+  /** Move `main` before the new commit object is written. */
+  refBeforeObject: false,
+  /** "Merge" by taking the peer's head, dropping our own new commits. */
+  mergeDropsOurs: false,
+}
