@@ -16,6 +16,8 @@
  */
 import { EventEmitter } from 'node:events'
 import { existsSync, rmSync } from 'node:fs'
+import { findGitDir } from '../git/repository.js'
+import { recoverRepository } from '../git/recovery.js'
 import { randomBytes } from 'node:crypto'
 import { AlreadyExistsError, InvalidStateError, NotFoundError } from '../errors.js'
 import { addDevice, createAccount, type DeviceIdentity } from '../identity/identity.js'
@@ -32,6 +34,7 @@ import * as contacts from './commands/contacts.js'
 import * as membership from './commands/membership.js'
 import { AccountFiles, DEFAULT_MAX_FILE_SIZE, type TransferInfo } from './files.js'
 import { AccountNetwork, type NetworkOptions } from './network.js'
+import { takeRunLock } from './run-lock.js'
 import { memberDevices as conversationDevices } from './peers.js'
 import { MAX_METADATA_VALUE } from './wire.js'
 import { AccountStore, ACCOUNT_FORMAT, nowSeconds, type Contact, type ConversationRequest, type TrustRequest } from './store.js'
@@ -54,6 +57,7 @@ export class Account extends EventEmitter<AccountEvents> {
   /** Removed conversations still served until the next start. */
   private readonly leaving = new Set<Conversation>()
   private net: AccountNetwork | undefined
+  private releaseRunLock: (() => void) | undefined
   /** @internal files sent, hosted and downloaded (./files.ts). */
   readonly files: AccountFiles
   /** Largest file sendFile announces and downloadFile fetches, in bytes (default 4 GiB). */
@@ -169,8 +173,20 @@ export class Account extends EventEmitter<AccountEvents> {
   /** Joins the Tox network (bootstrap nodes in `options`) and starts delivering. */
   async start(options: NetworkOptions = {}): Promise<void> {
     if (this.net) throw new InvalidStateError('start', 'already started')
-    for (const info of Object.values(this.store.conversations.value)) if (!info.removed && !info.syncing) this.openConversation(info.id)
-    this.net = await AccountNetwork.start(this, options)
+    const lock = takeRunLock(this.dir)
+    try {
+      // No other node writes these repositories now: what a crashed one left half done can go.
+      for (const info of Object.values(this.store.conversations.value)) {
+        if (info.removed || info.syncing || !isConversationId(info.id)) continue
+        if (existsSync(this.store.repositoryPath(info.id))) recoverRepository(findGitDir(this.store.repositoryPath(info.id)).gitdir)
+        this.openConversation(info.id)
+      }
+      this.net = await AccountNetwork.start(this, options)
+    } catch (err) {
+      lock.release()
+      throw err
+    }
+    this.releaseRunLock = lock.release
     for (const conv of this.conversations.values()) this.net.node.host(conv)
     this.files.attach(this.net.node)
   }
@@ -184,6 +200,8 @@ export class Account extends EventEmitter<AccountEvents> {
     for (const conv of [...this.conversations.values(), ...this.leaving]) conv.close()
     this.conversations.clear()
     this.leaving.clear()
+    this.releaseRunLock?.()
+    this.releaseRunLock = undefined
   }
 
   // ── contacts (Jami's addContact, trust requests) ─────────────────────────────────────

@@ -182,7 +182,7 @@ export class ObjectStore {
       const tmp = join(dir, `tmp_obj_${TMP_TAG}_${++tmpCounter}`)
       const framed = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content])
       // Small objects fill one filesystem block either way; compressing them only costs time.
-      this.writeDurably(tmp, framed.length < STORE_BELOW ? zlibStored(framed) : deflateSync(framed))
+      this.writeDurably(tmp, framed.length < STORE_BELOW ? zlibStored(framed) : deflateSync(framed), path)
       faultPoint('object:temp-written')
       renameSync(tmp, path)
       this.unsyncedDirs.add(dir)
@@ -192,12 +192,12 @@ export class ObjectStore {
     return oid
   }
 
-  /** Writes a new file whole; in full durability its bytes are on disk before its name is given. */
-  private writeDurably(path: string, data: Uint8Array): void {
+  /** Writes a new file whole; in full durability its bytes are on disk before it gets its `name`. */
+  private writeDurably(path: string, data: Uint8Array, name: string): void {
     const fd = openSync(path, 'wx', 0o444)
     try {
       writeSync(fd, data)
-      if (this.durability === 'full') syncFile(fd, path)
+      if (this.durability === 'full') syncFile(fd, name)
     } finally {
       closeSync(fd)
     }

@@ -21,7 +21,9 @@ import { DEFAULT_LIMITS, type ConversationMode, type ValidationEnv, type Validat
 import { adminPath, crlPath, devicePath, invitedPath } from '../validation/paths.js'
 import { validateCommit } from '../validation/validate.js'
 import type { TreeView } from '../validation/view.js'
-import { writeSignedCommit } from './commit-writer.js'
+import { signCommit, writeSignedCommit } from './commit-writer.js'
+import { hashObject } from '../git/object-codec.js'
+import { brokenOnPurpose } from '../util/fault-points.js'
 import { entryFor, HistoryIndex, type IndexEntry } from './history-index.js'
 import { devicesOf, membersOf, type DeviceEntry, type Member, type Role } from './members.js'
 import { initialMessage } from './messages.js'
@@ -265,6 +267,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     const identity = this.requireIdentity()
     const deadline = Date.now() + WRITE_PATIENCE_MS
     let built: { parent: string; id: string } | undefined
+    if (brokenOnPurpose.refBeforeObject && edits.length === 0) return this.commitRefFirst(identity, message)
     for (;;) {
       const parent = this.head
       if (built?.parent !== parent) built = { parent, id: this.buildCommit(identity, parent, message, edits, options.addDevice ?? true) }
@@ -279,6 +282,17 @@ export class Conversation extends EventEmitter<ConversationEvents> {
       this.indexAppend(parent, built.id)
       return built.id
     }
+  }
+
+  /** The deliberate bug behind brokenOnPurpose.refBeforeObject: `main` moves, then the object is written. */
+  private commitRefFirst(identity: DeviceIdentity, message: CommitMessage | string): string {
+    const parent = this.head
+    const bytes = signCommit(identity, { tree: this.view.commit(parent).tree.id, parents: [parent], message, time: this.clock() })
+    const id = hashObject('commit', bytes)
+    this.repo.refs.update(MAIN_REF, id, parent)
+    this.repo.objects.write('commit', bytes)
+    this.indexAppend(parent, id)
+    return id
   }
 
   private buildCommit(identity: DeviceIdentity, parent: string, message: CommitMessage | string, edits: TreeEdit[], addDevice: boolean): string {

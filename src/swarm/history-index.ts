@@ -8,6 +8,7 @@
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { linkLock } from '../git/link-lock.js'
+import { faultPoint } from '../util/fault-points.js'
 import { field, parseCommitMessage } from '../validation/commit-message.js'
 import type { CertificateCache } from '../validation/certs.js'
 import type { CommitView, RepositoryView } from '../validation/view.js'
@@ -210,6 +211,7 @@ export class HistoryIndex {
         const path = this.path
         this.whileLocked(() => {
           // Only onto the head we extend: another process may have written meanwhile.
+          faultPoint('index:appending')
           if (readTailLines(path, 1)[0]?.slice(0, 40) === before) appendFileSync(path, entries.map((e) => encode(e) + '\n').join(''))
         })
       }
@@ -231,6 +233,7 @@ export class HistoryIndex {
     this.whileLocked(() => {
       const tmp = `${path}.tmp-${process.pid}`
       writeFileSync(tmp, `${HEADER}\n${body}`)
+      faultPoint('index:rewriting')
       renameSync(tmp, path)
     })
   }

@@ -21,6 +21,7 @@ import type { Conversation } from './conversation.js'
 import type { SyncFinishedEvent } from './events.js'
 import { entryFor } from './history-index.js'
 import { dateOrder } from './order.js'
+import { brokenOnPurpose, faultPoint } from '../util/fault-points.js'
 
 export interface SyncOptions {
   /** Limits on what the peer may send (pack bytes, objects, sizes, tree depth, paths). */
@@ -96,6 +97,7 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
   }
   if (conv.history().has(theirs)) return done('up-to-date')
   conv.repo.refs.update(remoteRef(peer), theirs)
+  faultPoint('sync:quarantined')
 
   const ids = newCommits(conv, theirs)
   try {
@@ -114,10 +116,11 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
     conv.emit('conversationError', { code: 'invalid-fetch', peer, commit: r.commit, rule: r.rule, reason: r.reason })
     return done('rejected', 0, r)
   }
+  faultPoint('sync:validated')
   const ours = conv.head
   const before = conv.profile()
   let result: SyncResult['result']
-  if (conv.view.isAncestor(ours, theirs)) {
+  if (conv.view.isAncestor(ours, theirs) || brokenOnPurpose.mergeDropsOurs) {
     const index = conv.history() // before main moves, or it would read as stale
     conv.repo.refs.update('refs/heads/main', theirs, ours)
     index.add(ids.map((id) => entryFor(conv.view, conv.certs, conv.view.commit(id))), theirs)
@@ -176,6 +179,7 @@ function mergeInto(conv: Conversation, ours: string, theirs: string, ids: string
   try {
     const index = conv.history()
     const merge = conv.commitMerge(theirs, tree)
+    faultPoint('merge:committed')
     index.add([...ids, merge].map((id) => entryFor(conv.view, conv.certs, conv.view.commit(id))), merge)
     return true
   } catch (err) {

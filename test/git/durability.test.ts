@@ -1,0 +1,183 @@
+/**
+ * The fsync policy (src/git/durability.ts), checked on the flushes themselves: in full
+ * durability no ref reaches the disk before the objects it names and the directory entries
+ * of those objects; a plain message costs exactly one object flush, one directory flush and
+ * one ref flush; fast durability flushes nothing. Plus what a crashed writer leaves behind
+ * (stale locks, temp files) and the run lock that makes clearing it safe.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, linkSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { traceDurability, type DurabilityEvent } from '../../src/git/durability.js'
+import { duplexPair } from '../../src/git/duplex-pair.js'
+import { recoverRepository } from '../../src/git/recovery.js'
+import { takeRunLock } from '../../src/account/run-lock.js'
+import type { DeviceIdentity } from '../../src/identity/identity.js'
+import { Conversation } from '../../src/swarm/conversation.js'
+import { brokenOnPurpose } from '../../src/util/fault-points.js'
+import { account, tempDir } from '../helpers.js'
+
+let alice: DeviceIdentity, bob: DeviceIdentity
+beforeAll(async () => {
+  ;[alice, bob] = await Promise.all([account('alice'), account('bob')])
+})
+afterEach(() => {
+  traceDurability(undefined)
+  brokenOnPurpose.refBeforeObject = false
+})
+
+function record(): DurabilityEvent[] {
+  const events: DurabilityEvent[] = []
+  traceDurability((e) => events.push(e))
+  return events
+}
+
+/**
+ * The ordering rule, replayed over a trace: an object's name is durable once its bytes were
+ * flushed and then its directory; a ref event must name an object already durable (or one
+ * that came in a pack whose directory was flushed), and must itself be flushed.
+ */
+function orderViolations(events: readonly DurabilityEvent[], existedBefore: (oid: string) => boolean): string[] {
+  const problems: string[] = []
+  const pending = new Map<string, string[]>() // directory -> oids flushed, names not yet
+  const durable = new Set<string>()
+  let packPending = false
+  let packDurable = false
+  for (const e of events) {
+    if (e.op === 'file') {
+      const m = /objects\/([0-9a-f]{2})\/([0-9a-f]{38})$/.exec(e.path)
+      if (m) pending.set(dirname(e.path), [...(pending.get(dirname(e.path)) ?? []), m[1]! + m[2]!])
+      else if (/objects\/pack\//.test(e.path)) packPending = true
+    } else if (e.op === 'dir') {
+      for (const oid of pending.get(e.path) ?? []) durable.add(oid)
+      pending.delete(e.path)
+      if (e.path.endsWith('objects/pack') && packPending) [packPending, packDurable] = [false, true]
+    } else {
+      if (!e.synced) problems.push(`ref ${e.name} written without a flush`)
+      if (!durable.has(e.oid) && !packDurable && !existedBefore(e.oid)) problems.push(`ref ${e.name} -> ${e.oid} before that object was durable`)
+    }
+  }
+  return problems
+}
+
+describe('full durability (the default)', () => {
+  test('a plain message: its object flushed, then its directory (and objects/ for a new one), then the ref — nothing more', () => {
+    const dir = tempDir()
+    const conv = Conversation.create(alice, { path: `${dir}/c` })
+    let newFans = 0
+    for (let i = 0; i < 40; i++) {
+      const fans = new Set(readdirSync(join(conv.path, 'objects')))
+      const events = record()
+      const id = conv.sendMessage(`message ${i}`)
+      const shown = events.map((e) => (e.op === 'ref' ? `ref ${e.name} ${e.oid === id} synced=${e.synced}` : `${e.op} ${relative(conv.path, e.path)}`))
+      const fan = `objects/${id.slice(0, 2)}`
+      const isNew = !fans.has(id.slice(0, 2))
+      if (isNew) newFans++
+      expect(shown).toEqual([`file ${fan}/${id.slice(2)}`, `dir ${fan}`, ...(isNew ? ['dir objects'] : []), 'file refs/heads/main', 'ref refs/heads/main true synced=true'])
+    }
+    expect(newFans).toBeGreaterThan(0) // both shapes were seen
+    expect(newFans).toBeLessThan(40)
+    conv.close()
+  })
+
+  test('create, clone (a pack), small fetches (loose objects) and merges: no ref ever ahead of its objects', async () => {
+    const dir = tempDir()
+    const events = record()
+    const a = Conversation.create(alice, { path: `${dir}/a` })
+    a.addMember(bob.uri)
+    for (let i = 0; i < 150; i++) a.sendMessage(`bulk ${i}`) // more than git's unpack limit: a pack
+    let [server, client] = duplexPair()
+    let serving = a.serve(server)
+    const b = await Conversation.clone(client, { identity: bob, peer: alice.deviceId, path: `${dir}/b` })
+    client.end()
+    await serving
+    b.join()
+    for (let round = 0; round < 3; round++) {
+      a.sendMessage(`from a ${round}`)
+      b.sendMessage(`from b ${round}`)
+      ;[server, client] = duplexPair()
+      serving = a.serve(server)
+      await b.syncFrom(client, alice.deviceId)
+      client.end()
+      await serving
+      ;[server, client] = duplexPair()
+      serving = b.serve(server)
+      await a.syncFrom(client, bob.deviceId)
+      client.end()
+      await serving
+    }
+    expect(a.head).toBe(b.head)
+    const refs = events.filter((e) => e.op === 'ref')
+    expect(refs.length).toBeGreaterThan(160)
+    expect(orderViolations(events, () => false)).toEqual([])
+    a.close()
+    b.close()
+  }, 60_000)
+
+  test('the rule catches a ref written before its object (a test-only switch breaks the order)', () => {
+    const dir = tempDir()
+    const conv = Conversation.create(alice, { path: `${dir}/c` })
+    conv.sendMessage('first')
+    const before = new Set([conv.head])
+    const events = record()
+    brokenOnPurpose.refBeforeObject = true
+    const id = conv.sendMessage('broken')
+    expect(orderViolations(events, (oid) => before.has(oid))).toEqual([`ref refs/heads/main -> ${id} before that object was durable`])
+    conv.close()
+  })
+})
+
+test('fast durability flushes nothing, and says so on every ref', () => {
+  const dir = tempDir()
+  const conv = Conversation.create(alice, { path: `${dir}/c`, durability: 'fast' })
+  const events = record()
+  for (let i = 0; i < 20; i++) conv.sendMessage(`m ${i}`)
+  expect(events.filter((e) => e.op !== 'ref')).toEqual([])
+  expect(events.filter((e) => e.op === 'ref').every((e) => e.op === 'ref' && !e.synced)).toBe(true)
+  expect(events).toHaveLength(20)
+  conv.close()
+})
+
+describe('what a crashed writer leaves behind', () => {
+  test('a stale ref lock and temp files are cleared; writes work again', () => {
+    const dir = tempDir()
+    const conv = Conversation.create(alice, { path: `${dir}/c` })
+    conv.sendMessage('before the crash')
+    const gitdir = conv.path
+    // As a SIGKILL between taking the lock and releasing it leaves them:
+    linkSync(join(gitdir, 'gitswarm', 'lock-inode'), join(gitdir, 'refs/heads/main.lock'))
+    linkSync(join(gitdir, 'gitswarm', 'lock-inode'), join(gitdir, 'gitswarm/history.lock'))
+    const fan = join(gitdir, 'objects', conv.head.slice(0, 2))
+    writeFileSync(join(fan, 'tmp_obj_999_abc_1'), 'half an object')
+    writeFileSync(join(gitdir, 'objects/pack/tmp_pack_999_1'), 'half a pack')
+    writeFileSync(join(gitdir, 'gitswarm/history.tmp-999'), 'half an index')
+    expect(() => conv.sendMessage('blocked')).toThrow(expect.objectContaining({ name: 'LockedError' }))
+    // gc's careful mode: nothing younger than an hour goes
+    expect(recoverRepository(gitdir, { olderThanMs: 3_600_000, locks: false })).toEqual({ locks: [], tempFiles: [] })
+    const old = new Date(Date.now() - 7_200_000)
+    utimesSync(join(fan, 'tmp_obj_999_abc_1'), old, old)
+    expect(recoverRepository(gitdir, { olderThanMs: 3_600_000, locks: false }).tempFiles).toEqual([join(fan, 'tmp_obj_999_abc_1')])
+    const report = recoverRepository(gitdir)
+    expect(report.locks.map((p) => relative(gitdir, p)).sort()).toEqual(['gitswarm/history.lock', 'refs/heads/main.lock'])
+    expect(report.tempFiles.map((p) => relative(gitdir, p)).sort()).toEqual(['gitswarm/history.tmp-999', 'objects/pack/tmp_pack_999_1'])
+    const id = conv.sendMessage('after recovery')
+    expect(conv.loadMessages({ n: 1 })[0]!.id).toBe(id)
+    conv.close()
+  })
+
+  test('the run lock: one node per account directory; a dead holder is taken over', () => {
+    const dir = tempDir()
+    mkdirSync(dir, { recursive: true })
+    const first = takeRunLock(dir)
+    expect(first.stale).toBe(false)
+    expect(() => takeRunLock(dir)).toThrow(expect.objectContaining({ name: 'LockedError', code: 'ERR_LOCKED' }))
+    first.release()
+    expect(existsSync(join(dir, 'node.pid'))).toBe(false)
+    const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim()
+    writeFileSync(join(dir, 'node.pid'), `${gone}\n`)
+    const second = takeRunLock(dir)
+    expect(second.stale).toBe(true)
+    second.release()
+  })
+})
