@@ -10,6 +10,7 @@ import * as conformance from './commands/conformance.js'
 import * as node from './commands/node.js'
 import * as demo from './commands/demo.js'
 import * as files from './commands/files.js'
+import * as gc from './commands/gc.js'
 import * as graph from './commands/graph.js'
 import * as uploadPack from './commands/upload-pack.js'
 import * as identity from './commands/identity.js'
@@ -41,10 +42,11 @@ const COMMANDS: Record<string, Command> = {
   'send-file': files.sendFile,
   download: files.download,
   graph: graph.run,
+  gc: gc.run,
 }
 
 /** Every command's usage line(s), in the order of the help text. */
-export const USAGE: string[] = [verify.usage, ...inspect.usage, graph.usage, ...identity.usage, ...write.usage, node.usage, ...accounts.usage, ...files.usage, conformance.usage, demo.usage, uploadPack.usage]
+export const USAGE: string[] = [verify.usage, ...inspect.usage, graph.usage, gc.usage, ...identity.usage, ...write.usage, node.usage, ...accounts.usage, ...files.usage, conformance.usage, demo.usage, uploadPack.usage]
 
 const ACCOUNT_NOTE = [
   '(every write verb also takes --account <dir> and a conversation id instead of --identity and a path:',

@@ -38,7 +38,7 @@ const RACY_MS = 2000
 
 export class ObjectStore {
   readonly objectsDir: string
-  private packs: PackFile[] = []
+  private packs: Array<{ file: PackFile; index: PackIndex }> = []
   private packNames = new Set<string>()
   /** The pack directory's mtime at the last listing, and whether that listing can be reused. */
   private listing: { mtimeMs: number; trusted: boolean } | undefined
@@ -76,20 +76,39 @@ export class ObjectStore {
     if (!force && this.listing && this.listing.mtimeMs === mtimeMs && this.listing.trusted) return false
     this.listing = { mtimeMs, trusted: Date.now() - mtimeMs > RACY_MS }
     let added = false
-    for (const name of readdirSync(dir)) {
-      if (!name.endsWith('.idx') || this.packNames.has(name)) continue
+    const present = new Set(readdirSync(dir).filter((name) => name.endsWith('.idx')))
+    for (const name of present) {
+      if (this.packNames.has(name)) continue
       const packPath = join(dir, name.slice(0, -4) + '.pack')
-      if (!existsSync(packPath)) continue
-      const index = new PackIndex(readFileSync(join(dir, name)), name)
-      this.packs.push(new PackFile(packPath, index))
+      try {
+        const index = new PackIndex(readFileSync(join(dir, name)), name)
+        this.packs.push({ file: new PackFile(packPath, index), index })
+      } catch (err) {
+        // A pack being installed has its index last; one being removed loses its index first.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue
+        throw err
+      }
       this.packNames.add(name)
       added = true
     }
+    // Packs folded away by a repack: their objects are in a newer pack, listed above.
+    for (const pack of this.packs.filter((p) => !present.has(p.index.name))) {
+      pack.file.close()
+      this.packNames.delete(pack.index.name)
+    }
+    if (this.packs.length > this.packNames.size) this.packs = this.packs.filter((p) => this.packNames.has(p.index.name))
     return added
   }
 
+  /** The ids held by the pack whose index is `idxPath` (repack folds them into a new pack). */
+  packedIds(idxPath: string): string[] {
+    const name = idxPath.slice(idxPath.lastIndexOf('/') + 1)
+    const index = this.packs.find((p) => p.index.name === name)?.index ?? new PackIndex(readFileSync(idxPath), name)
+    return [...index.entries()].map(([oid]) => oid)
+  }
+
   close(): void {
-    for (const p of this.packs) p.close()
+    for (const p of this.packs) p.file.close()
     this.packs = []
     this.packNames.clear()
     this.listing = undefined
@@ -154,7 +173,7 @@ export class ObjectStore {
   private readPacked(oid: string): RawObject | undefined {
     for (const pack of this.packs) {
       const offset = pack.index.find(oid)
-      if (offset !== undefined) return pack.read(offset, (base) => this.tryRead(base))
+      if (offset !== undefined) return pack.file.read(offset, (base) => this.tryRead(base))
     }
     return undefined
   }

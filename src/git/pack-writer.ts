@@ -15,7 +15,7 @@ const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, ta
  */
 const SMALL = 4096
 
-function deflateEntry(content: Uint8Array): Buffer {
+export function deflateEntry(content: Uint8Array): Buffer {
   if (content.length >= SMALL) return deflateSync(content)
   return deflateSync(content, { windowBits: 12, memLevel: 4, chunkSize: Math.max(64, content.length + 64) })
 }

@@ -12,6 +12,7 @@ import { basename, dirname } from 'node:path'
 import { InvalidArgumentError, InvalidCommitError, InvalidModeError, LockedError, NotFoundError, RefConflictError, UnauthorizedError } from '../errors.js'
 import type { Durability } from '../git/durability.js'
 import { openRepository, type Repository } from '../git/repository.js'
+import { estimateLoose, repack, type RepackOptions, type RepackReport } from '../git/repack.js'
 import { editTree, type TreeEdit } from '../git/tree.js'
 import { isAccountUri } from '../identity/ids.js'
 import type { DeviceIdentity } from '../identity/identity.js'
@@ -67,6 +68,12 @@ export interface OpenOptions {
    * still loses nothing, a power cut may lose the newest writes. See docs/reliability.md.
    */
   durability?: Durability
+  /**
+   * Repack once about this many loose objects pile up (git's gc.auto estimate, checked every
+   * 256 writes, run on the event loop after the write that crossed it); false never does.
+   * Default 2,000: a 0.2 s repack each time, the packs folded into one every eighth.
+   */
+  autoRepack?: number | false
 }
 
 /** How a new conversation is created (its root commit). */
@@ -99,6 +106,9 @@ export class Conversation extends EventEmitter<ConversationEvents> {
   clock: () => number
   private cachedRoot: string | undefined
   private index: HistoryIndex | undefined
+  private readonly autoRepack: number | false
+  private writesUnchecked = 0
+  private repackScheduled: NodeJS.Timeout | undefined
 
   private constructor(repo: Repository, options: OpenOptions) {
     super()
@@ -108,6 +118,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     this.clock = options.clock ?? systemClock
     this.readOnly = options.readOnly ?? false
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.autoRepack = options.autoRepack ?? 2000
   }
 
   /** Opens an existing conversation repository (bare, or Jami's with a working tree). */
@@ -157,7 +168,37 @@ export class Conversation extends EventEmitter<ConversationEvents> {
 
   /** Closes the derived index; the repository stays as it is. */
   close(): void {
+    clearTimeout(this.repackScheduled)
+    this.repackScheduled = undefined
     this.repo.objects.close()
+  }
+
+  /**
+   * Packs the loose objects (../git/repack.ts): incremental, safe beside other readers and
+   * writers of the repository, stock git reads the result.
+   */
+  repack(options: RepackOptions = {}): RepackReport {
+    if (this.readOnly) throw new UnauthorizedError('write', 'the conversation was opened read-only')
+    return repack(this.repo, options)
+  }
+
+  /** Called after writes: schedules a repack when loose objects passed the autoRepack threshold. */
+  noteWrites(count: number): void {
+    if (this.autoRepack === false || this.readOnly) return
+    this.writesUnchecked += count
+    if (this.writesUnchecked < 256 || this.repackScheduled) return
+    this.writesUnchecked = 0
+    if (estimateLoose(this.repo.objects.objectsDir) < this.autoRepack) return
+    this.repackScheduled = setTimeout(() => {
+      this.repackScheduled = undefined
+      try {
+        this.emit('repacked', this.repack())
+      } catch (err) {
+        // Another repack holds the lock, or the disk is full: the loose objects stay readable.
+        this.emit('conversationError', { code: 'repack-failed', peer: '', reason: err instanceof Error ? err.message : String(err) })
+      }
+    }, 0)
+    this.repackScheduled.unref()
   }
 
   get path(): string {
@@ -280,6 +321,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
         continue
       }
       this.indexAppend(parent, built.id)
+      this.noteWrites(1)
       return built.id
     }
   }

@@ -4,6 +4,7 @@
  */
 import type { SwarmMessage } from './history-view.js'
 import type { ConversationProfile } from './profile.js'
+import type { RepackReport } from '../git/repack.js'
 
 export interface MemberEvent {
   /** The account (or device, for device bans) concerned. */
@@ -14,7 +15,7 @@ export interface MemberEvent {
 
 export interface ConversationErrorEvent {
   /** What failed: a rejected fetch, a merge that could not be made, a transport problem. */
-  code: 'invalid-fetch' | 'merge-conflict' | 'limit-exceeded' | 'fetch-failed'
+  code: 'invalid-fetch' | 'merge-conflict' | 'limit-exceeded' | 'fetch-failed' | 'repack-failed'
   /** The device the data came from. */
   peer: string
   /** The rejected commit, for invalid fetches. */
@@ -42,4 +43,6 @@ export interface ConversationEvents {
   profileUpdated: [profile: ConversationProfile]
   conversationError: [error: ConversationErrorEvent]
   syncFinished: [event: SyncFinishedEvent]
+  /** An automatic repack ran (the autoRepack option). */
+  repacked: [report: RepackReport]
 }

@@ -88,6 +88,7 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
       timeoutMs: options.timeoutMs,
     })
     const tip = fetched.refs.get('refs/heads/main') ?? fetched.refs.get('HEAD')
+    conv.noteWrites(fetched.objects.length)
     if (!tip) return done('up-to-date')
     theirs = tip
   } catch (err) {

@@ -19,6 +19,7 @@ export type FaultPoint =
   | 'sync:quarantined'
   | 'sync:validated'
   | 'merge:committed'
+  | 'gc:pack-installed'
 
 let hook: ((point: FaultPoint) => void) | undefined
 
