@@ -75,6 +75,7 @@ const ERROR_DOCS: Record<string, string> = {
   InvalidCertificateError: 'A certificate, key or CRL cannot be parsed or has an unsupported key type.',
   AlreadyExistsError: 'Something already exists where a new one was to be created (never overwritten).',
   LimitExceededError: 'A configured limit was exceeded. `data.limit`, `data.max`, `data.actual`.',
+  TimeoutError: 'A peer sent nothing for the idle timeout, or a whole fetch outlasted its deadline (a slowloris peer trickling bytes); nothing it sent is kept. `data.what`, `data.ms`.',
   ChannelRefusedError: 'The peer refused a channel. `data.name`, `data.reason` (unknown, unauthorised, busy, bad-name, closed), `data.detail`.',
   ChannelResetError: 'An open channel was reset by the peer, by a protocol violation or by the connection going away. `data.name`, `data.reason`.',
   ConnectionFailedError: 'A Tox connection could not be made (no answer, or a peer that must use Noise did not). `data.peer`, `data.reason`.',

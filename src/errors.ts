@@ -142,6 +142,14 @@ export class LimitExceededError extends GitswarmError {
   }
 }
 
+/** A peer took too long: no data for the idle timeout, or the whole exchange past its deadline (a slowloris). `data.what`, `data.ms`. */
+export class TimeoutError extends GitswarmError {
+  static readonly code = 'ERR_TIMEOUT'
+  constructor(what: string, ms: number) {
+    super(TimeoutError.code, `${what} after ${ms} ms`, { what, ms })
+  }
+}
+
 /** A file name or id that could leave its directory: `../`, an absolute path, NUL, too long (Jami's invalid_pathname). */
 export class InvalidPathError extends GitswarmError {
   static readonly code = 'ERR_INVALID_PATH'

@@ -23,9 +23,14 @@ export interface FetchLimits extends PackLimits {
   maxPackBytes: number
   /** Most refs in an advertisement (default 10,000). */
   maxRefs: number
+  /** Longest a whole fetch may take, however steadily bytes trickle in (default 15 min: 256 MiB at 300 KB/s). */
+  maxDurationMs: number
 }
 
-export const DEFAULT_FETCH_LIMITS: FetchLimits = { ...DEFAULT_PACK_LIMITS, maxPackBytes: 256 * 1024 * 1024, maxRefs: 10_000 }
+/** What a fetch may read besides the pack: the advertisement, negotiation and progress lines. */
+const PROTOCOL_BYTES = 16 * 1024 * 1024
+
+export const DEFAULT_FETCH_LIMITS: FetchLimits = { ...DEFAULT_PACK_LIMITS, maxPackBytes: 256 * 1024 * 1024, maxRefs: 10_000, maxDurationMs: 15 * 60_000 }
 
 export interface FetchOptions {
   repo: Repository
@@ -96,7 +101,7 @@ function* historyNewestFirst(repo: Repository, tips: readonly string[]): Generat
 export async function fetchPack(stream: Duplex, options: FetchOptions): Promise<FetchResult> {
   const limits = { ...DEFAULT_FETCH_LIMITS, ...options.limits }
   const { repo } = options
-  const reader = new PktReader(stream, options.timeoutMs)
+  const reader = new PktReader(stream, options.timeoutMs, { maxBytes: limits.maxPackBytes + PROTOCOL_BYTES, maxDurationMs: limits.maxDurationMs })
   if (options.request) stream.write(encodePkt(`git-upload-pack ${options.request.path}\0host=${options.request.host}\0`))
   const { refs, caps } = await readAdvertisement(reader, limits.maxRefs)
   const chosen = options.want ? options.want(refs) : [refs.get('HEAD') ?? refs.get('refs/heads/main')].filter((x): x is string => !!x)

@@ -61,7 +61,7 @@ export class PackFile {
   private whole: Buffer | undefined
   private reads = 0
   /** Resolved objects by offset, so delta chains are walked once (bounded by bytes). */
-  private readonly baseCache = new Map<number, RawObject>()
+  private readonly baseCache = new Map<number, RawObject & { depth: number }>()
   private baseCacheBytes = 0
 
   constructor(readonly path: string, readonly index: PackLookup) {
@@ -126,17 +126,19 @@ export class PackFile {
     const chain: Array<{ offset: number; delta: Buffer }> = []
     let pos = offset
     let base: RawObject | undefined
+    let baseDepth = 0 // of a cached base: a chain's length is counted through the cache
     for (let depth = 0; depth < maxChain; depth++) {
       const cached = this.baseCache.get(pos)
       if (cached) {
         base = cached
+        baseDepth = cached.depth
         break
       }
       const raw = this.entry(pos)
       const h = parseEntryHeader(raw, 0)
       if (PACK_TYPES[h.type]) {
         base = { type: PACK_TYPES[h.type]!, content: this.inflate(raw, h.next, h.size) }
-        if (chain.length > 0) this.remember(pos, base)
+        if (chain.length > 0) this.remember(pos, base, 0)
         break
       }
       if (h.type === OFS_DELTA) {
@@ -160,11 +162,12 @@ export class PackFile {
       }
     }
     if (!base) throw new LimitExceededError('delta depth', maxChain, maxChain + 1)
+    if (baseDepth + chain.length > maxChain) throw new LimitExceededError('delta depth', maxChain, baseDepth + chain.length)
     let content = base.content
     for (let i = chain.length - 1; i >= 0; i--) {
       content = applyDelta(content, chain[i]!.delta)
       // Every step may be the base of a later read (git stores older objects as deltas of newer).
-      if (i > 0) this.remember(chain[i]!.offset, { type: base.type, content })
+      if (i > 0) this.remember(chain[i]!.offset, { type: base.type, content }, baseDepth + chain.length - i)
     }
     return { type: base.type, content }
   }
@@ -173,9 +176,9 @@ export class PackFile {
     return inflateObject(raw.subarray(at), size, this.path).data
   }
 
-  private remember(offset: number, obj: RawObject): void {
+  private remember(offset: number, obj: RawObject, depth: number): void {
     if (this.baseCache.has(offset)) return
-    this.baseCache.set(offset, obj)
+    this.baseCache.set(offset, { ...obj, depth })
     this.baseCacheBytes += obj.content.length
     while (this.baseCacheBytes > BASE_CACHE_BYTES && this.baseCache.size > 1) {
       const [oldest, evicted] = this.baseCache.entries().next().value!

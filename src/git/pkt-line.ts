@@ -6,7 +6,7 @@
  * @module
  */
 import type { Readable, Writable } from 'node:stream'
-import { CorruptObjectError } from '../errors.js'
+import { CorruptObjectError, LimitExceededError, TimeoutError } from '../errors.js'
 
 export const MAX_PKT = 65520
 const HIGH_WATER = 1 << 20
@@ -30,10 +30,21 @@ export class PktReader {
   private wake: (() => void) | undefined
   private timer: NodeJS.Timeout | undefined
 
+  /** Bytes taken so far, counted against `budget.maxBytes`. */
+  private consumed = 0
+  private readonly deadline: number
+
+  /**
+   * `timeoutMs` bounds each wait for data; `budget` the whole exchange: its bytes (an endless
+   * stream of progress or NAK lines is cut off) and its duration (a peer trickling one byte at
+   * a time never trips an idle timeout).
+   */
   constructor(
     private readonly stream: Readable,
     private readonly timeoutMs = 60_000,
+    private readonly budget: { maxBytes?: number; maxDurationMs?: number } = {},
   ) {
+    this.deadline = budget.maxDurationMs === undefined ? Infinity : Date.now() + budget.maxDurationMs
     stream.on('data', (d: Buffer) => {
       this.chunks.push(d)
       this.length += d.length
@@ -57,15 +68,23 @@ export class PktReader {
       if (this.failure) throw this.failure
       if (this.ended) return false
       this.stream.resume()
+      const left = this.deadline - Date.now()
+      if (left <= 0) throw new TimeoutError('the exchange is not over', this.budget.maxDurationMs!)
+      const wait = Math.min(this.timeoutMs, left)
       await new Promise<void>((resolve, reject) => {
         this.wake = resolve
-        this.timer = setTimeout(() => reject(new CorruptObjectError('stream', `no data for ${this.timeoutMs} ms`)), this.timeoutMs)
+        this.timer = setTimeout(
+          () => reject(wait < this.timeoutMs ? new TimeoutError('the exchange is not over', this.budget.maxDurationMs!) : new TimeoutError('no data', this.timeoutMs)),
+          wait,
+        )
       }).finally(() => clearTimeout(this.timer))
     }
     return true
   }
 
   private take(n: number): Buffer {
+    this.consumed += n
+    if (this.budget.maxBytes !== undefined && this.consumed > this.budget.maxBytes) throw new LimitExceededError('bytes from the peer', this.budget.maxBytes, this.consumed)
     // Merge only as many leading chunks as the packet spans.
     while (this.chunks[0]!.length < n) this.chunks.splice(0, 2, Buffer.concat([this.chunks[0]!, this.chunks[1]!]))
     const first = this.chunks[0]!

@@ -6,7 +6,7 @@
  */
 import { CorruptObjectError, LimitExceededError } from '../errors.js'
 import { inflateObject } from './inflate.js'
-import { applyDelta } from './delta.js'
+import { applyDelta, deltaResultSize } from './delta.js'
 import { OFS_DELTA, PACK_TYPES, parseEntryHeader, parseOfsDistance, REF_DELTA, type RawObject } from './pack-file.js'
 import { hashObject } from './object-codec.js'
 import type { ObjectStore } from './object-store.js'
@@ -45,6 +45,8 @@ export function unpackObjects(store: ObjectStore, pack: Buffer, limits: PackLimi
     } else if (!PACK_TYPES[h.type]) throw new CorruptObjectError(`pack entry at ${pos}`, `unknown type ${h.type}`)
     if ((h.type === OFS_DELTA || h.type === REF_DELTA) && !base) throw new CorruptObjectError(`pack entry at ${pos}`, 'delta base not found')
     const { data, used } = inflateObject(pack.subarray(at, trailer), h.size, `pack entry at ${pos}`)
+    // A delta announces its result size: refuse a bomb before allocating it.
+    if (base && deltaResultSize(data) > limits.maxObjectBytes) throw new LimitExceededError('inflated object bytes', limits.maxObjectBytes, deltaResultSize(data))
     const obj: RawObject = base ? { type: base.type, content: applyDelta(base.content, data) } : { type: PACK_TYPES[h.type]!, content: data }
     if (obj.content.length > limits.maxObjectBytes) throw new LimitExceededError('inflated object bytes', limits.maxObjectBytes, obj.content.length)
     byOffset.set(pos, obj)

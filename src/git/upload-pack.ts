@@ -122,11 +122,14 @@ export async function serveUploadPack(stream: Duplex, options: UploadPackOptions
  */
 async function negotiate(stream: Duplex, reader: PktReader, repo: Repository, maxLines: number): Promise<string[] | undefined> {
   const common: string[] = []
+  const known = new Set<string>()
   let lines = 0
   for (;;) {
     const p = await reader.read()
     if (p.type === 'end') return undefined
     if (p.type === 'flush') {
+      // An endless run of empty rounds counts against the limit too.
+      if (++lines > maxLines) throw new InvalidArgumentError('too many haves')
       if (common.length === 0) stream.write(encodePkt('NAK\n'))
       continue
     }
@@ -140,7 +143,8 @@ async function negotiate(stream: Duplex, reader: PktReader, repo: Repository, ma
     if (!m || !isOid(m[1])) throw new InvalidArgumentError(`expected "have" or "done", got "${line.slice(0, 60)}"`)
     if (++lines > maxLines) throw new InvalidArgumentError('too many haves')
     // G10: a have counts only if we really hold that commit.
-    if (repo.objects.tryRead(m[1])?.type === 'commit' && !common.includes(m[1])) {
+    if (!known.has(m[1]) && repo.objects.tryRead(m[1])?.type === 'commit') {
+      known.add(m[1])
       common.push(m[1])
       if (common.length === 1) stream.write(encodePkt(`ACK ${m[1]}\n`))
     }

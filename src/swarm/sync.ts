@@ -7,7 +7,7 @@
  * @module
  */
 import type { Duplex } from 'node:stream'
-import { GitswarmError, InvalidArgumentError, LimitExceededError } from '../errors.js'
+import { CorruptObjectError, GitswarmError, InvalidArgumentError, LimitExceededError, NotFoundError } from '../errors.js'
 import type { GraphNode } from '../git/commit-queue.js'
 import { fetchPack, type FetchLimits } from '../git/fetch-pack.js'
 import { mergeBaseTree, mergeTrees } from '../git/merge.js'
@@ -59,6 +59,16 @@ function newCommits(conv: Conversation, tip: string): string[] {
   return dateOrder(nodes, [tip]).reverse()
 }
 
+/** newCommits, with a missing object (a pack without some parent) reported as the peer's corrupt pack. */
+function completeNewCommits(conv: Conversation, tip: string): string[] {
+  try {
+    return newCommits(conv, tip)
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new CorruptObjectError('pack', `incomplete: ${err.message} is missing`)
+    throw err
+  }
+}
+
 /** Serves our history to a peer on `stream` (the non-initiating side of a `git://` channel). */
 export function serveConversation(conv: Conversation, stream: Duplex, options: { onFetched?: (wants: string[]) => void; timeoutMs?: number } = {}): Promise<ServedFetch[]> {
   return serveUploadPack(stream, {
@@ -97,17 +107,20 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
     throw err
   }
   if (conv.history().has(theirs)) return done('up-to-date')
+  let ids: string[]
+  try {
+    // What the peer advertised must be complete here before anything refers to it.
+    if (conv.repo.objects.tryRead(theirs)?.type !== 'commit') throw new CorruptObjectError(`commit ${theirs}`, 'advertised by the peer but missing from its pack')
+    ids = completeNewCommits(conv, theirs)
+    checkTreeLimits(conv.repo.objects, ids, { maxTreeDepth: options.fetchLimits?.maxTreeDepth ?? 64, maxPathBytes: options.fetchLimits?.maxPathBytes ?? 4096 })
+  } catch (err) {
+    const code = err instanceof LimitExceededError ? 'limit-exceeded' : 'invalid-fetch'
+    conv.emit('conversationError', { code, peer, reason: (err as Error).message })
+    throw err
+  }
   conv.repo.refs.update(remoteRef(peer), theirs)
   faultPoint('sync:quarantined')
 
-  const ids = newCommits(conv, theirs)
-  try {
-    checkTreeLimits(conv.repo.objects, ids, { maxTreeDepth: options.fetchLimits?.maxTreeDepth ?? 64, maxPathBytes: options.fetchLimits?.maxPathBytes ?? 4096 })
-  } catch (err) {
-    conv.repo.refs.delete(remoteRef(peer))
-    conv.emit('conversationError', { code: 'limit-exceeded', peer, reason: (err as Error).message })
-    throw err
-  }
   const env = conv.validationEnv()
   const verdict = await validateBatch(env, ids, { verifier: options.verifier })
   if (!verdict.ok) {
