@@ -185,7 +185,7 @@ export function storePack(repo: Repository, pack: Buffer, limits?: PackLimits): 
 export function installPack(repo: Repository, tmpPack: string, limits?: PackLimits): string[] {
   try {
     const indexed = indexPackFile(tmpPack, (oid) => repo.objects.tryRead(oid), limits)
-    faultPoint('pack:received')
+    faultPoint('pack:received', repo.gitdir)
     const base = join(dirname(tmpPack), `pack-${indexed.checksum}`)
     const full = repo.objects.durability === 'full'
     writeNewFile(`${base}.idx.tmp`, indexed.idx, full)
@@ -201,7 +201,7 @@ export function installPack(repo: Repository, tmpPack: string, limits?: PackLimi
     renameSync(tmpPack, `${base}.pack`)
     renameSync(`${base}.idx.tmp`, `${base}.idx`)
     repo.objects.touched(dirname(tmpPack))
-    faultPoint('pack:renamed')
+    faultPoint('pack:renamed', repo.gitdir)
     repo.objects.scanPacks()
     return indexed.objects.map((o) => o.oid)
   } finally {

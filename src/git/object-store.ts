@@ -202,10 +202,10 @@ export class ObjectStore {
       const framed = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content])
       // Small objects fill one filesystem block either way; compressing them only costs time.
       this.writeDurably(tmp, framed.length < STORE_BELOW ? zlibStored(framed) : deflateSync(framed), path)
-      faultPoint('object:temp-written')
+      faultPoint('object:temp-written', this.gitdir)
       renameSync(tmp, path)
       this.unsyncedDirs.add(dir)
-      faultPoint('object:renamed')
+      faultPoint('object:renamed', this.gitdir)
     }
     this.remember(oid, { type, content: Buffer.from(content) })
     return oid

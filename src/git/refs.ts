@@ -125,7 +125,7 @@ export class RefStore {
     this.beforeUpdate?.()
     const lock = linkLock(this.gitdir, `${path}.lock`)
     if (lock === 'busy') throw new LockedError(`${path}.lock`)
-    faultPoint('ref:locked')
+    faultPoint('ref:locked', this.gitdir)
     if (lock === 'taken') {
       let done = false
       try {
@@ -141,7 +141,7 @@ export class RefStore {
 
   private written(name: string, oid: string): void {
     traceRef(name, oid, this.durability === 'full')
-    faultPoint('ref:written')
+    faultPoint('ref:written', this.gitdir)
   }
 
   /** git's own way: the new line written into an O_EXCL `<ref>.lock`, renamed over the ref. */

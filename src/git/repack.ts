@@ -214,7 +214,7 @@ function repackLocked(repo: Repository, options: RepackOptions, started: number)
     renameSync(tmp, `${base}.pack`)
     renameSync(`${base}.idx.tmp`, `${base}.idx`)
     syncDir(packDir)
-    faultPoint('gc:pack-installed')
+    faultPoint('gc:pack-installed', repo.gitdir)
     store.scanPacks()
     report.objects = candidates.length
     report.pack = name

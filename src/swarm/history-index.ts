@@ -211,7 +211,7 @@ export class HistoryIndex {
         const path = this.path
         this.whileLocked(() => {
           // Only onto the head we extend: another process may have written meanwhile.
-          faultPoint('index:appending')
+          faultPoint('index:appending', dirname(dirname(path)))
           if (readTailLines(path, 1)[0]?.slice(0, 40) === before) appendFileSync(path, entries.map((e) => encode(e) + '\n').join(''))
         })
       }
@@ -233,7 +233,7 @@ export class HistoryIndex {
     this.whileLocked(() => {
       const tmp = `${path}.tmp-${process.pid}`
       writeFileSync(tmp, `${HEADER}\n${body}`)
-      faultPoint('index:rewriting')
+      faultPoint('index:rewriting', dirname(dirname(path)))
       renameSync(tmp, path)
     })
   }

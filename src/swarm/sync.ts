@@ -119,7 +119,7 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
     throw err
   }
   conv.repo.refs.update(remoteRef(peer), theirs)
-  faultPoint('sync:quarantined')
+  faultPoint('sync:quarantined', conv.repo.gitdir)
 
   const env = conv.validationEnv()
   const verdict = await validateBatch(env, ids, { verifier: options.verifier })
@@ -130,7 +130,7 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
     conv.emit('conversationError', { code: 'invalid-fetch', peer, commit: r.commit, rule: r.rule, reason: r.reason })
     return done('rejected', 0, r)
   }
-  faultPoint('sync:validated')
+  faultPoint('sync:validated', conv.repo.gitdir)
   const ours = conv.head
   const before = conv.profile()
   let result: SyncResult['result']
@@ -193,7 +193,7 @@ function mergeInto(conv: Conversation, ours: string, theirs: string, ids: string
   try {
     const index = conv.history()
     const merge = conv.commitMerge(theirs, tree)
-    faultPoint('merge:committed')
+    faultPoint('merge:committed', conv.repo.gitdir)
     index.add([...ids, merge].map((id) => entryFor(conv.view, conv.certs, conv.view.commit(id))), merge)
     return true
   } catch (err) {

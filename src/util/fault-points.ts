@@ -21,15 +21,16 @@ export type FaultPoint =
   | 'merge:committed'
   | 'gc:pack-installed'
 
-let hook: ((point: FaultPoint) => void) | undefined
+let hook: ((point: FaultPoint, gitdir: string) => void) | undefined
 
-/** Test hook: called at every fault point until it is called with undefined. */
-export function setFaultHook(fn: ((point: FaultPoint) => void) | undefined): void {
+/** Test hook: called at every fault point (with the repository it is in) until it is called with undefined. */
+export function setFaultHook(fn: ((point: FaultPoint, gitdir: string) => void) | undefined): void {
   hook = fn
 }
 
-export function faultPoint(point: FaultPoint): void {
-  if (hook) hook(point)
+/** Marks a point in a write to the repository at `gitdir` where a crash can be injected. */
+export function faultPoint(point: FaultPoint, gitdir: string): void {
+  if (hook) hook(point, gitdir)
 }
 
 /** Deliberate bugs, for tests that show the fault harness can fail. Never set outside tests. */

@@ -1,0 +1,406 @@
+/**
+ * The fault-injection harness (issue #12): three devices of three accounts share a
+ * conversation over in-memory links that lose, duplicate, reorder and delay announcements,
+ * cut fetch streams part way, partition and heal; devices crash at injected kill points
+ * (mid-append, mid-fetch, mid-merge, mid-index-write, mid-repack) and restart from what is on
+ * disk, clearing leftovers as an Account does when it starts. After healing and a quiet
+ * period the property must hold:
+ *
+ * - every device has the same head;
+ * - no acknowledged message is lost (every id `sendMessage` returned is in every history);
+ * - every repository passes `gitswarm verify` and `git fsck --strict`;
+ * - the history index on disk equals one rebuilt from scratch.
+ *
+ * A crash is a throw at a fault point (src/util/fault-points.ts): what the process wrote to
+ * the kernel stays, everything in memory goes — a process crash, not a power cut (the flush
+ * order for those is checked in test/git/durability.test.ts). Schedules come from a seed and
+ * replay exactly: `npm run faults -- --seed N --schedules 1`.
+ * @module
+ */
+import { execFileSync } from 'node:child_process'
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Duplex } from 'node:stream'
+import { duplexPair } from '../src/git/duplex-pair.js'
+import { recoverRepository } from '../src/git/recovery.js'
+import { createAccount, type DeviceIdentity } from '../src/identity/identity.js'
+import { HistoryIndex } from '../src/swarm/history-index.js'
+import { Conversation } from '../src/swarm/conversation.js'
+import { verifyRepository } from '../src/swarm/verify.js'
+import { setFaultHook, type FaultPoint } from '../src/util/fault-points.js'
+
+/** A crash injected at a fault point: the device's process is gone from here on. */
+export class SimulatedCrash extends Error {
+  constructor(readonly point: FaultPoint) {
+    super(`simulated crash at ${point}`)
+  }
+}
+
+/** What the faults cost and did, summed over schedules. */
+export interface FaultStats {
+  schedules: number
+  appends: number
+  acknowledged: number
+  crashes: Partial<Record<FaultPoint, number>>
+  restarts: number
+  fetches: number
+  cutStreams: number
+  lostAnnouncements: number
+  duplicatedAnnouncements: number
+  partitions: number
+  repacks: number
+  merges: number
+  quietRounds: number
+}
+
+export function emptyStats(): FaultStats {
+  return { schedules: 0, appends: 0, acknowledged: 0, crashes: {}, restarts: 0, fetches: 0, cutStreams: 0, lostAnnouncements: 0, duplicatedAnnouncements: 0, partitions: 0, repacks: 0, merges: 0, quietRounds: 0 }
+}
+
+/** mulberry32: small, fast and seedable; the same seed gives the same schedule. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+interface Device {
+  index: number
+  identity: DeviceIdentity
+  path: string
+  conv: Conversation | undefined
+  /** Dead since its crash, until restarted: every write it still attempts dies too. */
+  dead: boolean
+  /** Crash at the n-th fault point from now (0: not armed). */
+  crashIn: number
+  /** Or crash the next time it reaches this point. */
+  crashAt: FaultPoint | undefined
+  inflight: Set<Promise<unknown>>
+  streams: Set<Duplex>
+}
+
+interface Template {
+  dir: string
+  identities: DeviceIdentity[]
+  repo: string
+}
+
+const DEVICES = 3
+const POINTS: FaultPoint[] = ['object:temp-written', 'object:renamed', 'ref:locked', 'ref:written', 'pack:received', 'pack:renamed', 'index:appending', 'index:rewriting', 'sync:quarantined', 'sync:validated', 'merge:committed', 'gc:pack-installed']
+let template: Promise<Template> | undefined
+
+/** One conversation with three members who have joined, built once per process and copied per schedule. */
+function makeTemplate(root: string): Promise<Template> {
+  template ??= (async () => {
+    const seed = (n: number) => new Uint8Array(32).fill(n)
+    const identities = await Promise.all(['alice', 'bob', 'carol'].map((displayName, i) => createAccount({ displayName, seeds: { ca: seed(40 + i * 3), account: seed(41 + i * 3), device: seed(42 + i * 3) } })))
+    const dir = mkdtempSync(join(root, 'gitswarm-faults-template-'))
+    let clock = 1_795_000_000
+    const conv = Conversation.create(identities[0]!, { path: join(dir, 'repo'), clock: () => ++clock, autoRepack: false })
+    for (const other of identities.slice(1)) conv.addMember(other.uri)
+    for (const other of identities.slice(1)) {
+      const as = Conversation.open(conv.path, { identity: other, clock: () => ++clock, autoRepack: false })
+      as.join()
+      as.close()
+    }
+    conv.history()
+    conv.close()
+    return { dir, identities, repo: join(dir, 'repo') }
+  })()
+  return template
+}
+
+/** Scratch space on tmpfs when there is one: the harness measures the engine, not the disk. */
+export function scratchRoot(): string {
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir()
+}
+
+export interface ScheduleOptions {
+  /** Steps of random operations before the quiet period (default 30). */
+  steps?: number
+  /** Run git fsck --strict on every repository (default true). */
+  fsck?: boolean
+}
+
+/** Runs one seeded schedule; throws an Error naming the seed and the broken property if one fails. */
+export async function runSchedule(seed: number, stats: FaultStats, options: ScheduleOptions = {}): Promise<void> {
+  const root = scratchRoot()
+  const t = await makeTemplate(root)
+  const rand = prng(seed)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!
+  const chance = (p: number): boolean => rand() < p
+  const dir = mkdtempSync(join(root, `gitswarm-faults-${seed}-`))
+  let clock = 1_796_000_000 + seed
+  const tick = (): number => ++clock
+  const acked = new Set<string>()
+  const devices: Device[] = t.identities.map((identity, index) => {
+    const path = join(dir, `d${index}`)
+    cpSync(t.repo, path, { recursive: true })
+    return { index, identity, path, conv: undefined, dead: false, crashIn: 0, crashAt: undefined, inflight: new Set(), streams: new Set() }
+  })
+  const byGitdir = new Map<string, Device>()
+  const open = (d: Device): void => {
+    recoverRepository(d.path) // what Account.start does, under its run lock
+    d.conv = Conversation.open(d.path, { identity: d.identity, clock: tick, autoRepack: false })
+    byGitdir.set(d.conv.repo.gitdir, d)
+    d.dead = false
+  }
+  devices.forEach(open)
+  const crash = (d: Device, point: FaultPoint): never => {
+    if (!d.dead) {
+      d.dead = true
+      stats.crashes[point] = (stats.crashes[point] ?? 0) + 1
+      d.conv?.close()
+      d.conv = undefined
+      for (const s of d.streams) s.destroy()
+      d.streams.clear()
+    }
+    throw new SimulatedCrash(point)
+  }
+  setFaultHook((point, gitdir) => {
+    const d = byGitdir.get(gitdir)
+    if (!d) return
+    if (d.dead) throw new SimulatedCrash(point)
+    if (d.crashAt === point || (d.crashIn > 0 && --d.crashIn === 0)) {
+      d.crashAt = undefined
+      d.crashIn = 0
+      crash(d, point)
+    }
+  })
+
+  let side: number | undefined // bitmask: devices on side A of a partition
+  const linked = (a: number, b: number): boolean => side === undefined || ((side >> a) & 1) === ((side >> b) & 1)
+  const queue: Array<{ from: number; to: number }> = []
+  const track = (d: Device, p: Promise<unknown>): void => {
+    const wrapped = p.catch((err) => {
+      if (err instanceof SimulatedCrash) return
+      // A cut stream, a peer that crashed mid-serve, a timeout: fetch errors are the point.
+      if (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_')) return
+      throw err
+    })
+    d.inflight.add(wrapped)
+    void wrapped.finally(() => d.inflight.delete(wrapped))
+  }
+  const errors: unknown[] = []
+  const fetch = (to: Device, from: Device, cut: boolean): void => {
+    if (!to.conv || !from.conv || to.dead || from.dead || !linked(to.index, from.index)) return
+    stats.fetches++
+    const [server, client] = duplexPair()
+    if (cut) {
+      stats.cutStreams++
+      let budget = 200 + Math.floor(rand() * 4000)
+      const write = server.write.bind(server)
+      server.write = ((chunk: Buffer, ...rest: never[]) => {
+        budget -= chunk.length
+        if (budget < 0) {
+          server.destroy()
+          client.destroy()
+          return false
+        }
+        return write(chunk, ...rest)
+      }) as typeof server.write
+    }
+    // A crash of either device hangs up both ends (in-memory streams do not carry a reset).
+    for (const x of [from, to]) (x.streams.add(server), x.streams.add(client))
+    for (const s of [server, client]) s.on('error', () => undefined)
+    const serving = from.conv.serve(server, { timeoutMs: 2000 }).catch(() => undefined)
+    const syncing = to.conv
+      .syncFrom(client, from.identity.deviceId, { timeoutMs: 2000 })
+      .then((r) => {
+        if (r.result === 'merged') stats.merges++
+      })
+      .finally(() => {
+        // Hang up whatever happened, so the server is not left waiting for its idle timeout.
+        client.end()
+        setImmediate(() => (server.destroy(), client.destroy()))
+        for (const x of [from, to]) (x.streams.delete(server), x.streams.delete(client))
+      })
+    track(to, syncing.finally(() => serving))
+  }
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 50 && devices.some((d) => d.inflight.size > 0); i++) await Promise.all(devices.flatMap((d) => [...d.inflight]))
+  }
+  const append = (d: Device, announce = true): void => {
+    if (!d.conv || d.dead) return
+    stats.appends++
+    try {
+      const roll = rand()
+      const profile = roll < 0.06 && d.index === 0 // only the admin may
+      const id = profile ? d.conv.updateProfile({ title: pick(['red', 'green', 'blue']) }) : d.conv.sendMessage(`m${stats.appends} from ${d.index}`)
+      if (!profile) acked.add(id) // only messages count; a profile edit may lose a merge tie
+      stats.acknowledged++
+      for (const other of announce ? devices : []) {
+        if (other === d) continue
+        if (chance(0.2)) {
+          stats.lostAnnouncements++
+          continue
+        }
+        queue.push({ from: d.index, to: other.index })
+        if (chance(0.1)) (stats.duplicatedAnnouncements++, queue.push({ from: d.index, to: other.index }))
+      }
+    } catch (err) {
+      if (!(err instanceof SimulatedCrash)) throw err
+    }
+  }
+
+  try {
+    const steps = options.steps ?? 30
+    for (let step = 0; step < steps; step++) {
+      const r = rand()
+      const d = pick(devices)
+      if (r < 0.4) append(d)
+      else if (r < 0.6 && queue.length > 0) {
+        // Deliver a random queued announcement: the queue order is not the send order.
+        const [a] = queue.splice(Math.floor(rand() * queue.length), 1)
+        fetch(devices[a!.to]!, devices[a!.from]!, chance(0.15))
+      } else if (r < 0.7) fetch(d, pick(devices.filter((x) => x !== d)), chance(0.15))
+      else if (r < 0.73) d.crashIn = 1 + Math.floor(rand() * 8)
+      else if (r < 0.77) d.crashAt = pick(POINTS)
+      else if (r < 0.78 && d.conv && !d.dead) {
+        // A burst: enough new objects that the next fetch of them comes as a pack, not loose.
+        for (let i = 0; i < 110 && !d.dead; i++) append(d, false)
+      }
+      else if (r < 0.83) {
+        side = 1 + Math.floor(rand() * ((1 << DEVICES) - 2))
+        stats.partitions++
+      } else if (r < 0.87) side = undefined
+      else if (r < 0.9 && d.conv && !d.dead) {
+        try {
+          d.conv.repack()
+          stats.repacks++
+        } catch (err) {
+          if (!(err instanceof SimulatedCrash)) throw err
+        }
+      } else if (r < 0.96) {
+        // Let in-flight work run for a moment (a delay), without waiting for all of it.
+        await new Promise((resolve) => setImmediate(resolve))
+      } else await settle()
+      // A crashed device restarts once its in-flight work has died out.
+      for (const x of devices) {
+        if (x.dead && x.inflight.size === 0 && chance(0.5)) {
+          open(x)
+          stats.restarts++
+        }
+      }
+    }
+    // Heal and quiet: no more crashes, everyone up, every ordered pair synced until no head moves.
+    side = undefined
+    for (const x of devices) (x.crashIn = 0), (x.crashAt = undefined)
+    await settle()
+    for (const x of devices) if (x.dead || !x.conv) (open(x), stats.restarts++)
+    for (let round = 0; round < 12; round++) {
+      const before = devices.map((x) => x.conv!.head).join()
+      for (const to of devices) for (const from of devices) if (to !== from) (fetch(to, from, false), await settle())
+      stats.quietRounds++
+      if (devices.map((x) => x.conv!.head).join() === before && round > 0) break
+    }
+    await check(seed, devices, acked, options.fsck ?? true)
+    if (errors.length) throw errors[0]
+    stats.schedules++
+  } catch (err) {
+    if (err instanceof Error && !err.message.startsWith(`seed ${seed}:`)) err.message = `seed ${seed}: ${err.message}`
+    throw err
+  } finally {
+    setFaultHook(undefined)
+    for (const x of devices) x.conv?.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function check(seed: number, devices: Device[], acked: Set<string>, fsck: boolean): Promise<void> {
+  const fail = (what: string): never => {
+    throw new Error(`seed ${seed}: ${what}`)
+  }
+  const heads = devices.map((d) => d.conv!.head)
+  if (new Set(heads).size !== 1) fail(`devices did not converge: heads ${heads.join(' ')}`)
+  for (const d of devices) {
+    const conv = d.conv!
+    const history = conv.history()
+    for (const id of acked) if (!history.has(id)) fail(`device ${d.index} lost acknowledged message ${id}`)
+    const report = await verifyRepository(d.path)
+    if (!report.ok) fail(`device ${d.index} does not verify: ${report.rejection?.rule} ${report.rejection?.reason}`)
+    if (fsck) {
+      try {
+        execFileSync('git', ['-C', d.path, 'fsck', '--strict', '--no-dangling', '--no-progress'], { stdio: 'pipe' })
+      } catch (err) {
+        fail(`device ${d.index}: git fsck --strict failed: ${(err as { stderr?: Buffer }).stderr?.toString().trim()}`)
+      }
+    }
+    // The file on disk, as the device left it, against a rebuild that reads no index.
+    const onDisk = HistoryIndex.openStale(conv.repo.gitdir)?.all().map((e) => e.id) ?? []
+    const rebuilt = Conversation.open(d.path, { readOnly: true })
+    const fresh = rebuilt.history().all().map((e) => e.id)
+    rebuilt.close()
+    if (onDisk.join() !== fresh.join()) fail(`device ${d.index}: history index (${onDisk.length} entries) differs from a rebuild (${fresh.length})`)
+  }
+}
+
+/** Runs `count` schedules from `firstSeed`; returns the stats and the failures (seed and message). */
+export async function runSchedules(count: number, firstSeed: number, options: ScheduleOptions & { onFailure?: (seed: number, err: Error) => void; stopAfter?: number } = {}): Promise<{ stats: FaultStats; failures: Array<{ seed: number; message: string }>; ms: number }> {
+  const stats = emptyStats()
+  const failures: Array<{ seed: number; message: string }> = []
+  const started = performance.now()
+  for (let i = 0; i < count; i++) {
+    const seed = firstSeed + i
+    try {
+      await runSchedule(seed, stats, options)
+    } catch (err) {
+      failures.push({ seed, message: (err as Error).message })
+      options.onFailure?.(seed, err as Error)
+      if (failures.length >= (options.stopAfter ?? Infinity)) break
+    }
+  }
+  return { stats, failures, ms: performance.now() - started }
+}
+
+/** Removes the template (call once at the end of a process). */
+export async function disposeTemplate(): Promise<void> {
+  if (!template) return
+  const t = await template
+  rmSync(t.dir, { recursive: true, force: true })
+  template = undefined
+}
+
+function summary(stats: FaultStats): string {
+  const crashes = Object.entries(stats.crashes).map(([p, n]) => `${p} ${n}`).join(', ')
+  return [
+    `${stats.schedules} schedules: ${stats.appends} appends (${stats.acknowledged} acknowledged), ${stats.fetches} fetches (${stats.cutStreams} cut), ${stats.merges} merges, ${stats.repacks} repacks`,
+    `${stats.lostAnnouncements} announcements lost, ${stats.duplicatedAnnouncements} duplicated, ${stats.partitions} partitions, ${stats.restarts} restarts`,
+    `crashes by point: ${crashes}`,
+  ].join('\n')
+}
+
+export { summary as describeStats }
+
+// `node dist/bench/faults.js [--schedules N] [--seed S]`: the long run (npm run faults).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const arg = (name: string, fallback: number): number => {
+    const i = process.argv.indexOf(`--${name}`)
+    return i > 0 ? Number(process.argv[i + 1]) : fallback
+  }
+  const count = arg('schedules', 10_000)
+  const seed = arg('seed', 1)
+  const progressEvery = Math.max(1, Math.round(count / 20))
+  const stats = emptyStats()
+  const failures: Array<{ seed: number; message: string }> = []
+  const started = performance.now()
+  for (let i = 0; i < count; i++) {
+    try {
+      await runSchedule(seed + i, stats)
+    } catch (err) {
+      failures.push({ seed: seed + i, message: (err as Error).message })
+      console.log(`FAILED ${(err as Error).message}`)
+    }
+    if ((i + 1) % progressEvery === 0) console.log(`${i + 1}/${count} schedules, ${failures.length} failed, ${((performance.now() - started) / (i + 1)).toFixed(0)} ms each`)
+  }
+  await disposeTemplate()
+  console.log(summary(stats))
+  console.log(`${count} schedules from seed ${seed}: ${failures.length} failed, ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  process.exitCode = failures.length ? 1 : 0
+}
