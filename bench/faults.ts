@@ -29,6 +29,7 @@ import { HistoryIndex } from '../src/swarm/history-index.js'
 import { Conversation } from '../src/swarm/conversation.js'
 import { verifyRepository } from '../src/swarm/verify.js'
 import { setFaultHook, type FaultPoint } from '../src/util/fault-points.js'
+import type { Figure } from './util.js'
 
 /** A crash injected at a fault point: the device's process is gone from here on. */
 export class SimulatedCrash extends Error {
@@ -377,6 +378,23 @@ function summary(stats: FaultStats): string {
 }
 
 export { summary as describeStats }
+
+/** `npm run bench` figures: a shorter run than `npm run faults`, same property. */
+export async function benchFaults(options: { schedules: number }): Promise<Figure[]> {
+  const { stats, failures, ms } = await runSchedules(options.schedules, 1)
+  await disposeTemplate()
+  const points = Object.keys(stats.crashes).length
+  const crashes = Object.values(stats.crashes).reduce((a, b) => a + (b ?? 0), 0)
+  return [
+    {
+      what: `${options.schedules} seeded schedules: crashes at ${points} kill points, lossy links, cut streams, partitions`,
+      value: `${failures.length} failed; ${(ms / options.schedules).toFixed(0)} ms a schedule`,
+      target: '0 failed',
+      met: failures.length === 0,
+      note: `${stats.acknowledged} acknowledged writes, ${crashes} crashes, ${stats.restarts} restarts, ${stats.cutStreams} cut streams, ${stats.merges} merges, ${stats.repacks} repacks${failures[0] ? `; first failure: ${failures[0].message}` : ''}`,
+    },
+  ]
+}
 
 // `node dist/bench/faults.js [--schedules N] [--seed S]`: the long run (npm run faults).
 if (import.meta.url === `file://${process.argv[1]}`) {

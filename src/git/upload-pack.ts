@@ -124,12 +124,13 @@ async function negotiate(stream: Duplex, reader: PktReader, repo: Repository, ma
   const common: string[] = []
   const known = new Set<string>()
   let lines = 0
+  let rounds = 0
   for (;;) {
     const p = await reader.read()
     if (p.type === 'end') return undefined
     if (p.type === 'flush') {
-      // An endless run of empty rounds counts against the limit too.
-      if (++lines > maxLines) throw new InvalidArgumentError('too many haves')
+      // An endless run of empty rounds is bounded too (git's clients send one flush per 32 haves).
+      if (++rounds > maxLines / 8) throw new InvalidArgumentError('too many negotiation rounds')
       if (common.length === 0) stream.write(encodePkt('NAK\n'))
       continue
     }
@@ -143,7 +144,8 @@ async function negotiate(stream: Duplex, reader: PktReader, repo: Repository, ma
     if (!m || !isOid(m[1])) throw new InvalidArgumentError(`expected "have" or "done", got "${line.slice(0, 60)}"`)
     if (++lines > maxLines) throw new InvalidArgumentError('too many haves')
     // G10: a have counts only if we really hold that commit.
-    if (!known.has(m[1]) && repo.objects.tryRead(m[1])?.type === 'commit') {
+    // has() first: a miss costs a stat, not a failed open and its exception.
+    if (!known.has(m[1]) && repo.objects.has(m[1]) && repo.objects.tryRead(m[1])?.type === 'commit') {
       known.add(m[1])
       common.push(m[1])
       if (common.length === 1) stream.write(encodePkt(`ACK ${m[1]}\n`))
