@@ -36,7 +36,7 @@ export async function benchRepository(options: { commits: number; appends: numbe
     ]
     for (const [where, parent, durability] of places) {
       if (!parent) continue
-      const createCost = fileCreateCost(parent)
+      const createCost = fileCost(parent, 'rename')
       const conv = Conversation.create(alice!, { dir: parent, durability })
       conv.sendMessage('warm-up')
       const append = time(() => {
@@ -50,7 +50,7 @@ export async function benchRepository(options: { commits: number; appends: numbe
         value: `${Math.round(rate)} msg/s (${(append.ms / options.appends).toFixed(3)} ms each)`,
         target: full ? '— (each message waits for two disk flushes)' : '≥ 2,000 msg/s',
         met: full ? undefined : rate >= 2000,
-        note: full ? `one fdatasync of a new small file costs ${flushCost(parent).toFixed(3)} ms there` : `a file create+rename there costs ${createCost.toFixed(3)} ms`,
+        note: full ? `one fdatasync of a new small file costs ${fileCost(parent, 'flush').toFixed(3)} ms there` : `a file create+rename there costs ${createCost.toFixed(3)} ms`,
       })
     }
     if (shm) rmSync(shm, { recursive: true, force: true })
@@ -116,32 +116,20 @@ export async function benchRepository(options: { commits: number; appends: numbe
   }
 }
 
-/** What the filesystem charges for creating and renaming one small file (the cost floor of an append). */
-function fileCreateCost(dir: string): number {
+/**
+ * What the filesystem charges for one small new file: created and renamed (the cost floor of a
+ * fast append), or created and flushed (the floor of a durable one).
+ */
+function fileCost(dir: string, how: 'rename' | 'flush'): number {
   const probe = mkdtempSync(join(dir, 'probe-'))
-  const n = 500
+  const n = how === 'rename' ? 500 : 200
   const t = performance.now()
   for (let i = 0; i < n; i++) {
     const fd = openSync(join(probe, `t${i}`), 'wx')
     writeSync(fd, 'x'.repeat(300))
+    if (how === 'flush') fdatasyncSync(fd)
     closeSync(fd)
-    renameSync(join(probe, `t${i}`), join(probe, `o${i}`))
-  }
-  const ms = (performance.now() - t) / n
-  rmSync(probe, { recursive: true, force: true })
-  return ms
-}
-
-/** What one flush of a new small file costs there (the floor of a durable append). */
-function flushCost(dir: string): number {
-  const probe = mkdtempSync(join(dir, 'probe-'))
-  const n = 200
-  const t = performance.now()
-  for (let i = 0; i < n; i++) {
-    const fd = openSync(join(probe, `t${i}`), 'wx')
-    writeSync(fd, 'x'.repeat(300))
-    fdatasyncSync(fd)
-    closeSync(fd)
+    if (how === 'rename') renameSync(join(probe, `t${i}`), join(probe, `o${i}`))
   }
   const ms = (performance.now() - t) / n
   rmSync(probe, { recursive: true, force: true })

@@ -13,7 +13,8 @@
  * directory, then ref).
  * @module
  */
-import { closeSync, fdatasyncSync, fsyncSync, openSync } from 'node:fs'
+import { fdatasyncSync } from 'node:fs'
+import { fsyncDir } from '../util/json-file.js'
 
 /** `'full'`: every acknowledged write survives a power cut. `'fast'`: only a process crash. */
 export type Durability = 'full' | 'fast'
@@ -44,15 +45,7 @@ export function syncFile(fd: number, path: string): void {
 
 /** Flushes a directory's entries (the names renamed or created in it). */
 export function syncDir(path: string): void {
-  let fd: number | undefined
-  try {
-    fd = openSync(path, 'r')
-    fsyncSync(fd)
-  } catch {
-    // Some file systems refuse fsync on a directory; their renames are ordered anyway.
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
+  fsyncDir(path)
   tracer?.({ op: 'dir', path })
 }
 
