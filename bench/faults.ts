@@ -18,7 +18,7 @@
  * @module
  */
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
@@ -112,7 +112,10 @@ function makeTemplate(root: string): Promise<Template> {
 
 /** Scratch space on tmpfs when there is one: the harness measures the engine, not the disk. */
 export function scratchRoot(): string {
-  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir()
+  if (!existsSync('/dev/shm')) return tmpdir()
+  const fs = statfsSync('/dev/shm')
+  // A container's /dev/shm may be 64 MiB: use it only with room to spare.
+  return fs.bavail * fs.bsize > 256 * 1024 * 1024 ? '/dev/shm' : tmpdir()
 }
 
 export interface ScheduleOptions {

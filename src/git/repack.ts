@@ -187,8 +187,10 @@ function repackLocked(repo: Repository, options: RepackOptions, started: number)
         for (const base of recent) {
           if (base.type !== c.type || base.depth >= maxDepth) continue
           base.index ??= new DeltaIndex(base.content)
-          // Worth it only well below the whole object; and below the best delta so far.
-          const delta = base.index.delta(c.content, Math.min(best?.delta.length ?? Infinity, c.content.length / 2) - 1)
+          // Worth it only well below the whole object, the less the deeper the base (git's rule:
+          // short chains keep reads cheap); and below the best delta so far.
+          const worth = ((c.content.length / 2 - 20) * (maxDepth - base.depth)) / maxDepth
+          const delta = base.index.delta(c.content, Math.min(best?.delta.length ?? Infinity, worth) - 1)
           if (delta) best = { delta, base }
         }
       }

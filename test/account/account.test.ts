@@ -4,7 +4,8 @@
  * declined, live messages with their events in order, a second device linked from an
  * archive, offline delivery across a restart, and a ban that stops delivery.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, linkSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Account } from '../../src/account/account.js'
@@ -137,6 +138,25 @@ describe('accounts on a loopback Tox network', () => {
     track(net, bobAgain)
     await Promise.all([got, request])
     await until(() => JSON.parse(readFileSync(join(alice2.dir, 'outbox.json'), 'utf8')).length === 0, 'an empty outbox')
+  })
+
+  it('a restart after a crash: the dead node\'s run lock is taken over, its stale ref lock cleared; a second node on the directory is refused', async () => {
+    const net = await testNetwork()
+    const alice = await net.account('alice')
+    const id = alice.startConversation({ title: 'crash' })
+    const repo = alice.conversation(id).path
+    await alice.stop()
+    // What a SIGKILLed node leaves behind: its pid file, and a ref lock taken mid-update.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString()
+    writeFileSync(join(alice.dir, 'node.pid'), `${gone}\n`)
+    linkSync(join(repo, 'gitswarm', 'lock-inode'), join(repo, 'refs', 'heads', 'main.lock'))
+    const again = track(net, Account.open(alice.dir))
+    await again.start({ bootstrap: net.bootstrap })
+    expect(existsSync(join(repo, 'refs', 'heads', 'main.lock'))).toBe(false)
+    expect(readFileSync(join(alice.dir, 'node.pid'), 'utf8').trim()).toBe(String(process.pid))
+    const sent = again.sendMessage(id, 'after the crash')
+    expect(again.conversation(id).head).toBe(sent)
+    await expect(Account.open(alice.dir).start({ bootstrap: net.bootstrap })).rejects.toMatchObject({ name: 'LockedError', code: 'ERR_LOCKED' })
   })
 
   it('a ban stops delivery to the banned member, and from it', async () => {
