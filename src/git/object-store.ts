@@ -201,7 +201,16 @@ export class ObjectStore {
       const tmp = join(dir, `tmp_obj_${TMP_TAG}_${++tmpCounter}`)
       const framed = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content])
       // Small objects fill one filesystem block either way; compressing them only costs time.
-      this.writeDurably(tmp, framed.length < STORE_BELOW ? zlibStored(framed) : deflateSync(framed), path)
+      const data = framed.length < STORE_BELOW ? zlibStored(framed) : deflateSync(framed)
+      try {
+        this.writeDurably(tmp, data, path)
+      } catch (err) {
+        // `git gc` prunes empty fan-out directories, one we had seen among them.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+        mkdirSync(dir, { recursive: true })
+        this.unsyncedDirs.add(this.objectsDir)
+        this.writeDurably(tmp, data, path)
+      }
       faultPoint('object:temp-written', this.gitdir)
       renameSync(tmp, path)
       this.unsyncedDirs.add(dir)

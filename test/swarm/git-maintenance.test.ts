@@ -3,6 +3,7 @@
  * `git gc` packs every loose object and deletes them, and a later repack replaces that pack,
  * while a Conversation holds the repository open, as a long-running device would.
  */
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
 import { Conversation } from '../../src/swarm/conversation.js'
@@ -34,4 +35,16 @@ test('git gc and git repack under an open conversation: reads, writes and verifi
   expect((await verifyRepository(conv.path)).ok).toBe(true)
   git(conv.path, 'fsck', '--strict', '--no-dangling')
   for (const c of [conv, other, reopened]) c.close()
+})
+
+test('git gc --prune=now removes the emptied fan-out directories under an open writer: its next writes still land', async () => {
+  const alice = await account('alice')
+  const conv = Conversation.create(alice, { path: join(dir, 'pruned'), durability: 'fast', autoRepack: false })
+  for (let i = 0; i < 300; i++) conv.sendMessage(`before ${i}`) // the writer now knows most fan-out directories
+  git(conv.path, 'gc', '-q', '--prune=now')
+  expect(readdirSync(join(conv.path, 'objects')).filter((d) => /^[0-9a-f]{2}$/.test(d))).toEqual([])
+  const ids = Array.from({ length: 300 }, (_, i) => conv.sendMessage(`after ${i}`))
+  expect(conv.loadMessages({ n: 1 })[0]!.id).toBe(ids.at(-1))
+  git(conv.path, 'fsck', '--strict', '--no-dangling')
+  conv.close()
 })
