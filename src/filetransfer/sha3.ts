@@ -6,6 +6,7 @@
  * done moments after the last byte arrives instead of in a pass of its own.
  * @module
  */
+import { workerExecArgv } from '../util/worker-args.js'
 import { createHash } from 'node:crypto'
 import { closeSync, openSync, readSync, statSync } from 'node:fs'
 import { Worker } from 'node:worker_threads'
@@ -42,7 +43,7 @@ export class PrefixHash {
     background: boolean,
   ) {
     if (!background) return
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, chunk: READ_CHUNK } })
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: workerExecArgv(), workerData: { path, chunk: READ_CHUNK } })
     this.worker.unref()
     this.worker.on('message', (hex: string) => this.pending.shift()?.(hex))
     this.worker.on('error', (err) => {

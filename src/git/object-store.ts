@@ -125,6 +125,30 @@ export class ObjectStore {
     return this.scanPacks(false) && this.packs.some((p) => p.index.find(oid) !== undefined)
   }
 
+  /**
+   * A quick `has` for many lookups at once (a negotiation's haves): each fan-out directory is
+   * listed once, and packs are not listed again, so a miss costs no system call. It may miss
+   * objects written after the call (as git's loose-object cache may): use it only where a
+   * false "absent" is harmless.
+   */
+  quickHas(): (oid: string) => boolean {
+    const listed = new Map<string, Set<string>>()
+    return (oid) => {
+      if (this.cache.has(oid) || this.packs.some((p) => p.index.find(oid) !== undefined)) return true
+      const fan = oid.slice(0, 2)
+      let names = listed.get(fan)
+      if (!names) {
+        try {
+          names = new Set(readdirSync(join(this.objectsDir, fan)))
+        } catch {
+          names = new Set()
+        }
+        listed.set(fan, names)
+      }
+      return names.has(oid.slice(2))
+    }
+  }
+
   /** Reads an object or returns undefined when it is absent; throws CorruptObjectError if damaged. */
   tryRead(oid: string): RawObject | undefined {
     if (!isOid(oid)) return undefined

@@ -123,6 +123,7 @@ export async function serveUploadPack(stream: Duplex, options: UploadPackOptions
 async function negotiate(stream: Duplex, reader: PktReader, repo: Repository, maxLines: number): Promise<string[] | undefined> {
   const common: string[] = []
   const known = new Set<string>()
+  const has = repo.objects.quickHas()
   let lines = 0
   let rounds = 0
   for (;;) {
@@ -144,8 +145,8 @@ async function negotiate(stream: Duplex, reader: PktReader, repo: Repository, ma
     if (!m || !isOid(m[1])) throw new InvalidArgumentError(`expected "have" or "done", got "${line.slice(0, 60)}"`)
     if (++lines > maxLines) throw new InvalidArgumentError('too many haves')
     // G10: a have counts only if we really hold that commit.
-    // has() first: a miss costs a stat, not a failed open and its exception.
-    if (!known.has(m[1]) && repo.objects.has(m[1]) && repo.objects.tryRead(m[1])?.type === 'commit') {
+    // A quick has() first: unknown haves (a peer's own commits) are most of them, and cost no system call.
+    if (!known.has(m[1]) && has(m[1]) && repo.objects.tryRead(m[1])?.type === 'commit') {
       known.add(m[1])
       common.push(m[1])
       if (common.length === 1) stream.write(encodePkt(`ACK ${m[1]}\n`))

@@ -5,6 +5,7 @@
  * node:crypto, so the pool works the same from compiled output and from sources.
  * @module
  */
+import { workerExecArgv } from '../util/worker-args.js'
 import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
@@ -56,7 +57,7 @@ export interface SignaturePool extends SignatureVerifier {
 export function createSignaturePool(threads = availableParallelism()): SignaturePool {
   const sodium = sodiumPath()
   const workers = Array.from({ length: Math.max(1, threads) }, () => {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { sodium: sodium } })
+    const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: workerExecArgv(), workerData: { sodium: sodium } })
     w.unref()
     return w
   })
