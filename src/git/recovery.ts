@@ -1,7 +1,8 @@
 /**
  * What a crashed writer leaves behind, cleared by the next process that owns the repository:
- * lock files (`refs/**.lock`, `gitswarm/history.lock`) that would otherwise refuse every
- * later write, and half-written temp files (objects, packs, indexes). Only safe while no other
+ * lock files (`refs/**.lock`, `gitswarm/history.lock`, `gitswarm/gc.lock`) that would
+ * otherwise refuse every later write (or repack), and half-written temp files (objects, packs,
+ * indexes). Only safe while no other
  * process writes the repository: the Account calls it under its run lock (one running node per
  * account directory), `gitswarm gc` only for temp files older than an hour.
  * @module
@@ -53,7 +54,7 @@ export function recoverRepository(gitdir: string, options: { olderThanMs?: numbe
       }
     }
     walk(join(gitdir, 'refs'))
-    for (const name of ['packed-refs.lock', 'gitswarm/history.lock']) {
+    for (const name of ['packed-refs.lock', 'gitswarm/history.lock', 'gitswarm/gc.lock']) {
       if (statSync(join(gitdir, name), { throwIfNoEntry: false })) remove(join(gitdir, name), report.locks)
     }
   }

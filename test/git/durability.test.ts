@@ -148,6 +148,7 @@ describe('what a crashed writer leaves behind', () => {
     // As a SIGKILL between taking the lock and releasing it leaves them:
     linkSync(join(gitdir, 'gitswarm', 'lock-inode'), join(gitdir, 'refs/heads/main.lock'))
     linkSync(join(gitdir, 'gitswarm', 'lock-inode'), join(gitdir, 'gitswarm/history.lock'))
+    writeFileSync(join(gitdir, 'gitswarm/gc.lock'), '') // a repack killed mid-way
     const fan = join(gitdir, 'objects', conv.head.slice(0, 2))
     writeFileSync(join(fan, 'tmp_obj_999_abc_1'), 'half an object')
     writeFileSync(join(gitdir, 'objects/pack/tmp_pack_999_1'), 'half a pack')
@@ -159,10 +160,11 @@ describe('what a crashed writer leaves behind', () => {
     utimesSync(join(fan, 'tmp_obj_999_abc_1'), old, old)
     expect(recoverRepository(gitdir, { olderThanMs: 3_600_000, locks: false }).tempFiles).toEqual([join(fan, 'tmp_obj_999_abc_1')])
     const report = recoverRepository(gitdir)
-    expect(report.locks.map((p) => relative(gitdir, p)).sort()).toEqual(['gitswarm/history.lock', 'refs/heads/main.lock'])
+    expect(report.locks.map((p) => relative(gitdir, p)).sort()).toEqual(['gitswarm/gc.lock', 'gitswarm/history.lock', 'refs/heads/main.lock'])
     expect(report.tempFiles.map((p) => relative(gitdir, p)).sort()).toEqual(['gitswarm/history.tmp-999', 'objects/pack/tmp_pack_999_1'])
     const id = conv.sendMessage('after recovery')
     expect(conv.loadMessages({ n: 1 })[0]!.id).toBe(id)
+    expect(conv.repack().objects).toBeGreaterThan(0)
     conv.close()
   })
 
