@@ -2,9 +2,9 @@
  * What a crashed writer leaves behind, cleared by the next process that owns the repository:
  * lock files (`refs/**.lock`, `gitswarm/history.lock`, `gitswarm/gc.lock`) that would
  * otherwise refuse every later write (or repack), and half-written temp files (objects, packs,
- * indexes). Only safe while no other
- * process writes the repository: the Account calls it under its run lock (one running node per
- * account directory), `gitswarm gc` only for temp files older than an hour.
+ * indexes). Only safe while no other process writes the repository: the Account calls it
+ * under its run lock (one running node per account directory), `gitswarm gc` only for temp
+ * files older than an hour.
  * @module
  */
 import { readdirSync, rmSync, statSync } from 'node:fs'
