@@ -17,7 +17,6 @@
  * replay exactly: `npm run faults -- --seed N --schedules 1`.
  * @module
  */
-import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,11 +25,10 @@ import { duplexPair } from '../src/git/duplex-pair.js'
 import { recoverRepository } from '../src/git/recovery.js'
 import { prng } from '../src/dht/testnet.js'
 import { createAccount, type DeviceIdentity } from '../src/identity/identity.js'
-import { HistoryIndex } from '../src/swarm/history-index.js'
 import { Conversation } from '../src/swarm/conversation.js'
-import { verifyRepository } from '../src/swarm/verify.js'
 import { setFaultHook, type FaultPoint } from '../src/util/fault-points.js'
 import type { Figure } from './util.js'
+import { checkProperty } from './fault-checks.js'
 
 /** A crash injected at a fault point: the device's process is gone from here on. */
 export class SimulatedCrash extends Error {
@@ -298,7 +296,7 @@ export async function runSchedule(seed: number, stats: FaultStats, options: Sche
       stats.quietRounds++
       if (devices.map((x) => x.conv!.head).join() === before && round > 0) break
     }
-    await check(seed, devices, acked, options.fsck ?? true, stats)
+    await checkProperty(seed, devices, acked, options.fsck ?? true, stats)
     if (errors.length) throw errors[0]
     stats.schedules++
   } catch (err) {
@@ -308,41 +306,6 @@ export async function runSchedule(seed: number, stats: FaultStats, options: Sche
     setFaultHook(undefined)
     for (const x of devices) x.conv?.close()
     rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-async function check(seed: number, devices: Device[], acked: Set<string>, fsck: boolean, stats: FaultStats): Promise<void> {
-  const fail = (what: string): never => {
-    throw new Error(`seed ${seed}: ${what}`)
-  }
-  const heads = devices.map((d) => d.conv!.head)
-  if (new Set(heads).size !== 1) fail(`devices did not converge: heads ${heads.join(' ')}`)
-  for (const d of devices) {
-    const conv = d.conv!
-    const history = conv.history()
-    for (const id of acked) if (!history.has(id)) fail(`device ${d.index} lost acknowledged message ${id}`)
-    const report = await verifyRepository(d.path)
-    if (!report.ok) fail(`device ${d.index} does not verify: ${report.rejection?.rule} ${report.rejection?.reason}`)
-    if (fsck) {
-      try {
-        execFileSync('git', ['-C', d.path, 'fsck', '--strict', '--no-dangling', '--no-progress'], { stdio: 'pipe' })
-      } catch (err) {
-        fail(`device ${d.index}: git fsck --strict failed: ${(err as { stderr?: Buffer }).stderr?.toString().trim()}`)
-      }
-    }
-    // The index as the next process reads it (the file, extended if it is behind) against a
-    // rebuild that reads no index at all.
-    const rebuilt = Conversation.open(d.path, { readOnly: true })
-    const fresh = rebuilt.history().all().map((e) => e.id)
-    const leftBehind = HistoryIndex.openStale(conv.repo.gitdir)?.all().map((e) => e.id) ?? []
-    if (leftBehind.join() !== fresh.join()) stats.indexBehind++
-    rebuilt.close()
-    const reopened = Conversation.open(d.path, { identity: d.identity, autoRepack: false })
-    const indexed = reopened.history().all().map((e) => e.id)
-    reopened.close()
-    if (indexed.join() !== fresh.join()) fail(`device ${d.index}: history index (${indexed.length} entries) differs from a rebuild (${fresh.length})`)
-    const onDisk = HistoryIndex.openStale(conv.repo.gitdir)?.all().map((e) => e.id) ?? []
-    if (onDisk.join() !== fresh.join()) fail(`device ${d.index}: the history index file (${onDisk.length} entries) was not brought up to date (${fresh.length})`)
   }
 }
 
