@@ -29,8 +29,9 @@ test(`${SCHEDULES} seeded fault schedules keep every acknowledged message and ev
   console.log(`${describeStats(stats)}\n${(ms / 1000).toFixed(1)} s, ${(ms / SCHEDULES).toFixed(0)} ms a schedule`)
   // A failure names its seed: `npm run faults -- --seed <seed> --schedules 1` replays it.
   expect(failures).toEqual([])
-  // The schedules did what they claim: crashes at many points, cut streams, merges, restarts.
-  expect(Object.keys(stats.crashes).length).toBeGreaterThanOrEqual(8)
+  // The schedules did what they claim: crashes at many points, cut streams, merges, restarts
+  // (a short local run, FAULT_SCHEDULES=20, may not reach eight kill points).
+  expect(Object.keys(stats.crashes).length).toBeGreaterThanOrEqual(SCHEDULES >= 200 ? 8 : 1)
   expect(stats.restarts).toBeGreaterThan(SCHEDULES / 2)
   expect(stats.cutStreams).toBeGreaterThan(SCHEDULES / 10)
   expect(stats.merges).toBeGreaterThan(SCHEDULES)
