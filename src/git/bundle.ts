@@ -4,11 +4,11 @@
  * version), read back without git through our pack indexer.
  * @module
  */
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { CorruptObjectError } from '../errors.js'
 import { faultPoint } from '../util/fault-points.js'
-import { syncFile } from './durability.js'
+import { syncFileAt, writeNewFile } from './durability.js'
 import { isOid, isTreeMode, parseCommit, parseTree, type ObjectType } from './object-codec.js'
 import { CommitQueue, type GraphNode } from './commit-queue.js'
 import type { ObjectStore } from './object-store.js'
@@ -188,15 +188,9 @@ export function installPack(repo: Repository, tmpPack: string, limits?: PackLimi
     faultPoint('pack:received', repo.gitdir)
     const base = join(dirname(tmpPack), `pack-${indexed.checksum}`)
     const full = repo.objects.durability === 'full'
+    rmSync(`${base}.idx.tmp`, { force: true }) // a crashed run's leftover
     writeNewFile(`${base}.idx.tmp`, indexed.idx, full)
-    if (full) {
-      const fd = openSync(tmpPack, 'r')
-      try {
-        syncFile(fd, tmpPack)
-      } finally {
-        closeSync(fd)
-      }
-    }
+    if (full) syncFileAt(tmpPack)
     // The pack before its index: a reader only looks for packs that have an index.
     renameSync(tmpPack, `${base}.pack`)
     renameSync(`${base}.idx.tmp`, `${base}.idx`)
@@ -206,18 +200,6 @@ export function installPack(repo: Repository, tmpPack: string, limits?: PackLimi
     return indexed.objects.map((o) => o.oid)
   } finally {
     rmSync(tmpPack, { force: true })
-  }
-}
-
-/** Writes a file whole, flushed before it returns when `durable`. */
-export function writeNewFile(path: string, data: Uint8Array, durable: boolean): void {
-  rmSync(path, { force: true }) // a crashed run's leftover is read-only
-  const fd = openSync(path, 'w', 0o444)
-  try {
-    writeSync(fd, data)
-    if (durable) syncFile(fd, path)
-  } finally {
-    closeSync(fd)
   }
 }
 

@@ -13,7 +13,7 @@
  * directory, then ref).
  * @module
  */
-import { fdatasyncSync } from 'node:fs'
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs'
 import { fsyncDir } from '../util/json-file.js'
 
 /** `'full'`: every acknowledged write survives a power cut. `'fast'`: only a process crash. */
@@ -41,6 +41,30 @@ export function defaultDurability(): Durability {
 export function syncFile(fd: number, path: string): void {
   fdatasyncSync(fd)
   tracer?.({ op: 'file', path })
+}
+
+/** Flushes the data of a file already written (through another descriptor, or by another call). */
+export function syncFileAt(path: string): void {
+  const fd = openSync(path, 'r')
+  try {
+    syncFile(fd, path)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * Creates `path` (exclusively, read-only) holding `data`; when `durable`, its bytes are on disk
+ * before this returns. `name` is what the tracer reports: the name a temp file will be renamed to.
+ */
+export function writeNewFile(path: string, data: Uint8Array, durable: boolean, name = path): void {
+  const fd = openSync(path, 'wx', 0o444)
+  try {
+    writeSync(fd, data)
+    if (durable) syncFile(fd, name)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** Flushes a directory's entries (the names renamed or created in it). */

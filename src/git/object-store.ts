@@ -5,12 +5,12 @@
  * Every object read is checked against its id, so a corrupted file never passes for valid.
  * @module
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import { CorruptObjectError, NotFoundError } from '../errors.js'
 import { faultPoint } from '../util/fault-points.js'
-import { defaultDurability, syncDir, syncFile, type Durability } from './durability.js'
+import { defaultDurability, syncDir, writeNewFile, type Durability } from './durability.js'
 import { inflateLoose } from './inflate.js'
 import { hashObject, isOid, type ObjectType } from './object-codec.js'
 import { PackFile, type RawObject } from './pack-file.js'
@@ -43,7 +43,6 @@ export class ObjectStore {
   /** The pack directory's mtime at the last listing, and whether that listing can be reused. */
   private listing: { mtimeMs: number; trusted: boolean } | undefined
   private readonly cache = new Map<string, RawObject>()
-  private readonly knownDirs = new Set<string>()
   private readonly verifyReads: boolean
   private readonly maxObjectSize: number
   readonly durability: Durability
@@ -215,25 +214,19 @@ export class ObjectStore {
     // A new commit is (almost surely) not stored yet: skip the stat; a rename over an equal file is harmless.
     if (type === 'commit' || !existsSync(path)) {
       const dir = join(this.objectsDir, oid.slice(0, 2))
-      if (!this.knownDirs.has(dir)) {
-        if (!existsSync(dir)) {
-          mkdirSync(dir, { recursive: true })
-          this.unsyncedDirs.add(this.objectsDir)
-        }
-        this.knownDirs.add(dir)
-      }
       const tmp = join(dir, `tmp_obj_${TMP_TAG}_${++tmpCounter}`)
       const framed = Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content])
       // Small objects fill one filesystem block either way; compressing them only costs time.
       const data = framed.length < STORE_BELOW ? zlibStored(framed) : deflateSync(framed)
+      const full = this.durability === 'full'
       try {
-        this.writeDurably(tmp, data, path)
+        writeNewFile(tmp, data, full, path)
       } catch (err) {
-        // `git gc` prunes empty fan-out directories, one we had seen among them.
+        // The fan-out directory does not exist yet, or `git gc` pruned it as empty.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
         mkdirSync(dir, { recursive: true })
         this.unsyncedDirs.add(this.objectsDir)
-        this.writeDurably(tmp, data, path)
+        writeNewFile(tmp, data, full, path)
       }
       faultPoint('object:temp-written', this.gitdir)
       renameSync(tmp, path)
@@ -242,17 +235,6 @@ export class ObjectStore {
     }
     this.remember(oid, { type, content: Buffer.from(content) })
     return oid
-  }
-
-  /** Writes a new file whole; in full durability its bytes are on disk before it gets its `name`. */
-  private writeDurably(path: string, data: Uint8Array, name: string): void {
-    const fd = openSync(path, 'wx', 0o444)
-    try {
-      writeSync(fd, data)
-      if (this.durability === 'full') syncFile(fd, name)
-    } finally {
-      closeSync(fd)
-    }
   }
 
   /** Notes a directory that gained a name outside write() (a pack moved in), for the next flush. */

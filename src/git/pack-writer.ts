@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import { deflateSync } from 'node:zlib'
 import type { ObjectType } from './object-codec.js'
+import { OFS_DELTA } from './pack-file.js'
 
 const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 }
 /**
@@ -34,6 +35,32 @@ export function encodeEntryHeader(type: number, size: number): Buffer {
   return Buffer.from(bytes)
 }
 
+/** The 12-byte pack header: signature, version 2, object count. */
+export function packHeader(count: number): Buffer {
+  const header = Buffer.alloc(12)
+  header.write('PACK', 0, 'latin1')
+  header.writeUInt32BE(2, 4)
+  header.writeUInt32BE(count, 8)
+  return header
+}
+
+/** An OFS_DELTA base's backwards distance, in git's offset encoding. */
+export function encodeOfsDistance(distance: number): Buffer {
+  const bytes = [distance & 0x7f]
+  while ((distance = Math.floor(distance / 128)) > 0) bytes.unshift(0x80 | (--distance & 0x7f))
+  return Buffer.from(bytes)
+}
+
+/** A whole object's pack entry: header and deflated content. */
+export function wholeEntry(type: ObjectType, content: Uint8Array): Buffer {
+  return Buffer.concat([encodeEntryHeader(TYPE_CODES[type], content.length), deflateEntry(content)])
+}
+
+/** An OFS_DELTA entry whose base starts `distance` bytes before it. */
+export function ofsDeltaEntry(distance: number, delta: Uint8Array): Buffer {
+  return Buffer.concat([encodeEntryHeader(OFS_DELTA, delta.length), encodeOfsDistance(distance), deflateEntry(delta)])
+}
+
 export interface PackObject {
   type: ObjectType
   content: Uint8Array
@@ -45,15 +72,12 @@ export interface PackObject {
  */
 export function* packChunks(count: number, objects: Iterable<PackObject>): Generator<Buffer> {
   const sha = createHash('sha1')
-  const header = Buffer.alloc(12)
-  header.write('PACK', 0, 'latin1')
-  header.writeUInt32BE(2, 4)
-  header.writeUInt32BE(count, 8)
+  const header = packHeader(count)
   sha.update(header)
   yield header
   let n = 0
   for (const o of objects) {
-    const chunk = Buffer.concat([encodeEntryHeader(TYPE_CODES[o.type], o.content.length), deflateEntry(o.content)])
+    const chunk = wholeEntry(o.type, o.content)
     sha.update(chunk)
     n++
     yield chunk

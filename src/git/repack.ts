@@ -17,12 +17,11 @@ import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { LockedError } from '../errors.js'
 import { faultPoint } from '../util/fault-points.js'
-import { writeNewFile } from './bundle.js'
 import { DeltaIndex } from './delta.js'
-import { syncDir, syncFile } from './durability.js'
+import { syncDir, syncFile, writeNewFile } from './durability.js'
 import { parseCommit, type ObjectType } from './object-codec.js'
 import { buildIndex, type IndexedObject } from './pack-indexer.js'
-import { deflateEntry, encodeEntryHeader } from './pack-writer.js'
+import { ofsDeltaEntry, packHeader, wholeEntry } from './pack-writer.js'
 import type { Repository } from './repository.js'
 
 export interface RepackOptions {
@@ -53,8 +52,6 @@ export interface RepackReport {
   ms: number
 }
 
-const TYPE_CODES: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3, tag: 4 }
-const OFS_DELTA = 6
 /** Objects larger than this are stored whole (a delta search would cost more than it saves). */
 const DELTA_MAX_BYTES = 1 << 20
 const GC_LOCK_STALE_MS = 3_600_000
@@ -175,11 +172,7 @@ function repackLocked(repo: Repository, options: RepackOptions, started: number)
   }
   const indexed: IndexedObject[] = []
   try {
-    const header = Buffer.alloc(12)
-    header.write('PACK', 0, 'latin1')
-    header.writeUInt32BE(2, 4)
-    header.writeUInt32BE(candidates.length, 8)
-    emit(header)
+    emit(packHeader(candidates.length))
     const recent: Array<Candidate & Written> = []
     for (const [i, c] of candidates.entries()) {
       let best: { delta: Buffer; base: Candidate & Written } | undefined
@@ -198,11 +191,11 @@ function repackLocked(repo: Repository, options: RepackOptions, started: number)
       let entry: Buffer
       let depth = 0
       if (best) {
-        entry = Buffer.concat([encodeEntryHeader(OFS_DELTA, best.delta.length), ofsDistance(at - best.base.offset), deflateEntry(best.delta)])
+        entry = ofsDeltaEntry(at - best.base.offset, best.delta)
         depth = best.base.depth + 1
         report.deltas++
       } else {
-        entry = Buffer.concat([encodeEntryHeader(TYPE_CODES[c.type], c.content.length), deflateEntry(c.content)])
+        entry = wholeEntry(c.type, c.content)
       }
       emit(entry)
       indexed.push({ oid: c.oid, type: c.type, offset: at, crc: crc32(entry) >>> 0 })
@@ -219,6 +212,7 @@ function repackLocked(repo: Repository, options: RepackOptions, started: number)
     closeSync(fd)
     const name = `pack-${checksum.toString('hex')}`
     const base = join(packDir, name)
+    rmSync(`${base}.idx.tmp`, { force: true }) // a crashed run's leftover
     writeNewFile(`${base}.idx.tmp`, buildIndex(indexed, checksum), true)
     renameSync(tmp, `${base}.pack`)
     renameSync(`${base}.idx.tmp`, `${base}.idx`)
@@ -249,11 +243,4 @@ function repackLocked(repo: Repository, options: RepackOptions, started: number)
   }
   store.scanPacks()
   return { ...report, ms: performance.now() - started }
-}
-
-/** The backwards distance of an OFS_DELTA base, in git's offset encoding. */
-function ofsDistance(distance: number): Buffer {
-  const bytes = [distance & 0x7f]
-  while ((distance = Math.floor(distance / 128)) > 0) bytes.unshift(0x80 | (--distance & 0x7f))
-  return Buffer.from(bytes)
 }

@@ -3,10 +3,10 @@
  * read too. A Repository bundles the object store and the refs of one git directory.
  * @module
  */
-import { closeSync, existsSync, mkdirSync, openSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { AlreadyExistsError, NotARepositoryError } from '../errors.js'
-import { syncDir, syncFile } from './durability.js'
+import { syncDir, syncFileAt } from './durability.js'
 import { ObjectStore, type ObjectStoreOptions } from './object-store.js'
 import { RefStore } from './refs.js'
 
@@ -70,14 +70,7 @@ export function initBareRepository(path: string, options: ObjectStoreOptions = {
 export function syncNewRepository(repo: Repository): void {
   if (repo.objects.durability !== 'full') return
   repo.objects.flush()
-  for (const file of ['HEAD', 'config']) {
-    const fd = openSync(join(repo.gitdir, file), 'r')
-    try {
-      syncFile(fd, join(repo.gitdir, file))
-    } finally {
-      closeSync(fd)
-    }
-  }
+  for (const file of ['HEAD', 'config']) syncFileAt(join(repo.gitdir, file))
   for (const dir of ['objects/info', 'objects/pack', 'objects', 'refs/heads', 'refs/tags', 'refs', '.']) syncDir(join(repo.gitdir, dir))
 }
 

@@ -121,8 +121,7 @@ export async function serveUploadPack(stream: Duplex, options: UploadPackOptions
  * Returns the common commits, or undefined if the client hung up.
  */
 async function negotiate(stream: Duplex, reader: PktReader, repo: Repository, maxLines: number): Promise<string[] | undefined> {
-  const common: string[] = []
-  const known = new Set<string>()
+  const common = new Set<string>() // in the order found: the first is the one ACKed
   const has = repo.objects.quickHas()
   let lines = 0
   let rounds = 0
@@ -132,24 +131,23 @@ async function negotiate(stream: Duplex, reader: PktReader, repo: Repository, ma
     if (p.type === 'flush') {
       // An endless run of empty rounds is bounded too (git's clients send one flush per 32 haves).
       if (++rounds > maxLines / 8) throw new InvalidArgumentError('too many negotiation rounds')
-      if (common.length === 0) stream.write(encodePkt('NAK\n'))
+      if (common.size === 0) stream.write(encodePkt('NAK\n'))
       continue
     }
     if (p.type !== 'data') throw new CorruptObjectError('pkt-line', `unexpected ${p.type}`)
     const line = p.payload.toString('utf8').replace(/\n$/, '')
     if (line === 'done') {
-      if (common.length === 0) stream.write(encodePkt('NAK\n'))
-      return common
+      if (common.size === 0) stream.write(encodePkt('NAK\n'))
+      return [...common]
     }
     const m = /^have ([0-9a-f]{40})$/.exec(line)
     if (!m || !isOid(m[1])) throw new InvalidArgumentError(`expected "have" or "done", got "${line.slice(0, 60)}"`)
     if (++lines > maxLines) throw new InvalidArgumentError('too many haves')
     // G10: a have counts only if we really hold that commit.
     // A quick has() first: unknown haves (a peer's own commits) are most of them, and cost no system call.
-    if (!known.has(m[1]) && has(m[1]) && repo.objects.tryRead(m[1])?.type === 'commit') {
-      known.add(m[1])
-      common.push(m[1])
-      if (common.length === 1) stream.write(encodePkt(`ACK ${m[1]}\n`))
+    if (!common.has(m[1]) && has(m[1]) && repo.objects.tryRead(m[1])?.type === 'commit') {
+      common.add(m[1])
+      if (common.size === 1) stream.write(encodePkt(`ACK ${m[1]}\n`))
     }
   }
 }

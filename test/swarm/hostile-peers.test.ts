@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, test } from 'vitest'
 import { duplexPair } from '../../src/git/duplex-pair.js'
 import { hashObject, parseTree } from '../../src/git/object-codec.js'
 import { forgeCommit } from '../../src/conformance/forge.js'
-import { encodeEntryHeader, writePack } from '../../src/git/pack-writer.js'
+import { encodeEntryHeader, encodeOfsDistance, packHeader, writePack } from '../../src/git/pack-writer.js'
 import { encodePkt, FLUSH, PktReader, sideBand } from '../../src/git/pkt-line.js'
 import type { DeviceIdentity } from '../../src/identity/identity.js'
 import { Conversation } from '../../src/swarm/conversation.js'
@@ -69,20 +69,6 @@ function drainOrClose(s: Duplex): Promise<unknown> {
   return new Promise((r) => (s.once('drain', r), s.once('close', r)))
 }
 
-function packHeader(count: number): Buffer {
-  const h = Buffer.alloc(12)
-  h.write('PACK', 0, 'latin1')
-  h.writeUInt32BE(2, 4)
-  h.writeUInt32BE(count, 8)
-  return h
-}
-
-function ofs(distance: number): Buffer {
-  const bytes = [distance & 0x7f]
-  while ((distance = Math.floor(distance / 128)) > 0) bytes.unshift(0x80 | (--distance & 0x7f))
-  return Buffer.from(bytes)
-}
-
 function varint(n: number): number[] {
   const out: number[] = []
   while (n >= 0x80) (out.push((n & 0x7f) | 0x80), (n = Math.floor(n / 128)))
@@ -104,7 +90,7 @@ describe('git bombs made of deltas', () => {
     let previous = 12
     let at = 12 + entries[0]!.length
     for (let i = 0; i < 5000; i++) {
-      const e = Buffer.concat([encodeEntryHeader(6, copyAll.length), ofs(at - previous), deflateSync(copyAll)])
+      const e = Buffer.concat([encodeEntryHeader(6, copyAll.length), encodeOfsDistance(at - previous), deflateSync(copyAll)])
       entries.push(e)
       previous = at
       at += e.length
@@ -119,7 +105,7 @@ describe('git bombs made of deltas', () => {
     const base = randomBytes(1024)
     const baseEntry = Buffer.concat([encodeEntryHeader(3, base.length), deflateSync(base)])
     const bomb = Buffer.from([...varint(1024), ...varint(1024 * MiB), 0xa0, 0x04])
-    const deltaEntry = Buffer.concat([encodeEntryHeader(6, bomb.length), ofs(baseEntry.length), deflateSync(bomb)])
+    const deltaEntry = Buffer.concat([encodeEntryHeader(6, bomb.length), encodeOfsDistance(baseEntry.length), deflateSync(bomb)])
     for (const filler of [0, 150]) {
       // 150 filler blobs: the pack is indexed whole instead of unpacked object by object.
       const blobs = Array.from({ length: filler }, (_, i) => Buffer.concat([encodeEntryHeader(3, 8), deflateSync(Buffer.from(`blob ${String(i).padStart(3, '0')}`))]))
