@@ -12,6 +12,7 @@ import type { DhtPkAnnouncement } from '../dht/dht-request.js'
 import { OnionClient } from '../dht/onion-client.js'
 import { OnionServer } from '../dht/onion-server.js'
 import { DhtNode } from '../dht/dht-node.js'
+import { LanDiscovery, TOX_PORT_DEFAULT, TOX_PORT_RANGE_END } from '../dht/lan-discovery.js'
 import { ConnectionFailedError, InvalidArgumentError } from '../errors.js'
 import { parseToxId, toxId } from '../identity/tox.js'
 import { randomBytes } from 'node:crypto'
@@ -36,6 +37,13 @@ export interface ToxNodeOptions {
   udp?: boolean
   /** TCP relays to connect to at start (tox-bootstrapd with enable_tcp_relay, say). */
   tcpRelays?: RelayAddress[]
+  /**
+   * Find Tox nodes on the local networks (default false): LAN discovery packets broadcast on
+   * every interface (../dht/lan-discovery.ts), and others' answered. Without a `port`, the
+   * node then binds the first free port of 33445–33545, where LAN peers look. Broadcasts are
+   * received only by a socket bound to all interfaces (`host: '0.0.0.0'` or `'::'`).
+   */
+  lanDiscovery?: boolean
 }
 
 export interface ToxNodeEvents {
@@ -72,8 +80,19 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     this.realKeys = boxKeyPair(options.secretKey)
     this.link = new NodeLink(udp, options.udp ?? true)
     this.dht = new DhtNode(this.link)
+    if (options.lanDiscovery) {
+      udp.enableBroadcast()
+      this.lan = new LanDiscovery({
+        link: this.link,
+        publicKey: this.dht.publicKey,
+        family: udp.address.host.includes(':') ? 'IPv6' : 'IPv4',
+        connected: () => this.dht.isConnected(),
+        bootstrap: (node) => this.dht.getNodes(node),
+      })
+    }
     this.dhtTimer = setInterval(() => {
       this.dht.tick()
+      this.lan?.tick()
       this.onion.tick()
       this.finder.tick()
     }, 250)
@@ -127,6 +146,8 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
 
   readonly nospam: Uint8Array
   readonly link: NodeLink
+  /** LAN discovery, when the node was started with `lanDiscovery`. */
+  readonly lan: LanDiscovery | undefined
   readonly onion: OnionClient
   readonly onionServer: OnionServer
   private readonly finder: FriendFinder
@@ -134,7 +155,9 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
 
   /** Binds the socket (127.0.0.1 and a free port by default) and starts the node. */
   static async start(options: ToxNodeOptions = {}): Promise<ToxNode> {
-    const node = new ToxNode(await UdpEndpoint.bind({ host: options.host, port: options.port }), options)
+    const host = options.host ?? '127.0.0.1'
+    const udp = options.lanDiscovery && options.port === undefined ? await UdpEndpoint.bindInRange(host, TOX_PORT_DEFAULT, TOX_PORT_RANGE_END) : await UdpEndpoint.bind({ host, port: options.port })
+    const node = new ToxNode(udp, options)
     const relays = await Promise.allSettled((options.tcpRelays ?? []).map((r) => node.useRelay(r)))
     if (options.udp === false && !relays.some((r) => r.status === 'fulfilled')) {
       await node.close()

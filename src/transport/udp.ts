@@ -53,6 +53,26 @@ export class UdpEndpoint {
     })
   }
 
+  /**
+   * Binds the first free port of `from`..`to` on `host`, as c-toxcore does in its port range
+   * (LAN discovery only reaches nodes there); any free port when all are taken.
+   */
+  static async bindInRange(host: string, from: number, to: number): Promise<UdpEndpoint> {
+    for (let port = from; port <= to; port++) {
+      try {
+        return await UdpEndpoint.bind({ host, port })
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
+      }
+    }
+    return UdpEndpoint.bind({ host })
+  }
+
+  /** Lets the socket send to broadcast addresses (SO_BROADCAST), for LAN discovery. */
+  enableBroadcast(): void {
+    this.socket.setBroadcast(true)
+  }
+
   on(kind: number, handler: PacketHandler): void {
     this.handlers.set(kind, handler)
   }
