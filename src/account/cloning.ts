@@ -2,8 +2,8 @@
  * Cloning accepted conversations (reference jami-swarm.md §5.7): from a connected device that
  * may have it — the inviter's devices first, then our own, then any member's. A refusal tries
  * the next; a clone that does not verify, or the inviter not having it at all, ends the
- * attempt (Jami's EUNRECOVERABLE); a lost connection or a refusal retries later (backing off
- * from 2 s to a minute), and every peer that comes online is asked again. A clone lands whole or not at all (../swarm/clone.ts).
+ * attempt (Jami's EUNRECOVERABLE); a lost connection retries later (backing off from 2 s to
+ * a minute), and every peer that comes online or announces the conversation is asked again. A clone lands whole or not at all (../swarm/clone.ts).
  * @module
  */
 import { rmSync } from 'node:fs'
@@ -60,8 +60,8 @@ export class Cloner {
           if (peer.accountUri === from && reason === 'unknown' && !candidates.some((c) => c.accountUri !== from && rank(c) < 2)) {
             return this.account.abandonClone(id, { code: 'unrecoverable', what: `${from} does not have conversation ${id}`, peer: peer.deviceId })
           }
-          // A device that has not read our hello yet refuses too: asked again later.
-          retry = true
+          // A refusal is an answer (channels are decided after our hello): the next device
+          // is asked; this one again only when it announces the conversation or reconnects.
           continue
         }
         if (code === 'ERR_INVALID_COMMIT' || code === 'ERR_INVALID_STATE' || code === 'ERR_LIMIT_EXCEEDED') {

@@ -72,8 +72,7 @@ interface HolderState {
   retry?: NodeJS.Timeout
 }
 
-const RETRY_MS = 250
-const QUICK_RETRIES = 4
+const RETRY_MS = 1000
 const MAX_RETRY_MS = 30_000
 
 export class Download extends EventEmitter<DownloadEvents> {
@@ -312,9 +311,9 @@ export class Download extends EventEmitter<DownloadEvents> {
   private lose(state: HolderState): void {
     if (state.gone) return
     state.gone = true
-    // A few quick tries first (a device that just connected refuses until it has read our
-    // hello), then backing off.
-    const delay = Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** Math.max(0, state.failures++ - QUICK_RETRIES))
+    // Backing off from 1 s: a holder that refused meant it (channels are decided after the
+    // hello), so asking again at once would only be refused again.
+    const delay = Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** state.failures++)
     state.retry = setTimeout(() => {
       state.retry = undefined
       if (this.failure || this.rejected.has(state.holder.id) || this.holders.get(state.holder.id) !== state) return

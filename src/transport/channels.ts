@@ -65,9 +65,11 @@ export type ChannelDecision = true | { refuse: RefusalReason; message?: string }
 export interface ChannelMuxOptions {
   /**
    * Decides on an incoming channel. Names that are not Jami channel names are refused
-   * ('bad-name') before this is asked. Default: refuse everything as 'unknown'.
+   * ('bad-name') before this is asked. Default: refuse everything as 'unknown'. A promise
+   * defers the answer (the opener waits): a decision that needs to know the peer first — its
+   * hello — is made once it is known, instead of refusing and having the opener try again.
    */
-  authorize?: (name: string, parsed: ChannelName) => ChannelDecision
+  authorize?: (name: string, parsed: ChannelName) => ChannelDecision | Promise<ChannelDecision>
   /** Receive window per channel, in bytes (default 512 KiB). */
   window?: number
   /** Most channels open at once on this connection (default 256). */
@@ -192,6 +194,8 @@ function u32(n: number): Buffer {
 /** The multiplexer on one friend connection. */
 export class ChannelMux extends EventEmitter<ChannelMuxEvents> {
   private readonly channels = new Map<number, Channel>()
+  /** Incoming channels whose decision is deferred: their ids are taken meanwhile. */
+  private readonly deciding = new Set<number>()
   private readonly opening = new Map<number, { resolve: (c: Channel) => void; reject: (e: Error) => void; channel: Channel }>()
   private nextId: number
   private readonly window: number
@@ -299,6 +303,8 @@ export class ChannelMux extends EventEmitter<ChannelMuxEvents> {
       }
       return
     }
+    // The opener gave up on a channel we were still deciding on: no answer will go.
+    if (op === OP.reset && this.deciding.delete(id)) return
     const channel = this.channels.get(id)
     if (!channel || pending) return
     if (op === OP.data) {
@@ -318,20 +324,30 @@ export class ChannelMux extends EventEmitter<ChannelMuxEvents> {
 
   private onOpen(id: number, body: Buffer): void {
     // The opener uses the other parity; an id of ours or one in use is a protocol error.
-    if ((id % 2 === 0) === this.options.evenIds || this.channels.has(id) || body.length < 4) return this.refuse(id, 'bad-name', 'bad channel number')
+    if ((id % 2 === 0) === this.options.evenIds || this.channels.has(id) || this.deciding.has(id) || body.length < 4) return this.refuse(id, 'bad-name', 'bad channel number')
     const name = body.subarray(4).toString('utf8')
     const parsed = parseChannelName(name)
     if (!parsed) return this.refuse(id, 'bad-name', `not a channel name: ${name.slice(0, 100)}`)
-    if (this.channels.size >= this.maxChannels) return this.refuse(id, 'busy', 'too many channels open')
-    let decision: ChannelDecision
+    if (this.channels.size + this.deciding.size >= this.maxChannels) return this.refuse(id, 'busy', 'too many channels open')
+    const credit = body.readUInt32BE(0)
+    let decision: ChannelDecision | Promise<ChannelDecision>
     try {
       decision = this.options.authorize?.(name, parsed) ?? { refuse: 'unknown', message: 'no service for this channel' }
     } catch (err) {
       decision = { refuse: 'unauthorised', message: (err as Error).message }
     }
+    if (!(decision instanceof Promise)) return this.decided(id, name, credit, decision)
+    this.deciding.add(id)
+    decision.then(
+      (d) => this.deciding.delete(id) && !this.closed && this.decided(id, name, credit, d),
+      (err: Error) => this.deciding.delete(id) && !this.closed && this.decided(id, name, credit, { refuse: 'unauthorised', message: err.message }),
+    )
+  }
+
+  private decided(id: number, name: string, credit: number, decision: ChannelDecision): void {
     if (decision !== true) return this.refuse(id, decision.refuse, decision.message)
     const channel = new Channel(this, id, name, this.window)
-    channel.grant(body.readUInt32BE(0))
+    channel.grant(credit)
     this.channels.set(id, channel)
     this.frame(OP.accept, id, u32(this.window))
     this.emit('channel', channel)
@@ -346,6 +362,7 @@ export class ChannelMux extends EventEmitter<ChannelMuxEvents> {
     this.closed = true
     for (const { reject, channel } of this.opening.values()) reject(new ChannelRefusedError(channel.name, 'closed', reason))
     this.opening.clear()
+    this.deciding.clear()
     for (const channel of [...this.channels.values()]) channel.destroy(asError ? new ChannelResetError(channel.name, reason) : undefined)
     this.channels.clear()
   }

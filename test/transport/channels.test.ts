@@ -73,6 +73,28 @@ describe('channel multiplexer over a real Tox connection', () => {
     expect((await err(ma.open(`git://${DEV_A}/${'e'.repeat(40)}`)))!.data.reason).toBe('busy')
   })
 
+  it('a deferred decision keeps the opener waiting, then accepts or refuses; deferred channels count toward the limit', async () => {
+    const pending: Array<(d: true | { refuse: 'unauthorised'; message: string }) => void> = []
+    const accepted: string[] = []
+    const { ma, mb } = await muxPair({ maxChannels: 2, authorize: () => new Promise((resolve) => pending.push(resolve)) })
+    mb.on('channel', (c) => accepted.push(c.name))
+    let settled = 0
+    const first = ma.open(`git://${DEV_A}/${CONV}`).finally(() => settled++)
+    const second = ma.open(`sync://${DEV_A}`).finally(() => settled++)
+    await until(() => pending.length === 2, 'both decisions asked')
+    // Two undecided channels fill the limit of two: a third is refused at once, not deferred.
+    await expect(ma.open(`msg:${DEV_A}`)).rejects.toMatchObject({ data: { reason: 'busy' } })
+    await new Promise((r) => setTimeout(r, 100))
+    expect(settled).toBe(0)
+    pending[0]!(true)
+    pending[1]!({ refuse: 'unauthorised', message: 'decided later' })
+    const channel = await first
+    await expect(second).rejects.toMatchObject({ data: { reason: 'unauthorised', detail: 'decided later' } })
+    channel.end('after the wait')
+    await until(() => accepted.length === 1, 'the accepted channel appeared on the other side')
+    expect(accepted).toEqual([`git://${DEV_A}/${CONV}`])
+  })
+
   it('a slow reader stalls only its own channel, and memory stays within the window', async () => {
     const window = 64 * 1024
     const { ma, mb } = await muxPair({ authorize: () => true, window }, { window })
