@@ -35,6 +35,7 @@ import * as membership from './commands/membership.js'
 import { AccountFiles, DEFAULT_MAX_FILE_SIZE, type TransferInfo } from './files.js'
 import { AccountNetwork, type NetworkOptions } from './network.js'
 import { takeRunLock } from './run-lock.js'
+import type { PeerInfo } from './swarm-node.js'
 import { memberDevices as conversationDevices } from './peers.js'
 import { MAX_METADATA_VALUE } from './wire.js'
 import { AccountStore, ACCOUNT_FORMAT, nowSeconds, type Contact, type ConversationRequest, type TrustRequest } from './store.js'
@@ -163,6 +164,15 @@ export class Account extends EventEmitter<AccountEvents> {
   /** @internal the network side, once started. */
   get network(): AccountNetwork | undefined {
     return this.net
+  }
+
+  /**
+   * The devices connected now (own and others', each verified by its hello) and how each is
+   * reached: path `udp-lan`, `udp-direct` or `tcp-relay`, remote address, round-trip time.
+   * Empty when the account is not started.
+   */
+  getPeers(): PeerInfo[] {
+    return this.net?.node.peerInfos() ?? []
   }
 
   /** Whether the account is on the network (between start and stop). */

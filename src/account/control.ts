@@ -44,6 +44,7 @@ export const CONTROL_OPS = [
   'downloadFile',
   'cancelDataTransfer',
   'fileTransferInfo',
+  'getPeers',
 ] as const
 
 export type ControlOp = (typeof CONTROL_OPS)[number]

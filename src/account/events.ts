@@ -5,6 +5,7 @@
  */
 import type { EventEmitter } from 'node:events'
 import type { ProtocolError } from '../errors.js'
+import type { PeerInfo } from './swarm-node.js'
 import type { Conversation } from '../swarm/conversation.js'
 import { bodyOf, type SwarmMessage } from '../swarm/history-view.js'
 import type { ConversationProfile } from '../swarm/profile.js'
@@ -79,6 +80,8 @@ export interface AccountEvents {
   fileHolderRejected: [conversationId: string, fileId: string, deviceId: string, reason: string]
   /** A peer sent something refused: garbage, an oversized frame, a bad hello, a flood. */
   peerError: [error: ProtocolError]
+  /** A connected device is now reached another way (a new address; `path` says which kind). */
+  peerPathChanged: [peer: PeerInfo]
 }
 
 /** Emits the events for commits just taken into `conv` (written here or fetched), in order. */

@@ -32,10 +32,16 @@ export interface BootstrapNode {
 /** How an Account joins the network (Account.start). */
 export interface NetworkOptions {
   bootstrap?: BootstrapNode[]
-  /** Address to bind (default 127.0.0.1) and port (default: any). */
+  /**
+   * Address to bind: 127.0.0.1 by default (nothing leaves the machine), `'0.0.0.0'` or `'::'`
+   * for every interface. Port: any free one by default (with lanDiscovery, the first free
+   * one of 33445–33545, where LAN peers look).
+   */
   host?: string
   port?: number
   tcpRelays?: RelayAddress[]
+  /** Find and be found by Tox nodes on the local networks (default false; see ToxNodeOptions.lanDiscovery). */
+  lanDiscovery?: boolean
 }
 
 /** Requests (friend requests and invitations) taken from one peer per minute. */
@@ -72,6 +78,7 @@ export class AccountNetwork {
     node.on('message', (p, f) => this.guard(() => this.onMessage(p, f)))
     node.on('syncMessage', (p, f) => this.guard(() => this.onSyncMessage(p, f)))
     node.on('peerError', (e) => account.emit('peerError', e))
+    node.on('peerPathChanged', (p) => account.emit('peerPathChanged', p))
     node.on('fileRequest', (_p, request, channel) => account.files.serve(request, channel))
     node.on('peerOnline', (p) => this.guard(() => account.files.onPeer(p)))
     node.tox.on('friendRequest', (pk, message) => this.guard(() => this.onFriendRequest(pk, message)))
@@ -82,6 +89,7 @@ export class AccountNetwork {
       host: options.host ?? '127.0.0.1',
       port: options.port,
       tcpRelays: options.tcpRelays,
+      lanDiscovery: options.lanDiscovery,
       nospam: Buffer.from(account.store.meta.value.nospam, 'hex'),
       ownDevices: () => ownDeviceKeys(account),
       authorizeGit: (peer) => !account.store.contacts.value[peer.accountUri]?.banned,

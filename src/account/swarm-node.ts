@@ -17,6 +17,7 @@ import type { DeviceIdentity } from '../identity/identity.js'
 import { toxPublicKey, toxSecretKey } from '../identity/tox.js'
 import { ChannelMux, opensEvenIds, parseChannelName, type Channel, type ChannelDecision, type ChannelName } from '../transport/channels.js'
 import type { Friend } from '../transport/messenger.js'
+import { pathOf, type PathKind } from '../transport/link.js'
 import { ToxNode, type ToxNodeOptions } from '../transport/tox-node.js'
 import type { Address } from '../transport/udp.js'
 import { Conversation, type OpenOptions } from '../swarm/conversation.js'
@@ -33,7 +34,23 @@ export interface Peer {
   toxPublicKey: Uint8Array
 }
 
+/** A connected, verified device and how it is reached now (Account.getPeers). */
+export interface PeerInfo {
+  accountUri: string
+  deviceId: string
+  /** Its Tox key, hex. */
+  toxPk: string
+  /** UDP on a local network, UDP across networks (direct or hole-punched), or a TCP relay. */
+  path: PathKind
+  /** `host:port` of the peer's UDP endpoint, or `relay` for a relayed path. */
+  address: string
+  /** Smoothed round-trip time of the connection, in milliseconds. */
+  rttMs: number
+}
+
 export interface SwarmNodeEvents {
+  /** A verified peer's connection moved to another address (and maybe another kind of path). */
+  peerPathChanged: [peer: PeerInfo]
   /** A connected device's hello verified: it is who its certificates say. */
   peerOnline: [peer: VerifiedPeer]
   /** A verified device's connection went away. */
@@ -59,12 +76,19 @@ interface Link {
   verified?: VerifiedPeer
   out?: Channel
   syncOut?: Channel
-  /** sync:// frames that came before the peer's hello: kept until it says whose device it is. */
-  early?: { channel: Channel; frames: Frame[] }[]
+  /** Channel decisions waiting for the peer's hello. */
+  helloWaiters: Array<() => void>
+  /** peerOnline was emitted (once: the hello verified and our own channels are open). */
+  announced?: boolean
+  /** Our sync:// open to an own device was answered (or there is none to open). */
+  syncSettled?: boolean
 }
 
-/** How many sync:// frames a peer may send before its hello is read (a snapshot is one). */
-const MAX_EARLY_SYNC_FRAMES = 4
+/**
+ * How long a channel the peer opened waits for its hello before it is refused: the hello is
+ * the first frame on its `msg:` channel, so on a working connection it is a round trip away.
+ */
+export const HELLO_WAIT_MS = 5000
 
 export interface SwarmNodeOptions extends ToxNodeOptions {
   /** Tox keys (hex) of the other devices of our account, sent in our hello. */
@@ -78,7 +102,6 @@ export interface SwarmNodeOptions extends ToxNodeOptions {
 /** A device on the network: its Tox node, the conversations it hosts, verified links to its peers. */
 export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
   private readonly conversations = new Map<string, Conversation>()
-  private readonly peers = new Map<string, Peer>()
   private readonly links = new Map<string, Link>()
 
   private constructor(
@@ -113,7 +136,6 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
 
   /** Knows `peer`: accepts its connection (Noise only: it is a gitswarm device). */
   addPeer(peer: Peer): void {
-    this.peers.set(hex(peer.toxPublicKey), peer)
     this.tox.addFriend(peer.toxPublicKey, { requireNoise: true })
   }
 
@@ -128,9 +150,14 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     return this.links.get(toxPk)?.verified
   }
 
+  /** Every verified device connected now, with the path it is reached by. */
+  peerInfos(): PeerInfo[] {
+    return [...this.links.values()].flatMap((l) => (l.announced && l.friend.online ? [describePeer(l.verified!, l.friend)] : []))
+  }
+
   /** Every verified peer connected now. */
   onlinePeers(): VerifiedPeer[] {
-    return [...this.links.values()].flatMap((l) => (l.verified && l.friend.online ? [l.verified] : []))
+    return [...this.links.values()].flatMap((l) => (l.announced && l.friend.online ? [l.verified!] : []))
   }
 
   /** Sends a frame on our `msg:` channel to that device; false when it is not connected and verified. */
@@ -150,28 +177,38 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     return true
   }
 
-  private peerOf(key: string): Peer | undefined {
-    const v = this.links.get(key)?.verified
-    return v ? peerOf(v) : this.peers.get(key)
-  }
-
-  private authorize(key: string, parsed: ChannelName): ChannelDecision {
+  /**
+   * Decides on a channel the peer opened. Every channel but `msg:` (which carries the hello)
+   * is decided knowing who the peer is: one opened before its hello was read waits for it
+   * (bounded by HELLO_WAIT_MS) — on a real network the peer's channel request often overtakes
+   * its hello, and refusing it would only make the peer ask again.
+   */
+  private authorize(key: string, parsed: ChannelName): ChannelDecision | Promise<ChannelDecision> {
     if (parsed.kind === 'msg') return true
     const link = this.links.get(key)
-    if (parsed.kind === 'sync') {
-      // Its hello may still be on its way (it opened sync:// once it had read ours): decided then.
-      return !link?.verified || link.verified.accountUri === this.identity.uri ? true : { refuse: 'unauthorised', message: 'sync is for devices of one account' }
-    }
+    if (!link) return { refuse: 'closed', message: 'no connection' }
+    if (link.verified) return this.decide(link.verified, parsed)
+    return new Promise<ChannelDecision>((resolve) => {
+      const timer = setTimeout(() => {
+        link.helloWaiters.splice(link.helloWaiters.indexOf(waiter), 1)
+        resolve({ refuse: 'unauthorised', message: `no hello within ${HELLO_WAIT_MS} ms` })
+      }, HELLO_WAIT_MS)
+      const waiter = () => (clearTimeout(timer), resolve(link.verified ? this.decide(link.verified, parsed) : { refuse: 'closed', message: 'the connection closed before its hello' }))
+      link.helloWaiters.push(waiter)
+    })
+  }
+
+  private decide(verified: VerifiedPeer, parsed: ChannelName): ChannelDecision {
+    if (parsed.kind === 'sync') return verified.accountUri === this.identity.uri ? true : { refuse: 'unauthorised', message: 'sync is for devices of one account' }
     if (parsed.kind === 'data-transfer') {
-      if (!link?.verified) return { refuse: 'unauthorised', message: 'no hello read yet' }
-      if (parsed.device !== link.verified.deviceId) return { refuse: 'unauthorised', message: 'the requester is another device' }
-      return this.options.authorizeFile?.(link.verified, parsed) ?? { refuse: 'unknown', message: 'no files served here' }
+      if (parsed.device !== verified.deviceId) return { refuse: 'unauthorised', message: 'the requester is another device' }
+      return this.options.authorizeFile?.(verified, parsed) ?? { refuse: 'unknown', message: 'no files served here' }
     }
     if (parsed.kind !== 'git') return { refuse: 'unknown', message: 'not served here' }
     const conv = this.conversations.get(parsed.conversation)
     if (parsed.device !== this.identity.deviceId || !conv) return { refuse: 'unknown', message: 'no such conversation here' }
-    const peer = this.peerOf(key)
-    if (!peer || !mayFetch(conv, peer) || (this.options.authorizeGit && !this.options.authorizeGit(peer, conv))) {
+    const peer = peerOf(verified)
+    if (!mayFetch(conv, peer) || (this.options.authorizeGit && !this.options.authorizeGit(peer, conv))) {
       return { refuse: 'unauthorised', message: 'not a member of this conversation' }
     }
     return true
@@ -183,7 +220,7 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
       evenIds: opensEvenIds(this.tox.publicKey, friend.realPublicKey),
       authorize: (_name, parsed) => this.authorize(key, parsed),
     })
-    const link: Link = { mux, friend }
+    const link: Link = { mux, friend, helloWaiters: [] }
     mux.on('channel', (channel) => this.onChannel(link, key, channel))
     this.links.set(key, link)
     const hello = () =>
@@ -191,14 +228,19 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
         (out) => {
           link.out = out
           out.write(encodeFrame(helloFrame(this.identity, this.options.ownDevices?.() ?? [])))
+          this.maybeOnline(link)
         },
         () => {},
       )
     if (friend.online) hello()
     else friend.once('online', hello)
+    friend.connection.on('readdressed', () => {
+      if (link.verified && this.links.get(key) === link) this.emit('peerPathChanged', describePeer(link.verified, friend))
+    })
     friend.once('offline', () => {
       if (this.links.get(key) === link) this.links.delete(key)
-      if (link.verified) this.emit('peerOffline', link.verified)
+      for (const wake of link.helloWaiters.splice(0)) wake()
+      if (link.announced) this.emit('peerOffline', link.verified!)
     })
   }
 
@@ -210,23 +252,12 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
       else channel.destroy()
       return
     }
-    if (channel.name.startsWith('data-transfer://')) {
-      const request = parseChannelName(channel.name) as FileRequest
-      if (link.verified) this.emit('fileRequest', link.verified, request, channel)
-      else channel.destroy()
-      return
-    }
+    // Every channel but msg: was accepted after the peer's hello (authorize waits for it).
+    if (channel.name.startsWith('data-transfer://')) return void this.emit('fileRequest', link.verified!, parseChannelName(channel.name) as FileRequest, channel)
     const sync = channel.name.startsWith('sync://')
-    const early = sync && !link.verified ? { channel, frames: [] as Frame[] } : undefined
-    if (early) (link.early ??= []).push(early)
     readFrames(channel, key, {
       frame: (frame) => {
-        if (sync) {
-          if (link.verified) this.emit('syncMessage', link.verified, frame)
-          else if (early!.frames.length < MAX_EARLY_SYNC_FRAMES) early!.frames.push(frame)
-          else channel.destroy()
-          return
-        }
+        if (sync) return void this.emit('syncMessage', link.verified!, frame)
         if (link.verified) return void this.emit('message', link.verified, frame)
         try {
           link.verified = verifyHello(frame, link.friend.realPublicKey)
@@ -235,13 +266,13 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
           link.friend.close()
           return
         }
-        this.settleEarlySync(link)
+        for (const wake of link.helloWaiters.splice(0)) wake()
         if (link.verified.accountUri === this.identity.uri) {
           void link.mux.open(`sync://${this.identity.deviceId}`).then(
-            (out) => ((link.syncOut = out), this.emit('peerOnline', link.verified!)),
-            () => this.emit('peerOnline', link.verified!),
+            (out) => ((link.syncOut = out), this.maybeOnline(link, true)),
+            () => this.maybeOnline(link, true),
           )
-        } else this.emit('peerOnline', link.verified)
+        } else this.maybeOnline(link, true)
       },
       error: (err, fatal) => {
         this.emit('peerError', err)
@@ -250,14 +281,17 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     })
   }
 
-  /** The hello is read: early sync:// frames of our own device are delivered, anyone else's channel closed. */
-  private settleEarlySync(link: Link): void {
+  /**
+   * A peer is online for the layers above once its hello verified and our own `msg:` (and,
+   * for our own devices, `sync://`) channel is open: whatever they send it then goes out.
+   * `ownChannelsSettled` is set once the sync:// open (own devices) has been answered.
+   */
+  private maybeOnline(link: Link, ownChannelsSettled?: boolean): void {
+    if (ownChannelsSettled) link.syncSettled = true
     const own = link.verified?.accountUri === this.identity.uri
-    for (const { channel, frames } of link.early ?? []) {
-      if (!own) channel.destroy()
-      else for (const frame of frames) this.emit('syncMessage', link.verified!, frame)
-    }
-    link.early = undefined
+    if (link.announced || !link.verified || !link.out || (own && !link.syncSettled) || !link.friend.online) return
+    link.announced = true
+    this.emit('peerOnline', link.verified)
   }
 
   private channel(peer: Peer, conversationId: string): Promise<Channel> {
@@ -326,6 +360,12 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     for (const link of this.links.values()) link.friend.close()
     await this.tox.close()
   }
+}
+
+function describePeer(v: VerifiedPeer, friend: Friend): PeerInfo {
+  const address = friend.connection.address
+  const path = pathOf(address)
+  return { accountUri: v.accountUri, deviceId: v.deviceId, toxPk: v.toxPk, path, address: path === 'tcp-relay' ? 'relay' : `${address.host}:${address.port}`, rttMs: Math.round(friend.connection.rttMs * 10) / 10 }
 }
 
 /** The Peer (what pull and clone take) of a verified device. */

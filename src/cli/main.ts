@@ -39,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   decline: accounts.answer('declineConversationRequest'),
   start: accounts.start,
   node: node.run,
+  peers: node.peers,
   'send-file': files.sendFile,
   download: files.download,
   graph: graph.run,
@@ -46,7 +47,7 @@ const COMMANDS: Record<string, Command> = {
 }
 
 /** Every command's usage line(s), in the order of the help text. */
-export const USAGE: string[] = [verify.usage, ...inspect.usage, graph.usage, gc.usage, ...identity.usage, ...write.usage, node.usage, ...accounts.usage, ...files.usage, conformance.usage, demo.usage, uploadPack.usage]
+export const USAGE: string[] = [verify.usage, ...inspect.usage, graph.usage, gc.usage, ...identity.usage, ...write.usage, node.usage, node.peersUsage, ...accounts.usage, ...files.usage, conformance.usage, demo.usage, uploadPack.usage]
 
 const ACCOUNT_NOTE = [
   '(every write verb also takes --account <dir> and a conversation id instead of --identity and a path:',

@@ -5,6 +5,7 @@
  * UDP off, nothing is ever sent by UDP.
  * @module
  */
+import { isLanAddress } from '../dht/lan-discovery.js'
 import { keyHex } from '../dht/routing-table.js'
 import type { TcpRelayClient } from './tcp-relay.js'
 import type { Address, PacketHandler, UdpEndpoint } from './udp.js'
@@ -13,6 +14,15 @@ const TCP_PREFIX = 'tcp:'
 
 export function relayAddress(peerDhtPk: Uint8Array): Address {
   return { host: `${TCP_PREFIX}${keyHex(peerDhtPk)}`, port: 0 }
+}
+
+/** How a peer is reached: UDP on a local network, UDP across the Internet, or a TCP relay. */
+export type PathKind = 'udp-lan' | 'udp-direct' | 'tcp-relay'
+
+/** The kind of path a connection at `address` takes. */
+export function pathOf(address: Address): PathKind {
+  if (address.host.startsWith(TCP_PREFIX)) return 'tcp-relay'
+  return isLanAddress(address.host) ? 'udp-lan' : 'udp-direct'
 }
 
 export class NodeLink {

@@ -7,7 +7,8 @@
  */
 import type { Server } from 'node:net'
 import { Account } from '../../account/account.js'
-import { serveControl } from '../../account/control.js'
+import { callAccount, serveControl } from '../../account/control.js'
+import type { PeerInfo } from '../../account/swarm-node.js'
 import type { AccountEvents } from '../../account/events.js'
 import type { BootstrapNode } from '../../account/network.js'
 import { InvalidArgumentError } from '../../errors.js'
@@ -16,7 +17,8 @@ import { parseArgs, type ParsedArgs } from '../args.js'
 import type { Output } from '../output.js'
 import { passphrase } from './identity.js'
 
-export const usage = 'gitswarm node --account <dir> [--bootstrap host:port:dhtkey[,…]] [--port N] [--host H] [--accept-all] [--json]'
+export const usage = 'gitswarm node --account <dir> [--lan] [--bootstrap host:port:dhtkey[,…]] [--port N] [--host H] [--accept-all] [--json]'
+export const peersUsage = 'gitswarm peers --account <dir>               (connected devices and how each is reached)'
 
 const EVENTS: Array<keyof AccountEvents> = [
   'conversationReady',
@@ -39,6 +41,7 @@ const EVENTS: Array<keyof AccountEvents> = [
   'dataTransferEvent',
   'fileHolderRejected',
   'peerError',
+  'peerPathChanged',
 ]
 
 /** `host:port:key` items, comma separated. */
@@ -63,7 +66,7 @@ function line(event: string, args: unknown[]): string {
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const args: ParsedArgs = parseArgs(argv, { values: ['account', 'bootstrap', 'port', 'host', 'passphrase-file'], flags: ['accept-all'] })
+  const args: ParsedArgs = parseArgs(argv, { values: ['account', 'bootstrap', 'port', 'host', 'passphrase-file'], flags: ['accept-all', 'lan'] })
   const dir = args.values.get('account')
   if (!dir) throw new InvalidArgumentError('--account <dir> is required')
   const account = Account.open(dir, { passphrase: passphrase(args) })
@@ -78,14 +81,18 @@ export async function run(argv: string[], out: Output): Promise<number> {
     account.on('conversationRequestReceived', (id) => account.acceptConversationRequest(id))
   }
   const port = args.values.has('port') ? Number(args.values.get('port')) : undefined
-  await account.start({ bootstrap: parseBootstrap(args.values.get('bootstrap')), port, host: args.values.get('host') })
+  // Default: 127.0.0.1 and only the bootstrap nodes given — nothing leaves the machine.
+  // --lan: every interface, and LAN discovery broadcasts on each of them.
+  const lan = args.flags.has('lan')
+  const host = args.values.get('host') ?? (lan ? '0.0.0.0' : undefined)
+  await account.start({ bootstrap: parseBootstrap(args.values.get('bootstrap')), port, host, lanDiscovery: lan })
   let server: Server | undefined
   try {
     server = await serveControl(account)
     const { node } = account
-    const hello = { account: account.uri, device: account.deviceId, toxId: account.toxId(), bootstrap: `${node.tox.address.host}:${node.tox.address.port}:${Buffer.from(node.tox.dhtPublicKey).toString('hex')}` }
+    const hello = { account: account.uri, device: account.deviceId, toxId: account.toxId(), bootstrap: `${node.tox.address.host}:${node.tox.address.port}:${Buffer.from(node.tox.dhtPublicKey).toString('hex')}`, lanDiscovery: lan }
     if (out.json) out.line(JSON.stringify({ event: 'started', args: [hello] }))
-    else out.line(`started account ${hello.account} Tox ID ${hello.toxId} — others bootstrap with --bootstrap ${hello.bootstrap}`)
+    else out.line(`started account ${hello.account} Tox ID ${hello.toxId} — others bootstrap with --bootstrap ${hello.bootstrap}${lan ? ' — LAN discovery on' : ''}`)
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
@@ -97,4 +104,18 @@ export async function run(argv: string[], out: Output): Promise<number> {
     if (out.json) out.line(JSON.stringify({ event: 'stopped', args: [] }))
     else out.line('stopped')
   }
+}
+
+/** `gitswarm peers --account <dir>`: the running node's connected devices, one line each (or JSON). */
+export async function peers(argv: string[], out: Output): Promise<number> {
+  const args = parseArgs(argv, { values: ['account'], flags: [] })
+  const dir = args.values.get('account')
+  if (!dir) throw new InvalidArgumentError('--account <dir> is required')
+  const { result, via } = await callAccount(dir, 'getPeers')
+  const list = via === 'node' ? (result as PeerInfo[]) : []
+  if (out.json) out.data({ running: via === 'node', peers: list })
+  else if (via !== 'node') out.line('no node is running for this account (start one with gitswarm node)')
+  else if (list.length === 0) out.line('no device connected')
+  else for (const p of list) out.line(`${p.accountUri} device ${p.deviceId.slice(0, 12)}… ${p.path} ${p.address} rtt ${p.rttMs} ms`)
+  return 0
 }

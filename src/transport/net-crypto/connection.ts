@@ -29,6 +29,8 @@ export interface ConnectionEvents {
   /** The send window has room again after a refusal. */
   drain: []
   killed: [reason: string]
+  /** The peer now sends from (and is sent to at) another address: a new path. */
+  readdressed: [address: Address]
 }
 
 /** Keys for the data phase: one per direction (equal for the legacy handshake). */

@@ -257,6 +257,7 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
     if (this.byAddress.get(addrKey(conn.address)) === conn) this.byAddress.delete(addrKey(conn.address))
     conn.address = from
     this.byAddress.set(addrKey(from), conn)
+    conn.emit('readdressed', from)
   }
 
   private tick(): void {
