@@ -23,6 +23,7 @@ import {
   PING_ID_BYTES,
   type OnionPath,
 } from './onion-packets.js'
+import { isLanAddress } from './lan-discovery.js'
 import type { NodeInfo } from './packed-node.js'
 import { compareDistance, isGood, keyHex } from './routing-table.js'
 
@@ -85,7 +86,8 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
   private readonly self = new Map<string, ListNode>()
   private readonly friends = new Map<string, Friend>()
   private readonly sent = new Map<string, Sent>()
-  private readonly paths: { announce?: PathState; search?: PathState } = {}
+  /** Paths by use and by where they lead: `announce:lan`, `search:wan`… (see path()). */
+  private readonly paths = new Map<string, PathState>()
   private readonly now: () => number
   private readonly realShared: SharedKeyCache
   /**
@@ -182,11 +184,10 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
       this.local!.deliverLocal(localRequest)
       sent = true
     }
-    const path = this.path('search')
-    if (!path) return sent
     for (const n of f.nodes.values()) {
-      if (!n.dataPk) continue
-      const payload = request(n.dataPk)
+      const path = n.dataPk && this.path('search', n.node)
+      if (!path) continue
+      const payload = request(n.dataPk!)
       if (payload && this.transmit(path, n.node, payload)) sent = true
     }
     return sent
@@ -194,15 +195,17 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
 
   // ── paths ──────────────────────────────────────────────────────────────────────────
 
-  private path(kind: 'announce' | 'search'): PathState | undefined {
+  /** A path towards `destination` (kept while it works; see pathHops for which nodes). */
+  private path(kind: 'announce' | 'search', destination: NodeInfo): PathState | undefined {
     const now = this.now()
-    const current = this.paths[kind]
+    const lan = !this.tcp && isLanAddress(destination.host)
+    const id = `${kind}:${lan ? 'lan' : 'wan'}`
+    const current = this.paths.get(id)
     if (current && current.failures < MAX_TRIES && now - current.created < PATH_LIFETIME_MS) return current
     const good: NodeInfo[] = this.tcp ? [...this.pathNodes.values()] : [...this.dht.table.contacts()].filter((c) => isGood(c, now))
-    if (good.length === 0) return undefined
-    // Three nodes chosen at random, repeats allowed (as c-toxcore: a tiny network still has paths).
-    const pick = () => good[Math.floor(Math.random() * good.length)]!
-    const nodes: [NodeInfo, NodeInfo, NodeInfo] = [this.tcp ? this.tcp.node : pick(), pick(), pick()]
+    const hops = pathHops(good, lan)
+    if (!hops) return undefined
+    const nodes: [NodeInfo, NodeInfo, NodeInfo] = [this.tcp ? this.tcp.node : hops[0], hops[1], hops[2]]
     const k2 = boxKeyPair()
     const k3 = boxKeyPair()
     const s1 = this.tcp ? new Uint8Array(32) : this.dht.sharedWith(nodes[0].publicKey)
@@ -210,14 +213,14 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     const s3 = trySharedKey(nodes[2].publicKey, k3.secretKey)
     if (!s1 || !s2 || !s3) return undefined
     const state = { path: { nodes, publicKeys: [this.dht.publicKey, k2.publicKey, k3.publicKey], sharedKeys: [s1, s2, s3] } as OnionPath, created: now, failures: 0 }
-    this.paths[kind] = state
+    this.paths.set(id, state)
     return state
   }
 
   // ── announcing and searching ───────────────────────────────────────────────────────
 
   private sendAnnounce(n: ListNode, friend?: Friend): void {
-    const path = this.path(friend ? 'search' : 'announce')
+    const path = this.path(friend ? 'search' : 'announce', n.node)
     const senderKeys = friend ? friend.temp : this.realKeys
     const shared = trySharedKey(n.node.publicKey, senderKeys.secretKey)
     if (!path || !shared) return
@@ -327,4 +330,22 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
       if (now - n.lastSent >= (settled ? SLOW_MS : friend ? SEARCH_QUICK_MS : QUICK_MS)) this.sendAnnounce(n, friend)
     }
   }
+}
+
+/**
+ * Three hops for an onion path, chosen at random among `good` nodes (repeats allowed, as
+ * c-toxcore: a tiny network still has paths); undefined when there is none. Each hop sends to
+ * the next by the address we know it at, so a node known by a LAN address can only follow one
+ * on that LAN: a path to a LAN destination is made of LAN nodes, and a path to anyone else
+ * has its second and third hops outside the LAN (the first, which we send to ourselves, may
+ * be on it). Mixed, a node on the Internet would forward to a 10.x address — lost, and blamed
+ * on the destination. With no node of the right kind, any will do.
+ */
+export function pathHops(good: NodeInfo[], toLan: boolean, random: () => number = Math.random): [NodeInfo, NodeInfo, NodeInfo] | undefined {
+  if (good.length === 0) return undefined
+  const fitting = good.filter((n) => isLanAddress(n.host) === toLan)
+  const later = fitting.length > 0 ? fitting : good
+  const first = toLan ? later : good
+  const pick = (from: NodeInfo[]) => from[Math.floor(random() * from.length)]!
+  return [pick(first), pick(later), pick(later)]
 }

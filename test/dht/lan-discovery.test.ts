@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Address, PacketHandler } from '../../src/dht/datagram.js'
 import { discoveryTargets, isLanAddress, LanDiscovery, lanDiscoveryPacket, parseLanDiscovery, type InterfaceTable } from '../../src/dht/lan-discovery.js'
+import { pathHops } from '../../src/dht/onion-client.js'
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i + 1)
 
@@ -105,5 +106,32 @@ describe('LAN discovery rounds', () => {
     deliver(Buffer.from(lanDiscoveryPacket(other).subarray(0, 30)), { host: '10.1.0.3', port: 33445 })
     expect(asked).toEqual([{ host: '10.1.0.3', port: 33445, publicKey: other }])
     expect(lan.answered).toBe(1)
+  })
+})
+
+describe('onion paths across a LAN and the Internet', () => {
+  const node = (host: string, i: number) => ({ host, port: 33445, publicKey: Uint8Array.of(i, ...new Uint8Array(31)) })
+  const lanNodes = [node('10.1.0.3', 1), node('10.1.0.4', 2)]
+  const wanNodes = [node('198.18.0.10', 3), node('198.18.0.20', 4)]
+  const mixed = [...lanNodes, ...wanNodes]
+
+  it('leads to a LAN destination through LAN nodes only', () => {
+    for (let i = 0; i < 200; i++) expect(pathHops(mixed, true)!.every((n) => isLanAddress(n.host))).toBe(true)
+  })
+
+  it('leads elsewhere with its second and third hops outside the LAN; the first may be either', () => {
+    const firsts = new Set<string>()
+    for (let i = 0; i < 200; i++) {
+      const [a, b, c] = pathHops(mixed, false)!
+      expect(isLanAddress(b.host) || isLanAddress(c.host)).toBe(false)
+      firsts.add(a.host)
+    }
+    expect(firsts).toEqual(new Set(mixed.map((n) => n.host)))
+  })
+
+  it('uses what there is when no node is of the right kind, and nothing without nodes', () => {
+    expect(pathHops(lanNodes, false)!.every((n) => isLanAddress(n.host))).toBe(true)
+    expect(pathHops(wanNodes, true)!.every((n) => !isLanAddress(n.host))).toBe(true)
+    expect(pathHops([], true)).toBeUndefined()
   })
 })
