@@ -198,6 +198,18 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     if (!this.searches.has(key)) this.searches.set(key, { list: new SearchList(new Uint8Array(publicKey)), lastQuery: -Infinity, quick: 0 })
   }
 
+  /**
+   * Searches `publicKey` quickly again (every 2 s, five times, then every 20 s), as when it
+   * was new: a friend that just went away is most likely back soon, at an address to find.
+   */
+  hurry(publicKey: Uint8Array): void {
+    const s = this.searches.get(keyHex(publicKey))
+    if (!s) return
+    s.quick = 0
+    s.lastQuery = -Infinity
+    s.found = undefined
+  }
+
   /** Stops looking for a key. */
   stopSearch(publicKey: Uint8Array): void {
     this.searches.delete(keyHex(publicKey))

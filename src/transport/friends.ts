@@ -98,6 +98,15 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
     if (w?.dhtPk) this.ctx.dht.stopSearch(w.dhtPk)
   }
 
+  /** A friend's connection went away: look for it quickly again (its DHT key still stands until it says otherwise). */
+  lost(realPk: Uint8Array): void {
+    const w = this.wanted.get(keyHex(realPk))
+    if (!w) return
+    w.lastDhtDhtPk = -Infinity
+    w.onionDhtPkSent = 0
+    if (w.dhtPk) this.ctx.dht.hurry(w.dhtPk)
+  }
+
   /** Ignores further requests from this key (until `find` or an accept). */
   refuse(realPk: Uint8Array): void {
     this.refused.add(keyHex(realPk))

@@ -140,7 +140,10 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     this.finder.on('dhtPk', (a) => this.emit('dhtPk', a))
     this.on('friend', (f) => {
       f.on('online', () => this.emit('friendOnline', f.realPublicKey))
-      f.on('offline', (reason) => this.emit('friendOffline', f.realPublicKey, reason))
+      f.on('offline', (reason) => {
+        this.finder.lost(f.realPublicKey)
+        this.emit('friendOffline', f.realPublicKey, reason)
+      })
     })
   }
 

@@ -1,7 +1,8 @@
 /**
  * The net_crypto layer of a node (reference tox-protocol.md §4–5): answers cookie requests
  * statelessly, runs handshakes in both directions (simultaneous opens converge), maps data
- * packets to connections by source address, resends cookie requests and handshakes every
+ * packets to connections by source address (following a peer to a new address when its
+ * packet opens with the connection's keys), resends cookie requests and handshakes every
  * second (8 tries), and drives every connection's timers. Between two gitswarm nodes the
  * handshake is upgraded to Noise IK (./noise-handshake.ts); with c-toxcore it stays legacy.
  * @module
@@ -32,6 +33,8 @@ import {
 
 const RESEND_MS = 1000
 const MAX_TRIES = 8
+/** Trial decryptions of data packets from unknown addresses, per second (see roam). */
+export const MAX_ROAM_TRIALS = 256
 
 
 export interface NetCryptoOptions {
@@ -89,7 +92,11 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
     link.on(COOKIE_RESPONSE, (p, from) => this.onCookieResponse(p, from))
     link.on(HANDSHAKE, (p, from) => this.onHandshake(p, from))
     link.on(NOISE_HANDSHAKE, (p, from) => this.onNoiseHandshake(p, from))
-    link.on(CRYPTO_DATA, (p, from) => this.byAddress.get(addrKey(from))?.receiveData(p))
+    link.on(CRYPTO_DATA, (p, from) => {
+      const conn = this.byAddress.get(addrKey(from))
+      if (conn) conn.receiveData(p)
+      else this.roam(p, from)
+    })
     this.timer = setInterval(() => this.tick(), options.tickMs ?? 10)
     this.timer.unref()
   }
@@ -250,6 +257,30 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
     conn.noise = true
     conn.setSession(done.keys, done.ourBaseNonce, done.peerBaseNonce)
     conn.sendRequest()
+  }
+
+  private roamTrials = 0
+  private roamSecond = -Infinity
+
+  /**
+   * A data packet from an address no connection has: a peer whose NAT gave it a new port
+   * (a router that restarted, an uplink that came back), or that moved to another path. The
+   * packet names no connection, so it is tried on each established one (bounded: at most
+   * MAX_ROAM_TRIALS a second, whoever sends them); the one whose keys open it — fresh, not a
+   * replay — moves to the new address at once, instead of dying after the friend timeout
+   * (c-toxcore's behaviour) and being found again.
+   */
+  private roam(packet: Uint8Array, from: Address): void {
+    const now = this.now()
+    if (now - this.roamSecond >= 1000) {
+      this.roamSecond = now
+      this.roamTrials = 0
+    }
+    for (const conn of this.byReal.values()) {
+      if (conn.state !== 'established') continue
+      if (this.roamTrials++ >= MAX_ROAM_TRIALS) return
+      if (conn.receiveData(packet)) return this.readdress(conn, from)
+    }
   }
 
   private readdress(conn: CryptoConnection, from: Address): void {
