@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events'
 import { boxKeyPair, randomBytesPooled, SharedKeyCache, type BoxKeyPair } from '../crypto/box.js'
 import { DHT_REQUEST, dhtRequestReceiver, encodeDhtRequest, openDhtRequest } from './dht-request.js'
+import { isLanAddress } from './lan-discovery.js'
 import { NatPinger } from './nat.js'
 import { iterativeLookup, type LookupOptions, type LookupResult } from './lookup.js'
 import type { NodeInfo } from './packed-node.js'
@@ -301,8 +302,10 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
       case PACKET.nodesRequest: {
         const req = parseNodesRequest(plain)
         if (!req) break
-        // c-toxcore drops an empty nodes response: send at least the requester itself.
-        const nodes = this.closest(req.target, 4)
+        // c-toxcore drops an empty nodes response: send at least the requester itself. As
+        // c-toxcore, a peer outside our LAN is not told LAN addresses: useless to it, and
+        // private.
+        const nodes = isLanAddress(from.host) ? this.closest(req.target, 4) : this.closest(req.target, 16).filter((n) => !isLanAddress(n.host)).slice(0, 4)
         reply(PACKET.nodesResponse, nodesResponsePlain(nodes.length ? nodes : [sender], req.pingId))
         if (!this.table.get(keyHex(sender.publicKey))) this.consider(sender)
         break

@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest'
 import type { Address, PacketHandler } from '../../src/dht/datagram.js'
 import { discoveryTargets, isLanAddress, LanDiscovery, lanDiscoveryPacket, parseLanDiscovery, type InterfaceTable } from '../../src/dht/lan-discovery.js'
 import { pathHops } from '../../src/dht/onion-client.js'
+import { DhtNode } from '../../src/dht/dht-node.js'
+import { decodeDhtFrame, encodeDhtPacket, nodesRequestPlain, openDhtFrame, PACKET, parseNodesResponse } from '../../src/dht/packets.js'
+import { boxKeyPair, SharedKeyCache } from '../../src/crypto/box.js'
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => i + 1)
 
@@ -133,5 +136,26 @@ describe('onion paths across a LAN and the Internet', () => {
     expect(pathHops(lanNodes, false)!.every((n) => isLanAddress(n.host))).toBe(true)
     expect(pathHops(wanNodes, true)!.every((n) => !isLanAddress(n.host))).toBe(true)
     expect(pathHops([], true)).toBeUndefined()
+  })
+})
+
+describe('LAN addresses in nodes responses', () => {
+  it('go to peers on the LAN, never to peers outside it (as c-toxcore)', () => {
+    const r = recorder()
+    const dht = new DhtNode(r.link)
+    const lanNode = { host: '10.1.0.7', port: 33445, publicKey: boxKeyPair().publicKey }
+    const wanNode = { host: '198.18.0.9', port: 33445, publicKey: boxKeyPair().publicKey }
+    dht.table.add(lanNode, performance.now())
+    dht.table.add(wanNode, performance.now())
+    const asker = boxKeyPair()
+    const shared = new SharedKeyCache(asker.secretKey).get(dht.publicKey)!
+    const ask = (from: Address) => {
+      r.sent.length = 0
+      r.handlers.get(PACKET.nodesRequest)!(encodeDhtPacket(PACKET.nodesRequest, asker.publicKey, shared, nodesRequestPlain(asker.publicKey, new Uint8Array(8))), from)
+      const reply = r.sent.find((s) => s.packet[0] === PACKET.nodesResponse)!
+      return parseNodesResponse(openDhtFrame(decodeDhtFrame(reply.packet)!, shared)!)!.nodes.map((n) => n.host).sort()
+    }
+    expect(ask({ host: '10.1.0.3', port: 33445 })).toEqual(['10.1.0.7', '198.18.0.9'])
+    expect(ask({ host: '198.18.0.44', port: 33445 })).toEqual(['198.18.0.9'])
   })
 })
