@@ -76,8 +76,13 @@ export class CPeer {
   }
 
   /** Starts `toxpeer <mode> [<args>…] <seconds>`; for `peer`, resolves once its keys and port are known. */
-  static async start(mode: 'peer' | 'bench' | 'filebench', seconds: number, args: string[] = []): Promise<CPeer> {
-    const peer = new CPeer(spawn(buildCPeer(), [mode, ...args, String(seconds)], { stdio: 'pipe' }))
+  /**
+   * `options.wrap` is a command prefix to run it under (the network lab's `ip netns exec <ns>`);
+   * `options.env` adds environment (TOXPEER_LAN=1: LAN discovery on).
+   */
+  static async start(mode: 'peer' | 'bench' | 'filebench', seconds: number, args: string[] = [], options: { wrap?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<CPeer> {
+    const [cmd, ...prefix] = [...(options.wrap ?? []), buildCPeer()]
+    const peer = new CPeer(spawn(cmd!, [...prefix, mode, ...args, String(seconds)], { stdio: 'pipe', env: { ...process.env, ...options.env } }))
     if (mode === 'peer') {
       peer.toxId = (await peer.waitFor(/^ID /, 10_000)).slice(3)
       peer.dhtPk = (await peer.waitFor(/^DHT /, 10_000)).slice(4)
@@ -160,7 +165,8 @@ export class Bootstrapd {
     return undefined
   }
 
-  static async start(port: number, tcpPort: number): Promise<Bootstrapd> {
+  /** `wrap`: a command prefix to run it under (the network lab's `ip netns exec <ns>`). */
+  static async start(port: number, tcpPort: number, wrap: string[] = []): Promise<Bootstrapd> {
     const dir = mkdtempSync(join(tmpdir(), 'gitswarm-bootstrapd-'))
     const config = [
       `port = ${port}`,
@@ -176,7 +182,8 @@ export class Bootstrapd {
       'bootstrap_nodes = ()',
     ].join('\n')
     writeFileSync(join(dir, 'conf'), config)
-    const child = spawn('tox-bootstrapd', ['--config', join(dir, 'conf'), '--foreground', '--log-backend', 'stdout'], { stdio: 'pipe' })
+    const [cmd, ...prefix] = [...wrap, 'tox-bootstrapd']
+    const child = spawn(cmd!, [...prefix, '--config', join(dir, 'conf'), '--foreground', '--log-backend', 'stdout'], { stdio: 'pipe' })
     const d = new Bootstrapd(child, port, tcpPort, dir)
     d.dhtPk = await new Promise<string>((resolve, reject) => {
       let out = ''

@@ -6,6 +6,7 @@
 import { benchAccounts } from './accounts.js'
 import { benchFaults } from './faults.js'
 import { benchFiles } from './files.js'
+import { benchLab } from './lab.js'
 import { benchRepack } from './repack.js'
 import { benchRepository } from './repository.js'
 import { benchSwarmOverTox } from './swarm-tox.js'
@@ -15,8 +16,8 @@ import { benchTransport } from './transport.js'
 import { printFigures } from './util.js'
 
 const scale = Number(process.env['BENCH_SCALE'] ?? 1)
-// BENCH_ONLY=repository,sync,swarm,transport,network,accounts,files,repack,faults runs a subset.
-const only = new Set((process.env['BENCH_ONLY'] ?? 'repository,sync,swarm,transport,network,accounts,files,repack,faults').split(','))
+// BENCH_ONLY=repository,sync,swarm,transport,network,accounts,files,repack,faults,lab runs a subset.
+const only = new Set((process.env['BENCH_ONLY'] ?? 'repository,sync,swarm,transport,network,accounts,files,repack,faults,lab').split(','))
 console.log(`gitswarm benchmarks — node ${process.version}, scale ${scale}`)
 if (only.has('repository')) printFigures('Repository core (issue #2)', await benchRepository({ commits: Math.round(20_000 * scale), appends: Math.round(2_000 * scale) }))
 if (only.has('sync')) printFigures('Sync (issue #4)', await benchSync({ messages: Math.round(10_000 * scale), rounds: Math.max(20, Math.round(300 * scale)), convergenceRuns: Math.max(20, Math.round(1000 * scale)) }))
@@ -27,3 +28,4 @@ if (only.has('accounts')) printFigures('Accounts on the network: contacts, invit
 if (only.has('files')) printFigures('Files on demand: one holder, three holders, c-toxcore file transfer (issue #11)', await benchFiles({ bytes: Math.max(16 << 20, Math.round((256 << 20) * scale)) }))
 if (only.has('repack')) printFigures('Long-lived conversations: loose, repacked, git gc (issue #12)', await benchRepack({ messages: Math.round(20_000 * scale), haves: Math.round(100_000 * scale) }))
 if (only.has('faults')) printFigures('Faults: seeded crash and network schedules (issue #12; npm run faults runs 10,000)', await benchFaults({ schedules: Math.max(50, Math.round(1000 * scale)) }))
+if (only.has('lab')) printFigures('Network lab: LAN discovery, gitswarm next to c-toxcore (issue #17; npm run lab for the scenarios)', await benchLab({ runs: Math.max(1, Math.round(3 * scale)) }))

@@ -89,6 +89,17 @@ describe('gitswarm node and the account commands', () => {
     const got = await second.waitFor((e) => e.event === 'swarmMessageReceived' && (e.args[1] as { id: string }).id === commit, 'the message')
     expect((got.args[1] as { body: { body: string } }).body.body).toBe('hello from the other terminal')
 
+    // By default a node stays on loopback, without LAN discovery.
+    expect(started.args[0]).toMatchObject({ lanDiscovery: false })
+    expect(bootstrap).toMatch(/^127\.0\.0\.1:\d+:[0-9a-f]{64}$/)
+    // How alice reaches bob: one peer, bob's device, UDP on loopback (a LAN address, as c-toxcore counts).
+    const peers = json(gitswarm(['peers', '--account', a, '--json'])) as { running: boolean; peers: Array<Record<string, unknown>> }
+    expect(peers.running).toBe(true)
+    expect(peers.peers).toHaveLength(1)
+    expect(peers.peers[0]).toMatchObject({ accountUri: bob['uri'], deviceId: bob['deviceId'], path: 'udp-lan', address: bobBootstrap.split(':').slice(0, 2).join(':') })
+    expect(peers.peers[0]!['rttMs']).toEqual(expect.any(Number))
+    expect(gitswarm(['peers', '--account', a]).stdout).toMatch(new RegExp(`^${bob['uri']} device [0-9a-f]{12}… udp-lan 127\\.0\\.0\\.1:\\d+ rtt [0-9.]+ ms$`, 'm'))
+
     const group = gitswarm(['start', '--account', a, '--title', 'Terminals']).stdout.trim()
     expect(gitswarm(['invite', group, '--account', a, String(bob['uri'])]).status).toBe(0)
     await second.waitFor((e) => e.event === 'conversationRequestReceived' && e.args[0] === group, 'the invitation')
@@ -125,6 +136,7 @@ describe('gitswarm node and the account commands', () => {
     await second.waitFor((e) => e.event === 'swarmMessageReceived' && (e.args[1] as { id: string }).id === offline, 'the offline message', 30_000)
     expect(await stop(again)).toBe(0)
     expect(await stop(second)).toBe(0)
+    expect(gitswarm(['peers', '--account', a]).stdout.trim()).toBe('no node is running for this account (start one with gitswarm node)')
   }, 120_000)
 
   it('export and import an account; bad passphrase and bad bootstrap give typed errors', () => {

@@ -2,13 +2,13 @@
  * A small c-toxcore peer for gitswarm's interop tests and benchmarks, built by the test setup
  * against Debian's libtoxcore-dev (`cc toxpeer.c $(pkg-config --cflags --libs toxcore)`).
  *
- *   toxpeer peer [seconds]   one Tox on 127.0.0.1, UDP only, no LAN discovery. Prints
+ *   toxpeer peer [seconds]   one Tox, UDP only, no LAN discovery (TOXPEER_LAN=1: on). Prints
  *                            "ID <tox id>", "DHT <dht pk>", "PORT <udp port>", then events;
  *                            reads commands on stdin (one per line):
  *                              friend <real pk hex>          tox_friend_add_norequest
  *                              add <tox id> <message>        tox_friend_add (a friend request)
  *                              autoaccept on|off             accept friend requests (default off)
- *                              bootstrap <port> <dht pk hex> tox_bootstrap on 127.0.0.1
+ *                              bootstrap <port> <dht pk hex> [host]  tox_bootstrap (127.0.0.1 by default)
  *                              lossless <n> <size>           send n custom lossless packets (id 160)
  *                              lossy <n> <size>              send n custom lossy packets (id 200)
  *                              message <text>                send a text message
@@ -62,7 +62,8 @@ static Tox *new_tox(void) {
   struct Tox_Options *o = tox_options_new(NULL);
   tox_options_set_ipv6_enabled(o, false);
   tox_options_set_udp_enabled(o, true);
-  tox_options_set_local_discovery_enabled(o, false);
+  /* TOXPEER_LAN=1 (the network lab, inside a namespace): LAN discovery on, as a client ships. */
+  tox_options_set_local_discovery_enabled(o, getenv("TOXPEER_LAN") != NULL);
   tox_options_set_hole_punching_enabled(o, false);
   tox_options_set_start_port(o, 33445);
   tox_options_set_end_port(o, 34445);
@@ -183,10 +184,10 @@ static void command(Tox *t, char *line) {
     autoaccept = !strcmp(line + 11, "on");
   } else if (!strncmp(line, "bootstrap ", 10)) {
     unsigned port;
-    char k[65];
-    if (sscanf(line + 10, "%u %64s", &port, k) != 2 || unhex(k, key, 32)) return (void)printf("ERR bad bootstrap\n");
+    char k[65], host[64] = "127.0.0.1";
+    if (sscanf(line + 10, "%u %64s %63s", &port, k, host) < 2 || unhex(k, key, 32)) return (void)printf("ERR bad bootstrap\n");
     Tox_Err_Bootstrap err;
-    tox_bootstrap(t, "127.0.0.1", (uint16_t)port, key, &err);
+    tox_bootstrap(t, host, (uint16_t)port, key, &err);
     printf("BOOTSTRAPPED %d\n", err);
   } else if (!strncmp(line, "lossless ", 9) || !strncmp(line, "lossy ", 6)) {
     int n, size;

@@ -1,0 +1,55 @@
+/**
+ * The swarm off loopback, in the network lab (./lab.ts, ./scenarios.ts): real `gitswarm node`
+ * processes in network namespaces on bridges and behind NAT routers, driven through their
+ * control sockets. Needs root, iproute2 and nftables (and c-toxcore's test peer and
+ * tox-bootstrapd for the scenarios with an Internet or a c-toxcore peer); skipped with a
+ * message without them, except in CI, where a missing prerequisite fails. Every namespace and process is removed
+ * after each scenario, also when it fails. `npm run lab` runs the scenarios N times.
+ */
+import { describe, expect, it } from 'vitest'
+import { Bootstrapd, cPeerUnavailable } from '../../bench/c-peer.js'
+import { labUnavailable } from './lab.js'
+import * as scenarios from './scenarios.js'
+
+const missing = labUnavailable()
+if (missing && process.env['CI'] === 'true') throw new Error(`CI must be able to run the network lab: ${missing}`)
+if (missing) console.warn(`skipping the network lab tests: ${missing}`)
+
+function show(name: string, r: scenarios.ScenarioResult): void {
+  const figures = Object.entries(r.figures).map(([k, v]) => `${k} ${(v / 1000).toFixed(2)} s`)
+  console.log(`[lab] ${name}: ${[...figures, ...r.notes].join('; ')}`)
+}
+
+const cMissing = missing ?? cPeerUnavailable() ?? Bootstrapd.unavailable()
+if (cMissing && !missing && process.env['CI'] === 'true') throw new Error(`CI must install the c-toxcore prerequisites of the lab: ${cMissing}`)
+if (cMissing && !missing) console.warn(`skipping the lab scenarios with c-toxcore: ${cMissing}`)
+
+describe.skipIf(missing !== undefined)('network lab', () => {
+  it('LAN, cold: two accounts on one bridge, no bootstrap node, LAN discovery on — contacts by Tox ID, a message, path udp-lan', async () => {
+    const r = await scenarios.lanCold()
+    show('LAN, cold', r)
+    expect(r.figures['start → first message']).toBeGreaterThan(0)
+  }, 90_000)
+
+  it.skipIf(cMissing !== undefined)('same LAN behind a NAT router that does not hairpin, bootstrap node on the Internet: they reach each other over the LAN (udp-lan), not by the outside address', async () => {
+    const r = await scenarios.sameLanBehindNat()
+    show('same LAN, with Internet', r)
+  }, 120_000)
+
+  for (const run of [1, 2]) {
+    it.skipIf(cMissing !== undefined)(`split and merge (run ${run} of 2): the LAN's uplink cut, alice and bob go on over the LAN, carol writes alone; back up, all converge, verify and fsck clean`, async () => {
+      const r = await scenarios.splitAndMerge()
+      show(`split and merge, run ${run}`, r)
+    }, 300_000)
+  }
+
+  it.skipIf(cMissing !== undefined)('split and merge with 10 % packet loss on alice\'s LAN link still converges', async () => {
+    const r = await scenarios.splitAndMerge({ loss: 10 })
+    show('split and merge, 10 % loss', r)
+  }, 300_000)
+
+  it.skipIf(cMissing !== undefined)('c-toxcore on the LAN: its test peer (local discovery on) and gitswarm nodes find each other with no bootstrap node, both ways', async () => {
+    const r = await scenarios.cToxcoreOnLan()
+    show('c-toxcore on the LAN', r)
+  }, 150_000)
+})

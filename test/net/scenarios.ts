@@ -1,0 +1,338 @@
+/**
+ * The network lab's scenarios, each building its own topology of namespaces, running real
+ * `gitswarm node` processes (and c-toxcore peers) in it, and tearing it all down — also on
+ * failure. Each returns what it measured; the lab tests (lab.test.ts), `npm run lab` (N runs
+ * of each, pass counts and times) and the benchmark's network lab section all run these.
+ * @module
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { PeerInfo } from '../../src/account/swarm-node.js'
+import { isLanAddress } from '../../src/dht/lan-discovery.js'
+import { Bootstrapd, CPeer } from '../../bench/c-peer.js'
+import { Lab, type Interface } from './lab.js'
+import { GITSWARM_BIN, LabNode, receivedBodies, ToxScript } from './nodes.js'
+
+export interface ScenarioResult {
+  /** Figures worth printing, by name (milliseconds unless the name says otherwise). */
+  figures: Record<string, number>
+  /** Facts checked along the way, for the log. */
+  notes: string[]
+}
+
+export interface LabContext {
+  lab: Lab
+  dir: string
+  /** Processes stopped (SIGTERM by PID) before the lab goes. */
+  nodes: Array<{ stop(): Promise<void> }>
+  /** Starts an account's node in `ns` (its directory made on first use). */
+  node(ns: string, name: string, args: string[]): Promise<LabNode>
+}
+
+/** Runs `body` in a fresh lab and a fresh temporary directory; both go afterwards, whatever happens. */
+export async function inLab<T>(body: (ctx: LabContext) => Promise<T>): Promise<T> {
+  const lab = new Lab()
+  const dir = mkdtempSync(join(tmpdir(), 'gitswarm-lab-'))
+  const nodes: LabNode[] = []
+  const ctx: LabContext = {
+    lab,
+    dir,
+    nodes,
+    async node(ns, name, args) {
+      const accountDir = join(dir, name)
+      await LabNode.create(accountDir, name)
+      const n = await LabNode.start(lab, ns, name, accountDir, args)
+      nodes.push(n)
+      return n
+    },
+  }
+  try {
+    return await body(ctx)
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop().catch(() => {})))
+    await lab.destroy()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Waits until `check` holds (polled every 100 ms), or throws after `timeoutMs` naming `what`. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const end = performance.now() + timeoutMs
+  while (!(await check())) {
+    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms: ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/**
+ * `a` adds `b` by Tox ID (both run with --accept-all): resolves with their one-to-one
+ * conversation once `b` has joined it on `a`'s side.
+ */
+export async function becomeContacts(a: LabNode, b: LabNode, timeoutMs: number): Promise<string> {
+  const joined = a.waitFor('conversationMemberEvent', (_id: string, uri: string, action: string) => uri === b.info.account && action === 'join', timeoutMs)
+  await a.call('addContact', b.info.toxId)
+  return (await joined).args[0] as string
+}
+
+/** Sends `text` from `from` and waits until `to` shows it; the time it took. */
+export async function deliver(from: LabNode, to: LabNode, conversationId: string, text: string, timeoutMs: number): Promise<number> {
+  const t = performance.now()
+  const heard = to.waitFor('swarmMessageReceived', (id: string, m: { body?: { body?: string } }) => id === conversationId && m.body?.body === text, timeoutMs)
+  await from.call('sendMessage', conversationId, text)
+  await heard
+  return performance.now() - t
+}
+
+/** How `from` reaches the device of `to` now, if it is connected. */
+export async function pathTo(from: LabNode, to: LabNode): Promise<PeerInfo | undefined> {
+  const peers = await from.call<PeerInfo[]>('getPeers')
+  return peers.find((p) => p.deviceId === to.info.device)
+}
+
+/**
+ * LAN, cold: two accounts on one bridge, no bootstrap node anywhere, LAN discovery on. They
+ * become contacts by Tox ID and exchange a message; the path between them is `udp-lan`.
+ */
+export function lanCold(): Promise<ScenarioResult> {
+  return inLab(async (ctx) => {
+    const { lab } = ctx
+    const sw = lab.switch('lan')
+    const hA = lab.namespace('alice')
+    const hB = lab.namespace('bob')
+    lab.plug(hA, sw, 'eth0', '10.1.0.2/24')
+    lab.plug(hB, sw, 'eth0', '10.1.0.3/24')
+    const t0 = performance.now()
+    const [alice, bob] = await Promise.all([ctx.node(hA, 'alice', ['--lan', '--accept-all']), ctx.node(hB, 'bob', ['--lan', '--accept-all'])])
+    const conv = await becomeContacts(alice, bob, 60_000)
+    const contactsMs = performance.now() - t0
+    await deliver(alice, bob, conv, 'hello over the LAN', 30_000)
+    const firstMessageMs = performance.now() - t0
+    const path = await pathTo(alice, bob)
+    if (path?.path !== 'udp-lan') throw new Error(`alice reaches bob by ${JSON.stringify(path)}, not udp-lan`)
+    return { figures: { 'start → contacts': contactsMs, 'start → first message': firstMessageMs }, notes: [`alice → bob: ${path.path} ${path.address}, rtt ${path.rttMs} ms`] }
+  })
+}
+
+// ── helpers for topologies with an "Internet" ─────────────────────────────────────────
+
+/** tox-bootstrapd (c-toxcore's bootstrap daemon, a TCP relay too) on the Internet switch. */
+async function internetBootstrap(ctx: LabContext, sw: string, address: string): Promise<{ flag: string; stop(): Promise<void> }> {
+  const ns = ctx.lab.namespace('boot')
+  ctx.lab.plug(ns, sw, 'eth0', `${address}/24`)
+  const bsd = await Bootstrapd.start(33445, 33446, ctx.lab.inside(ns))
+  ctx.lab.adopt(bsd.process)
+  return { flag: `${address}:33445:${bsd.dhtPk}`, stop: () => bsd.stop() }
+}
+
+/** A home: a NAT router between the Internet switch and a LAN switch of its own; returns the router's WAN interface. */
+function home(ctx: LabContext, name: string, internet: string, wan: string, lan: string, nat: 'preserve' | 'random'): { lanSwitch: string; router: string; wan: Interface; gateway: string } {
+  const { lab } = ctx
+  const lanSwitch = lab.switch(name)
+  const router = lab.router(`r-${name}`)
+  const w = lab.plug(router, internet, 'wan', `${wan}/24`)
+  const gateway = lan.replace(/\.\d+$/, '.1')
+  lab.plug(router, lanSwitch, 'lan', `${gateway}/24`)
+  lab.nat(router, w, nat)
+  return { lanSwitch, router, wan: w, gateway }
+}
+
+/** A host on switch `sw` at `address` (/24), its default route through `gateway` if given. */
+function host(ctx: LabContext, name: string, sw: string, address: string, gateway?: string): string {
+  const ns = ctx.lab.namespace(name)
+  ctx.lab.plug(ns, sw, 'eth0', `${address}/24`)
+  if (gateway) ctx.lab.defaultRoute(ns, gateway)
+  return ns
+}
+
+function headOf(node: LabNode, conversationId: string): string {
+  return execFileSync('git', ['--git-dir', join(node.dir, 'conversations', conversationId), 'rev-parse', 'refs/heads/main'], { encoding: 'utf8' }).trim()
+}
+
+/** Every repository of the conversation: `gitswarm verify` exit 0 and `git fsck --strict` clean. */
+function checkRepositories(nodes: LabNode[], conversationId: string): void {
+  for (const n of nodes) {
+    const repo = join(n.dir, 'conversations', conversationId)
+    execFileSync(process.execPath, [GITSWARM_BIN, 'verify', repo], { stdio: 'pipe' })
+    execFileSync('git', ['--git-dir', repo, 'fsck', '--strict', '--no-dangling'], { stdio: 'pipe' })
+  }
+}
+
+/** Waits until every node shows every text in `texts` and all have one head. */
+async function converge(nodes: LabNode[], conversationId: string, texts: string[], timeoutMs: number): Promise<{ deliveredMs: number; oneHeadMs: number }> {
+  const t = performance.now()
+  await until(() => nodes.every((n) => texts.every((x) => receivedBodies(n, conversationId).includes(x))), `every message on ${nodes.map((n) => n.name).join(', ')}`, timeoutMs)
+  const deliveredMs = performance.now() - t
+  await until(() => new Set(nodes.map((n) => headOf(n, conversationId))).size === 1, 'one head everywhere', timeoutMs)
+  return { deliveredMs, oneHeadMs: performance.now() - t }
+}
+
+/** `admin` invites each of `others` (contacts already, running --accept-all) to a new group; resolves once all joined. */
+async function group(admin: LabNode, others: LabNode[], title: string, timeoutMs: number): Promise<string> {
+  const id = await admin.call<string>('startConversation', { title })
+  for (const o of others) {
+    const joined = admin.waitFor('conversationMemberEvent', (c: string, uri: string, action: string) => c === id && uri === o.info.account && action === 'join', timeoutMs)
+    await admin.call('addConversationMember', id, o.info.account)
+    await joined
+  }
+  return id
+}
+
+/**
+ * Same LAN, with Internet: two accounts behind one NAT router that does not hairpin, a
+ * bootstrap node on the Internet. Through the DHT each learns the other's outside address,
+ * which its router will not loop back; LAN discovery gives the inside one: `udp-lan`.
+ */
+export function sameLanBehindNat(): Promise<ScenarioResult> {
+  return inLab(async (ctx) => {
+    const internet = ctx.lab.switch('inet')
+    const boot = await internetBootstrap(ctx, internet, '198.18.0.10')
+    const h = home(ctx, 'home', internet, '198.18.0.1', '10.1.0.0', 'preserve')
+    const hA = host(ctx, 'alice', h.lanSwitch, '10.1.0.2', h.gateway)
+    const hB = host(ctx, 'bob', h.lanSwitch, '10.1.0.3', h.gateway)
+    const t0 = performance.now()
+    const flags = ['--lan', '--accept-all', '--bootstrap', boot.flag]
+    const [alice, bob] = await Promise.all([ctx.node(hA, 'alice', flags), ctx.node(hB, 'bob', flags)])
+    const conv = await becomeContacts(alice, bob, 60_000)
+    await deliver(alice, bob, conv, 'hello across the room', 30_000)
+    const firstMessageMs = performance.now() - t0
+    const back = await deliver(bob, alice, conv, 'hello back', 30_000)
+    const path = await pathTo(alice, bob)
+    if (path?.path !== 'udp-lan') throw new Error(`alice reaches bob by ${JSON.stringify(path)}, not udp-lan`)
+    return { figures: { 'start → first message': firstMessageMs, 'reply delivered': back }, notes: [`alice → bob: ${path.path} ${path.address}`] }
+  })
+}
+
+/**
+ * Split and merge: alice and bob on a LAN behind a router, carol on the Internet with the
+ * bootstrap node; the three in a group. The LAN's uplink goes down: alice and bob go on
+ * talking over the LAN while carol writes alone. The uplink comes back: every message
+ * everywhere, one head, every repository valid and fsck-clean. `loss`: percent of packets
+ * lost in and out of alice's host.
+ */
+export function splitAndMerge(options: { loss?: number } = {}): Promise<ScenarioResult> {
+  return inLab(async (ctx) => {
+    const internet = ctx.lab.switch('inet')
+    const boot = await internetBootstrap(ctx, internet, '198.18.0.10')
+    const h = home(ctx, 'home', internet, '198.18.0.1', '10.1.0.0', 'preserve')
+    const hA = host(ctx, 'alice', h.lanSwitch, '10.1.0.2', h.gateway)
+    const hB = host(ctx, 'bob', h.lanSwitch, '10.1.0.3', h.gateway)
+    const hC = host(ctx, 'carol', internet, '198.18.0.20')
+    if (options.loss) ctx.lab.loss(hA, options.loss)
+    const flags = ['--lan', '--accept-all', '--bootstrap', boot.flag]
+    const [alice, bob, carol] = await Promise.all([ctx.node(hA, 'alice', flags), ctx.node(hB, 'bob', flags), ctx.node(hC, 'carol', ['--host', '0.0.0.0', '--accept-all', '--bootstrap', boot.flag])])
+    const t0 = performance.now()
+    await becomeContacts(alice, bob, 90_000)
+    await becomeContacts(alice, carol, 90_000)
+    const id = await group(alice, [bob, carol], 'split and merge', 90_000)
+    const everyone = [alice, bob, carol]
+    const before = ['before the split, from alice', 'before the split, from carol']
+    await alice.call('sendMessage', id, before[0])
+    await carol.call('sendMessage', id, before[1])
+    const start = await converge(everyone, id, before, 60_000)
+    const setupMs = performance.now() - t0
+
+    // The uplink goes down.
+    ctx.lab.setLink(h.wan, false)
+    const split: string[] = []
+    const lanTimes: number[] = []
+    for (let i = 0; i < 3; i++) {
+      split.push(`split ${i} from alice`, `split ${i} from bob`, `split ${i} from carol`)
+      lanTimes.push(await deliver(alice, bob, id, `split ${i} from alice`, 30_000))
+      lanTimes.push(await deliver(bob, alice, id, `split ${i} from bob`, 30_000))
+      await carol.call('sendMessage', id, `split ${i} from carol`)
+    }
+    const lanPath = await pathTo(alice, bob)
+    if (lanPath?.path !== 'udp-lan') throw new Error(`during the split alice reaches bob by ${JSON.stringify(lanPath)}`)
+    // Let the connections across the dead uplink time out, as they would in a real outage.
+    await new Promise((r) => setTimeout(r, 12_000))
+    if (receivedBodies(carol, id).some((b) => b.startsWith('split') && !b.endsWith('carol'))) throw new Error('carol heard the LAN side during the split')
+
+    // The uplink comes back.
+    ctx.lab.setLink(h.wan, true)
+    const back = performance.now()
+    const merged = await converge(everyone, id, [...before, ...split], 120_000)
+    const firstHeard = (n: LabNode, from: string) => Math.min(...n.events.filter((e) => e.at > back && e.event === 'swarmMessageReceived' && String((e.args[1] as { body?: { body?: string } }).body?.body).endsWith(from)).map((e) => e.at - back))
+    for (const n of everyone) await n.stop()
+    checkRepositories(everyone, id)
+    return {
+      figures: {
+        'setup (contacts, group, first round)': setupMs,
+        'first round converged': start.oneHeadMs,
+        'LAN delivery during the split (max)': Math.max(...lanTimes),
+        'uplink back → alice has a message of carol': firstHeard(alice, 'carol'),
+        'uplink back → carol has a message of the LAN side': Math.min(firstHeard(carol, 'alice'), firstHeard(carol, 'bob')),
+        'uplink back → every message everywhere': merged.deliveredMs,
+        'uplink back → one head': merged.oneHeadMs,
+      },
+      notes: [`during the split alice → bob: ${lanPath.path} ${lanPath.address}`, ...(options.loss ? [`${options.loss} % loss on alice's link`] : [])],
+    }
+  })
+}
+
+/**
+ * c-toxcore on the LAN: c-toxcore's test peer (local discovery on) and two gitswarm ToxNodes
+ * on one bridge, no bootstrap node. c-toxcore sends a friend request to one gitswarm node,
+ * and the other gitswarm node sends one to c-toxcore: both friendships come online.
+ */
+export function cToxcoreOnLan(): Promise<ScenarioResult> {
+  return inLab(async (ctx) => {
+    const sw = ctx.lab.switch('lan')
+    const hC = host(ctx, 'ctox', sw, '10.1.0.2')
+    const hG = host(ctx, 'gs1', sw, '10.1.0.3')
+    const hH = host(ctx, 'gs2', sw, '10.1.0.4')
+    const t0 = performance.now()
+    const c = await CPeer.start('peer', 300, [], { wrap: ctx.lab.inside(hC), env: { TOXPEER_LAN: '1' } })
+    ctx.lab.adopt(c.process)
+    try {
+      const [g1, g2] = await Promise.all([ToxScript.start(ctx.lab, hG, 'gitswarm-1', ['--lan']), ToxScript.start(ctx.lab, hH, 'gitswarm-2', ['--lan'])])
+      ctx.nodes.push(g1, g2)
+      const cPk = c.toxId.slice(0, 64).toLowerCase()
+      // c-toxcore → gitswarm.
+      g1.send('autoaccept on')
+      c.send(`add ${g1.info.toxId} hello from c-toxcore`)
+      await g1.waitFor('online', (f: { publicKey: string }) => f.publicKey === cPk, 60_000)
+      await c.waitFor(/^FRIEND 0 CONNECTION udp$/, 30_000)
+      const inbound = performance.now() - t0
+      // gitswarm → c-toxcore.
+      c.send('autoaccept on')
+      const t1 = performance.now()
+      g2.send(`add ${c.toxId} hello from gitswarm`)
+      const online = await g2.waitFor('online', (f: { publicKey: string }) => f.publicKey === cPk, 60_000)
+      const outbound = performance.now() - t1
+      const address = (online.args[0] as { address?: { host: string } }).address?.host ?? ''
+      if (!isLanAddress(address)) throw new Error(`gitswarm reached c-toxcore at ${address}, not on the LAN`)
+      return { figures: { 'c-toxcore → gitswarm online (from start)': inbound, 'gitswarm → c-toxcore online': outbound }, notes: [`c-toxcore reached at ${address}`] }
+    } finally {
+      await c.stop()
+    }
+  })
+}
+
+/**
+ * c-toxcore alone on the LAN, for comparison: two c-toxcore test peers, local discovery on,
+ * one bridge, no bootstrap node (and `bystanders` more c-toxcore peers on it, idle); from
+ * their start to a message echoed back.
+ */
+export function cToxcoreLanPair(bystanders = 0, timeoutMs = 60_000): Promise<ScenarioResult> {
+  return inLab(async (ctx) => {
+    const sw = ctx.lab.switch('lan')
+    const start = (i: number) => CPeer.start('peer', 300, [], { wrap: ctx.lab.inside(host(ctx, `c${i}`, sw, `10.1.0.${i + 2}`)), env: { TOXPEER_LAN: '1' } })
+    const t0 = performance.now()
+    const [a, b, ...rest] = await Promise.all(Array.from({ length: 2 + bystanders }, (_, i) => start(i)))
+    const all = [a!, b!, ...rest]
+    for (const p of all) ctx.lab.adopt(p.process)
+    ctx.nodes.push(...all)
+    try {
+      b!.send('autoaccept on')
+      a!.send(`add ${b!.toxId} hello`)
+      await a!.waitFor(/^FRIEND 0 CONNECTION udp$/, timeoutMs)
+      a!.send('message ping over the LAN')
+      await a!.waitFor(/^MESSAGE ping over the LAN$/, 30_000)
+      return { figures: { 'start → first message': performance.now() - t0 }, notes: bystanders ? [`${bystanders} idle c-toxcore peer(s) on the bridge`] : [] }
+    } finally {
+      await Promise.all(all.map((p) => p.stop()))
+    }
+  })
+}
