@@ -45,7 +45,8 @@ export async function benchLab(options: { runs: number }): Promise<Figure[]> {
   }
   const failed = (r: { failures: string[] }) => (r.failures.length ? `failed: ${r.failures[0]}` : '')
   return [
-    { what: 'LAN, no bootstrap node: start → first message, gitswarm accounts', value: cell(ours, 'start → first message'), target: 'faster than c-toxcore', met: ours.figures.has('start → first message') && (!theirs.figures.has('start → first message') || median(ours.figures.get('start → first message')!) < median(theirs.figures.get('start → first message')!)), note: failed(ours) },
+    { what: 'LAN, no bootstrap node: start → first message, gitswarm accounts', value: cell(ours, 'start → first message'), target: 'faster than c-toxcore', met: ours.figures.has('start → first message') && (!theirs.figures.has('start → first message') || median(ours.figures.get('start → first message')!) < median(theirs.figures.get('start → first message')!)), note: failed(ours) || 'processes started, contacts by Tox ID, their one-to-one conversation, a message' },
+    { what: '  of which: nodes up → first message', value: cell(ours, 'nodes up → first message'), target: '≤ 1 s (DESIGN)', met: ours.figures.has('nodes up → first message') ? median(ours.figures.get('nodes up → first message')!) <= 1000 : false, note: '' },
     { what: '  the same, two c-toxcore 0.2.18 peers (local discovery on)', value: cell(theirs, 'start → first message'), target: '', met: undefined, note: failed(theirs) },
     { what: 'LAN: c-toxcore → gitswarm friend online, from start', value: cell(mixed, 'c-toxcore → gitswarm online (from start)'), target: '', met: undefined, note: failed(mixed) },
     { what: 'LAN: gitswarm → c-toxcore friend online', value: cell(mixed, 'gitswarm → c-toxcore online'), target: '', met: undefined, note: '' },

@@ -62,11 +62,18 @@ export class Lab {
   private vethCount = 0
   private destroyed = false
   private readonly onExit = () => this.destroySync()
+  /** Ctrl-C or a kill of the test process: clean up, then die of the same signal. */
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.destroySync()
+    process.kill(process.pid, signal)
+  }
 
   constructor() {
     sweepOrphans()
     this.tag = `${PREFIX}${process.pid}-${(labs++).toString(36)}`
     process.once('exit', this.onExit)
+    process.once('SIGINT', this.onSignal)
+    process.once('SIGTERM', this.onSignal)
   }
 
   /** Runs a command; throws with its stderr when it fails. */
@@ -228,6 +235,8 @@ table ip lab_filter {
     if (this.destroyed) return
     this.destroyed = true
     process.off('exit', this.onExit)
+    process.off('SIGINT', this.onSignal)
+    process.off('SIGTERM', this.onSignal)
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null && c.pid) kill(c.pid, 'SIGKILL')
     for (const ns of this.namespaces.reverse()) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' })
     this.namespaces.length = 0
