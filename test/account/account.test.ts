@@ -36,7 +36,8 @@ describe('accounts on a loopback Tox network', () => {
   it('two accounts adding each other at once become contacts without a question, with one one-to-one conversation', async () => {
     const net = await testNetwork()
     const [alice, bob] = [await net.account('alice'), await net.account('bob')]
-    const questions = [...record(alice, 'trustRequestReceived'), ...record(bob, 'trustRequestReceived')]
+    // Kept as the arrays record() fills (a copy made now would stay empty whatever happens).
+    const questions = { alice: record(alice, 'trustRequestReceived'), bob: record(bob, 'trustRequestReceived') }
     alice.addContact(bob.toxId())
     bob.addContact(alice.toxId())
     const same = () => alice.getContactDetails(bob.uri)?.conversationId
@@ -45,7 +46,7 @@ describe('accounts on a loopback Tox network', () => {
     expect(alice.getConversations()).toEqual([same()])
     expect(bob.getConversations()).toEqual([same()])
     await until(() => bob.conversation(same()!).head === alice.conversation(same()!).head && [alice.uri, bob.uri].map((u) => alice.conversation(same()!).roleOf(u)).sort().join() === 'admin,member', 'both in it')
-    expect(questions).toEqual([])
+    expect(questions).toEqual({ alice: [], bob: [] })
   })
 
   it('group invitations accepted and declined; live messages with events in order', async () => {

@@ -6,10 +6,11 @@
  * (stale locks, temp files) and the run lock that makes clearing it safe.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, linkSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { traceDurability, type DurabilityEvent } from '../../src/git/durability.js'
+import { PackIndex } from '../../src/git/pack-index.js'
 import { duplexPair } from '../../src/git/duplex-pair.js'
 import { recoverRepository } from '../../src/git/recovery.js'
 import { takeRunLock } from '../../src/account/run-lock.js'
@@ -38,24 +39,35 @@ function record(): DurabilityEvent[] {
  * flushed and then its directory; a ref event must name an object already durable (or one
  * that came in a pack whose directory was flushed), and must itself be flushed.
  */
-function orderViolations(events: readonly DurabilityEvent[], existedBefore: (oid: string) => boolean): string[] {
+/** Where a pack's index is once everything is in place (clones are written under a temporary name, then renamed). */
+type IndexLocator = (idxName: string) => string
+
+function orderViolations(events: readonly DurabilityEvent[], existedBefore: (oid: string) => boolean, locate: IndexLocator = (name) => name): string[] {
   const problems: string[] = []
   const pending = new Map<string, string[]>() // directory -> oids flushed, names not yet
   const durable = new Set<string>()
-  let packPending = false
-  let packDurable = false
+  // Packs flushed whose directory entry is not yet; then those whose objects are durable
+  // (each by its index, read from disk: a pack makes only its own objects durable).
+  const pendingPacks = new Map<string, Set<string>>() // objects/pack directory -> .idx paths
+  const durablePacks: PackIndex[] = []
   for (const e of events) {
     if (e.op === 'file') {
       const m = /objects\/([0-9a-f]{2})\/([0-9a-f]{38})$/.exec(e.path)
       if (m) pending.set(dirname(e.path), [...(pending.get(dirname(e.path)) ?? []), m[1]! + m[2]!])
-      else if (/objects\/pack\//.test(e.path)) packPending = true
+      else {
+        // A pack is written as a temporary file and its index as pack-<hash>.idx.tmp: the index names it.
+        const idx = /objects\/pack\/(pack-[0-9a-f]{40}\.idx)(?:\.tmp)?$/.exec(e.path)
+        if (idx) pendingPacks.set(dirname(e.path), (pendingPacks.get(dirname(e.path)) ?? new Set()).add(idx[1]!))
+      }
     } else if (e.op === 'dir') {
       for (const oid of pending.get(e.path) ?? []) durable.add(oid)
       pending.delete(e.path)
-      if (e.path.endsWith('objects/pack') && packPending) [packPending, packDurable] = [false, true]
+      for (const idx of pendingPacks.get(e.path) ?? []) durablePacks.push(new PackIndex(readFileSync(locate(idx)), idx))
+      pendingPacks.delete(e.path)
     } else {
       if (!e.synced) problems.push(`ref ${e.name} written without a flush`)
-      if (!durable.has(e.oid) && !packDurable && !existedBefore(e.oid)) problems.push(`ref ${e.name} -> ${e.oid} before that object was durable`)
+      const inPack = durablePacks.some((p) => p.find(e.oid) !== undefined)
+      if (!durable.has(e.oid) && !inPack && !existedBefore(e.oid)) problems.push(`ref ${e.name} -> ${e.oid} before that object was durable`)
     }
   }
   return problems
@@ -110,7 +122,7 @@ describe('full durability (the default)', () => {
     expect(a.head).toBe(b.head)
     const refs = events.filter((e) => e.op === 'ref')
     expect(refs.length).toBeGreaterThan(160)
-    expect(orderViolations(events, () => false)).toEqual([])
+    expect(orderViolations(events, () => false, (name) => join(b.path, 'objects/pack', name))).toEqual([])
     a.close()
     b.close()
   }, 60_000)
@@ -125,6 +137,29 @@ describe('full durability (the default)', () => {
     const id = conv.sendMessage('broken')
     expect(orderViolations(events, (oid) => before.has(oid))).toEqual([`ref refs/heads/main -> ${id} before that object was durable`])
     conv.close()
+  })
+
+  test('the rule still catches it after a pack came in (a pack makes only its own objects durable)', async () => {
+    const dir = tempDir()
+    const events = record()
+    const a = Conversation.create(alice, { path: `${dir}/a` })
+    a.addMember(bob.uri)
+    for (let i = 0; i < 150; i++) a.sendMessage(`bulk ${i}`)
+    const [server, client] = duplexPair()
+    const serving = a.serve(server)
+    const b = await Conversation.clone(client, { identity: bob, peer: alice.deviceId, path: `${dir}/b` })
+    client.end()
+    await serving
+    const locate = (name: string) => join(b.path, 'objects/pack', name)
+    expect(events.some((e) => e.op === 'file' && /pack-[0-9a-f]{40}\.idx/.test(e.path))).toBe(true)
+    expect(orderViolations(events, () => false, locate)).toEqual([])
+    b.join()
+    expect(orderViolations(events, () => false, locate)).toEqual([])
+    brokenOnPurpose.refBeforeObject = true
+    const id = b.sendMessage('broken')
+    expect(orderViolations(events, () => false, locate)).toEqual([`ref refs/heads/main -> ${id} before that object was durable`])
+    a.close()
+    b.close()
   })
 })
 
