@@ -55,7 +55,8 @@ Or let gitswarm's runner do 1 and 3 and call your verifier:
 npx gitswarm conformance --impl "my-verifier {repo} {base}"     # {base} is empty for a clone
 \`\`\`
 
-The command's exit code says valid (0) or invalid (anything else); if it prints a JSON object with
+The command's exit code says valid (0) or invalid (1); any other exit code, a crash or a timeout is an
+error, reported as such, and the case fails whatever it expected. If it prints a JSON object with
 \`valid\` and \`first_bad_commit\` (or gitswarm's \`verify --json\` shape, \`rejections[0].commit\`), those are used.
 It prints a table and ends with \`N passed, M failed\`. From TypeScript:
 

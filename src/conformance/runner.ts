@@ -26,6 +26,12 @@ export interface ImplementationVerdict {
   rule?: string
   /** Anything worth showing when it fails (stderr, an error). */
   detail?: string
+  /**
+   * Set when the implementation gave no verdict at all: it crashed, was killed, timed out, or
+   * exited with a code that means neither valid (0) nor invalid (1). Such a case fails
+   * whatever was expected — a crash is an error, never an "invalid".
+   */
+  error?: string
 }
 
 /** A swarm engine under test: judges a repository (optionally only after a base commit). */
@@ -70,7 +76,8 @@ function fromJson(text: string): Partial<ImplementationVerdict> | undefined {
 
 /**
  * Any program: `template` with `{repo}` and `{base}` (empty for a clone) is run by the shell.
- * Exit 0 means valid; a JSON object on stdout may say more (see the suite's README).
+ * Exit 0 means valid, 1 invalid; a JSON object on stdout may say more (see the suite's
+ * README). Any other exit, a signal or the timeout is an error: no verdict, a failed case.
  */
 export function commandImplementation(template: string, timeoutMs = 120_000): Implementation {
   return {
@@ -86,10 +93,14 @@ export function commandImplementation(template: string, timeoutMs = 120_000): Im
         const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-        child.on('close', (code) => {
+        child.on('close', (code, signal) => {
           clearTimeout(timer)
           const json = fromJson(stdout.trim())
-          resolve({ valid: json?.valid ?? code === 0, firstBadCommit: json?.firstBadCommit, rule: json?.rule, detail: stderr.trim().split('\n').slice(-1)[0] })
+          const detail = stderr.trim().split('\n').slice(-1)[0]
+          // Exit 0 is "valid", 1 "invalid"; anything else (a crash, a kill, exit 2 for an
+          // unreadable input…) is no verdict, even with JSON on stdout.
+          if (signal || (code !== 0 && code !== 1)) return resolve({ valid: false, error: signal ? `killed by ${signal}${signal === 'SIGKILL' ? ` (timeout ${timeoutMs} ms?)` : ''}` : `exit code ${code}`, detail })
+          resolve({ valid: json?.valid ?? code === 0, firstBadCommit: json?.firstBadCommit, rule: json?.rule, detail })
         })
       })
     },
@@ -161,6 +172,7 @@ export function loadCases(dir = conformanceDir()): CaseJson[] {
 
 function judge(c: CaseJson, got: ImplementationVerdict, checksRules: boolean): string | undefined {
   const e = c.expected
+  if (got.error !== undefined) return `error, no verdict: ${got.error}${got.detail ? ` (${got.detail})` : ''}`
   if (got.valid !== e.valid) return `expected ${e.valid ? 'valid' : `invalid at ${e.first_bad_commit}`}, got ${got.valid ? 'valid' : `invalid${got.rule ? ` (${got.rule})` : ''}`}`
   if (!e.valid && got.firstBadCommit && got.firstBadCommit !== e.first_bad_commit) return `first bad commit ${got.firstBadCommit}, expected ${e.first_bad_commit}`
   if (!e.valid && checksRules && e.rule && got.rule !== e.rule) return `rule ${got.rule}, expected ${e.rule}`
@@ -180,7 +192,7 @@ export async function runConformance(impl: Implementation = gitswarmImplementati
         const repo = extractCase(join(dir, 'cases', c.id), c, join(scratch, c.id))
         got = await impl.verify(repo, c.base, c)
       } catch (err) {
-        got = { valid: false, detail: `error: ${err instanceof Error ? err.message : String(err)}` }
+        got = { valid: false, error: err instanceof Error ? err.message : String(err) }
       }
       const reason = judge(c, got, impl.checksRules)
       const result: CaseResult = { case: c, passed: !reason, got, ...(reason ? { reason } : {}) }
