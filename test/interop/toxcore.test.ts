@@ -123,8 +123,33 @@ describe.skipIf(missing !== undefined)('c-toxcore 0.2.18 interop', () => {
     await c.waitFor(/^FRIEND_ADDED 0 0$/, 2000)
     n.addFriend(c.realPk)
     const at = { host: '127.0.0.1', port: c.port }
+    // Who sent which handshake packet (0x18 cookie request, 0x1a handshake), seen on the wire.
+    // The moment c-toxcore's cookie request arrives — it has begun its handshake — we begin
+    // ours, before our node has read it: the two handshakes cross.
+    const sent: number[] = []
+    const received: number[] = []
+    let connecting: Promise<Friend> | undefined
+    const dispatch = n.udp.dispatch.bind(n.udp)
+    n.udp.dispatch = (packet, from) => {
+      if (from.port === c.port && (packet[0] === 0x18 || packet[0] === 0x1a)) {
+        received.push(packet[0])
+        if (packet[0] === 0x18) connecting ??= n.connect(c.realPk, Buffer.from(c.dhtPk, 'hex'), at, 10_000)
+      }
+      dispatch(packet, from)
+    }
+    const send = n.udp.send.bind(n.udp)
+    n.udp.send = (packet, to) => {
+      if (to.port === c.port && (packet[0] === 0x18 || packet[0] === 0x1a)) sent.push(packet[0])
+      send(packet, to)
+    }
     n.announceTo(c.realPk, Buffer.from(c.dhtPk, 'hex'), at) // c-toxcore starts its handshake…
-    const friend = await n.connect(c.realPk, Buffer.from(c.dhtPk, 'hex'), at, 10_000) // …while we start ours
+    await until(() => connecting !== undefined, 'c-toxcore beginning its handshake', 10_000)
+    const friend = await connecting! // …and we started ours at once
+    expect(received).toContain(0x18) // c-toxcore initiated
+    expect(received).toContain(0x1a)
+    expect(sent.indexOf(0x18)).toBeGreaterThanOrEqual(0) // so did we, before answering it
+    expect(sent[0]).toBe(0x18)
+    expect(sent).toContain(0x1a)
     await c.waitFor(/^FRIEND 0 CONNECTION udp$/, 5000)
     const texts: string[] = []
     friend.on('message', (m) => texts.push(m))
