@@ -37,7 +37,7 @@ export interface DataTransferEvent {
   total: number
   /** The destination (downloads) or the hosted copy (files sent). */
   path: string
-  /** For `finished` downloads: bytes fetched from each holder's device in this run. */
+  /** For `ongoing` and `finished` downloads: bytes of the file so far (all of it, when finished) that each holder's device served in this run. */
   sources?: Record<string, number>
   /** For `error`: the typed error (ERR_DISK_FULL, ERR_INTEGRITY…) as JSON. */
   error?: { name: string; code: string; message: string; data: Record<string, unknown> }

@@ -265,7 +265,7 @@ export class AccountFiles {
     download.on('progress', () => {
       if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return
       lastProgress = Date.now()
-      event('ongoing')
+      event('ongoing', { sources: download.sources })
     })
     download.on('holderRejected', (deviceId, reason) => surface(() => this.account.emit('fileHolderRejected', record.conversationId, record.fileId, deviceId, reason)))
     download.on('stalled', () => event('waiting'))

@@ -270,7 +270,7 @@ export class Download extends EventEmitter<DownloadEvents> {
       quiet = setTimeout(() => stream?.destroy(new Error(`no data from ${id} for ${stallMs} ms`)), stallMs)
     }
     try {
-      stream = await state.holder.open(start, end)
+      stream = await openWithin(state.holder.open(start, end), stallMs, id)
       this.streams.add(stream)
       watch()
       for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -420,4 +420,22 @@ export class Download extends EventEmitter<DownloadEvents> {
       .finally(() => fh.close().catch(() => {}))
     return this.closed
   }
+}
+
+/**
+ * A holder's channel, or an error after `ms`: a holder that died (a SIGKILLed process sends
+ * no goodbye) leaves an open unanswered until its connection times out, 32 s on — the piece
+ * would wait that long. A channel that opens after all is closed at once.
+ */
+function openWithin(opening: Promise<Readable>, ms: number, id: string): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`${id} did not open the transfer within ${ms} ms`))
+      opening.then((late) => late.destroy(), () => {})
+    }, ms)
+    opening.then(
+      (stream) => (clearTimeout(timer), resolve(stream)),
+      (err: unknown) => (clearTimeout(timer), reject(err)),
+    )
+  })
 }

@@ -72,12 +72,20 @@ describe('files on demand', () => {
     const child = spawn(process.execPath, [BIN, 'node', '--account', bob.dir, '--json', '--bootstrap', `${boot.host}:${boot.port}:${Buffer.from(boot.publicKey).toString('hex')}`], { stdio: ['ignore', 'ignore', 'ignore'] })
     try {
       await until(() => dave.node.onlinePeers().some((p) => p.deviceId === bob.deviceId), "bob's node linked with dave", 30_000)
+      // alice and carla step away for the start, so that bob is the one serving when killed
+      // (three holders at once finish before a fresh process has hashed its copy); they come
+      // back once he is dead, and the rest must come from them.
+      await Promise.all([alice.stop(), carla.stop()])
       const end = ended(dave, id, fileId, 60_000)
-      let sent = false
-      const killed = new Promise<void>((resolve) => {
+      // Killed once it has served some of the file (and the download is past 2 MiB), so the
+      // kill really interrupts a holder at work.
+      let servedByBobAtKill = -1
+      const killed = new Promise<void>((resolve, reject) => {
+        setTimeout(() => reject(new Error('bob never served a byte of the file')), 30_000).unref()
         dave.on('dataTransferEvent', (_c, _i, fid, e) => {
-          if (fid === fileId && e.code === 'ongoing' && e.bytes > 2 << 20 && !sent) {
-            sent = true
+          const fromBob = e.sources?.[bob.deviceId] ?? 0
+          if (fid === fileId && e.code === 'ongoing' && e.bytes > 2 << 20 && fromBob > 0 && servedByBobAtKill < 0) {
+            servedByBobAtKill = fromBob
             process.kill(child.pid!, 'SIGKILL')
             resolve()
           }
@@ -85,12 +93,19 @@ describe('files on demand', () => {
       })
       dave.downloadFile(id, iid, fileId, join(files, 'dave-film.bin'))
       await killed
+      await Promise.all([net.restart(alice), net.restart(carla)])
       const e = await end
       expect(e.code, JSON.stringify(e.error)).toBe('finished')
       expect(readFileSync(join(files, 'dave-film.bin')).equals(readFileSync(original))).toBe(true)
       expect(e.bytes).toBe(24 << 20)
+      // bob's share was real, and the rest — nearly all of the file — came from the other two.
+      const fromBob = e.sources?.[bob.deviceId] ?? 0
+      expect(servedByBobAtKill).toBeGreaterThan(0)
+      expect(fromBob).toBeGreaterThan(0)
+      expect(fromBob).toBeLessThan(24 << 20)
       expect(e.sources?.[alice.deviceId]).toBeGreaterThan(0)
       expect(e.sources?.[carla.deviceId]).toBeGreaterThan(0)
+      expect(e.sources![alice.deviceId]! + e.sources![carla.deviceId]! + fromBob).toBe(24 << 20)
     } finally {
       if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL')
     }
