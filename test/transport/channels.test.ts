@@ -113,9 +113,18 @@ describe('channel multiplexer over a real Tox connection', () => {
         written += chunk.length
       }
     })()
-    await new Promise((r) => setTimeout(r, 300))
-    expect(slowThere.readableLength).toBeLessThanOrEqual(window)
-    expect(written).toBeLessThan(512 * 1024)
+    // Wait until the writer is blocked: the reader's side holds the whole window, the writer
+    // has no credit left, and nothing more gets written for a while.
+    await until(() => slowThere.readableLength >= window && slow.credit === 0, 'the window filled')
+    for (let before = -1; before !== written; ) {
+      before = written
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(slowThere.readableLength).toBe(window) // exactly the window reached the reader, no more
+    // What the writer got rid of: the window, plus at most its own stream buffer.
+    expect(written).toBeGreaterThanOrEqual(window)
+    expect(written).toBeLessThanOrEqual(window + slow.writableHighWaterMark + chunk.length)
+    expect(written).toBeLessThan(64 * chunk.length)
     // Meanwhile the other channel flows freely.
     const fastGot = collect(fastThere)
     fast.end(Buffer.alloc(2 * 1024 * 1024, 2))
