@@ -82,7 +82,8 @@ interface Template {
 }
 
 const DEVICES = 3
-const POINTS: FaultPoint[] = ['object:temp-written', 'object:renamed', 'ref:locked', 'ref:written', 'pack:received', 'pack:renamed', 'index:appending', 'index:rewriting', 'sync:quarantined', 'sync:validated', 'merge:committed', 'gc:pack-installed']
+/** Every kill point of the engine (src/util/fault-points.ts). */
+export const FAULT_POINTS: readonly FaultPoint[] = ['object:temp-written', 'object:renamed', 'ref:locked', 'ref:written', 'pack:received', 'pack:renamed', 'index:appending', 'index:rewriting', 'sync:quarantined', 'sync:validated', 'merge:committed', 'gc:pack-installed']
 let template: Promise<Template> | undefined
 
 /** One conversation with three members who have joined, built once per process and copied per schedule. */
@@ -246,6 +247,31 @@ export async function runSchedule(seed: number, stats: FaultStats, options: Sche
   }
 
   try {
+    // Each schedule first drives one device into a crash at its focus point (the seed picks
+    // it, in turn): left to chance, a crash in a pack fetch (a burst, then a fetch of it) came
+    // about twice in a thousand schedules; this way CI's 200 crash at every point.
+    const focus = FAULT_POINTS[seed % FAULT_POINTS.length]!
+    const victim = pick(devices)
+    const peer = devices[(victim.index + 1 + Math.floor(rand() * (DEVICES - 1))) % DEVICES]!
+    victim.crashAt = focus
+    if (focus.startsWith('pack:')) {
+      for (let i = 0; i < 110 && !peer.dead; i++) append(peer, false)
+      fetch(victim, peer, false)
+    } else if (focus === 'gc:pack-installed') {
+      append(victim, false)
+      try {
+        victim.conv?.repack()
+        stats.repacks++
+      } catch (err) {
+        if (!(err instanceof SimulatedCrash)) throw err
+      }
+    } else if (focus.startsWith('sync:') || focus === 'merge:committed') {
+      append(peer)
+      if (focus === 'merge:committed') append(victim)
+      fetch(victim, peer, false)
+    } else append(victim)
+    await settle()
+    victim.crashAt = undefined
     const steps = options.steps ?? 30
     for (let step = 0; step < steps; step++) {
       const r = rand()
@@ -257,7 +283,7 @@ export async function runSchedule(seed: number, stats: FaultStats, options: Sche
         fetch(devices[a!.to]!, devices[a!.from]!, chance(0.15))
       } else if (r < 0.7) fetch(d, pick(devices.filter((x) => x !== d)), chance(0.15))
       else if (r < 0.73) d.crashIn = 1 + Math.floor(rand() * 8)
-      else if (r < 0.77) d.crashAt = pick(POINTS)
+      else if (r < 0.77) d.crashAt = pick(FAULT_POINTS)
       else if (r < 0.78 && d.conv && !d.dead) {
         // A burst: enough new objects that the next fetch of them comes as a pack, not loose.
         for (let i = 0; i < 110 && !d.dead; i++) append(d, false)

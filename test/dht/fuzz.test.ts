@@ -28,7 +28,8 @@ import {
 import { TcpRelayClient } from '../../src/transport/tcp-relay.js'
 import { node, until } from '../transport/net.js'
 
-const RUNS = 10_000
+/** Inputs per property: 10,000 in the suite, FUZZ_RUNS (100,000 in `npm run fuzz`) when set. */
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 10_000)
 const params = (seed: number) => ({ numRuns: RUNS, seed })
 
 function packets(valid: Uint8Array): fc.Arbitrary<Uint8Array> {

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, test } from 'vitest'
-import { describeStats, disposeTemplate, runSchedules } from '../../bench/faults.js'
+import { describeStats, disposeTemplate, FAULT_POINTS, runSchedules } from '../../bench/faults.js'
 import { recoverRepository } from '../../src/git/recovery.js'
 import { saveIdentity } from '../../src/identity/storage.js'
 import { Conversation } from '../../src/swarm/conversation.js'
@@ -31,7 +31,8 @@ test(`${SCHEDULES} seeded fault schedules keep every acknowledged message and ev
   expect(failures).toEqual([])
   // The schedules did what they claim: crashes at many points, cut streams, merges, restarts
   // (a short local run, FAULT_SCHEDULES=20, may not reach eight kill points).
-  expect(Object.keys(stats.crashes).length).toBeGreaterThanOrEqual(SCHEDULES >= 200 ? 8 : 1)
+  expect(Object.keys(stats.crashes).sort()).toEqual(SCHEDULES >= 200 ? [...FAULT_POINTS].sort() : expect.any(Array))
+  console.log(Object.entries(stats.crashes).map(([p, n]) => `${p} ${n}`).join(', '))
   expect(stats.restarts).toBeGreaterThan(SCHEDULES / 2)
   expect(stats.cutStreams).toBeGreaterThan(SCHEDULES / 10)
   expect(stats.merges).toBeGreaterThan(SCHEDULES)

@@ -1,7 +1,9 @@
 /**
  * Every packet parser of the transport and the DHT framing, fuzzed with fast-check (10,000
- * inputs each, fixed seeds): random bytes, the right length with random content, and real
- * packets with bytes flipped. None may throw; forged input must be refused. Then the whole
+ * inputs each, fixed seeds; `npm run fuzz` 100,000): random bytes, the right length with
+ * random content, and real packets with bytes flipped. None may throw; forged input must be
+ * refused. Positive controls first — freshly made valid packets of every kind, with random
+ * fields, must parse back to those fields — so a parser that refuses everything fails. Then the whole
  * node: random and mutated datagrams thrown at a live connection leave it working, and
  * replayed data packets in any order are never delivered twice.
  */
@@ -13,13 +15,16 @@ import { packNode, unpackNodes } from '../../src/dht/packed-node.js'
 import { decodeDhtFrame, encodeDhtPacket, nodesResponsePlain, openDhtFrame, parseNodesRequest, parseNodesResponse, parsePing } from '../../src/dht/packets.js'
 import { CookieJar } from '../../src/transport/net-crypto/cookies.js'
 import { acceptNoise, noiseInitiate } from '../../src/transport/net-crypto/noise-handshake.js'
-import { COOKIE_REQUEST_BYTES, COOKIE_RESPONSE_BYTES, decodeCookieRequest, decodeCookieResponse, encodeCookieRequest, encodeCookieResponse, encodeHandshake, HANDSHAKE_BYTES, openHandshake, parseDataPlain, splitHandshake } from '../../src/transport/net-crypto/packets.js'
+import { COOKIE_REQUEST_BYTES, COOKIE_RESPONSE_BYTES, dataPlain, decodeCookieRequest, decodeCookieResponse, encodeCookieRequest, encodeCookieResponse, encodeHandshake, HANDSHAKE_BYTES, openHandshake, parseDataPlain, splitHandshake } from '../../src/transport/net-crypto/packets.js'
 import { parseRequest, ReceiveWindow } from '../../src/transport/net-crypto/windows.js'
 import { ChannelMux, opensEvenIds, type Channel } from '../../src/transport/channels.js'
 import { connectedPair, numbered, until } from './net.js'
 
-const RUNS = 10_000
+/** Inputs per property: 10,000 in the suite, FUZZ_RUNS (100,000 in `npm run fuzz`) when set. */
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 10_000)
 const params = (seed: number) => ({ numRuns: RUNS, seed })
+/** Positive controls build real packets (crypto each time): a tenth as many. */
+const controls = (seed: number) => ({ numRuns: Math.max(100, Math.round(RUNS / 10)), seed })
 
 /** Random bytes, or bytes of one of the lengths that matter, or `valid` with flipped bytes. */
 function packets(valid: Uint8Array, lengths: number[] = [valid.length]): fc.Arbitrary<Uint8Array> {
@@ -40,7 +45,75 @@ const us = boxKeyPair()
 const them = boxKeyPair()
 const shared = sharedKey(them.publicKey, us.secretKey)
 
-describe('packet parsers survive 10,000 fuzzed inputs each', () => {
+const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n })
+const same = (a: Uint8Array | undefined, b: Uint8Array) => expect(Buffer.from(a ?? [])).toEqual(Buffer.from(b))
+const ipv4 = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 254 })).map((o) => o.join('.'))
+const nodeInfo = fc.record({ host: ipv4, port: fc.integer({ min: 1, max: 65535 }), publicKey: bytes(32) })
+
+describe('positive controls: fresh valid packets of every kind parse back to their fields', () => {
+  it('cookie request, cookie response, cookies, handshake', () => {
+    const sharedFor = (pk: Uint8Array) => sharedKey(pk, them.secretKey)
+    const jar = new CookieJar()
+    fc.assert(fc.property(bytes(8), bytes(32), bytes(112), bytes(24), bytes(64), bytes(19), (echoId, realPk, cookie, nonce, hash, extra) => {
+      const req = decodeCookieRequest(encodeCookieRequest(shared, us.publicKey, realPk, echoId), sharedFor)
+      same(req?.echoId, echoId)
+      same(req?.senderRealPk, realPk)
+      same(req?.senderDhtPk, us.publicKey)
+      const res = decodeCookieResponse(encodeCookieResponse(shared, cookie, echoId, extra), shared)
+      same(res?.cookie, cookie)
+      same(res?.echoId, echoId)
+      same(res?.extra, extra)
+      const issued = jar.issue(realPk, us.publicKey)
+      same(jar.open(issued)?.realPk, realPk)
+      const content = { baseNonce: nonce, sessionPk: realPk, cookieHash: hash, otherCookie: cookie }
+      const parts = splitHandshake(encodeHandshake(shared, cookie, content))!
+      same(parts.cookie, cookie)
+      const opened = openHandshake(shared, parts.nonce, parts.boxed)
+      same(opened?.baseNonce, nonce)
+      same(opened?.cookieHash, hash)
+      same(opened?.otherCookie, cookie)
+    }), controls(101))
+  })
+
+  it('Noise message 1', () => {
+    const jar = new CookieJar()
+    fc.assert(fc.property(fc.constant(0), () => {
+      const initiator = boxKeyPair()
+      const message = noiseInitiate({ localStatic: initiator, remoteStatic: them.publicKey, localEphemeral: boxKeyPair() }, jar.issue(initiator.publicKey, us.publicKey), us.publicKey).message!
+      same(acceptNoise(message, jar, them)?.initiatorRealPk, initiator.publicKey)
+    }), { ...controls(102), numRuns: Math.max(50, Math.round(RUNS / 100)) })
+  })
+
+  it('data packet plain text', () => {
+    fc.assert(fc.property(fc.nat(), fc.nat(), fc.integer({ min: 16, max: 254 }), fc.uint8Array({ maxLength: 1300 }), (start, number, id, rest) => {
+      const data = Buffer.concat([Uint8Array.of(id), rest])
+      const d = parseDataPlain(dataPlain(start >>> 0, number >>> 0, data))
+      expect(d && { bufferStart: d.bufferStart, packetNumber: d.packetNumber }).toEqual({ bufferStart: start >>> 0, packetNumber: number >>> 0 })
+      same(d?.data, data)
+    }), controls(103))
+  })
+
+  it('DHT frames, packed nodes, DHT requests and DHT-PK announcements', () => {
+    const sharedWith = (pk: Uint8Array) => sharedKey(pk, them.secretKey)
+    const realShared = sharedKey(them.publicKey, us.secretKey)
+    fc.assert(fc.property(fc.array(nodeInfo, { minLength: 1, maxLength: 4 }), bytes(8), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (nodes, pingId, noReplay) => {
+      const frame = decodeDhtFrame(encodeDhtPacket(4, us.publicKey, shared, nodesResponsePlain(nodes, pingId)))!
+      const res = parseNodesResponse(openDhtFrame(frame, sharedWith(frame.senderPk)!)!)
+      expect(res?.nodes.map((n) => `${n.host}:${n.port}`)).toEqual(nodes.map((n) => `${n.host}:${n.port}`))
+      same(res?.pingId, pingId)
+      const packed = Buffer.concat(nodes.map((n) => packNode(n)))
+      expect(unpackNodes(packed, nodes.length)?.nodes.map((n) => Buffer.from(n.publicKey).toString('hex'))).toEqual(nodes.map((n) => Buffer.from(n.publicKey).toString('hex')))
+      const body = encodeDhtPk({ senderRealPk: us.publicKey, noReplay, senderDhtPk: us.publicKey, nodes }, realShared)
+      const request = openDhtRequest(encodeDhtRequest(them.publicKey, us.publicKey, shared, 0x9c, body), sharedWith)
+      expect(request?.requestId).toBe(0x9c)
+      const a = decodeDhtPk(request!.data, sharedWith)
+      expect(a?.noReplay).toBe(noReplay)
+      expect(a?.nodes).toHaveLength(nodes.length)
+    }), controls(104))
+  })
+})
+
+describe('packet parsers survive fuzzed inputs (10,000 each in the suite)', () => {
   it('cookie request', () => {
     const valid = encodeCookieRequest(shared, us.publicKey, us.publicKey, new Uint8Array(8))
     const sharedFor = (pk: Uint8Array) => sharedKey(pk, them.secretKey)
