@@ -20,6 +20,7 @@ import { encodePkt, FLUSH, PktReader, sideBand } from '../../src/git/pkt-line.js
 import type { DeviceIdentity } from '../../src/identity/identity.js'
 import { Conversation } from '../../src/swarm/conversation.js'
 import { verifyRepository } from '../../src/swarm/verify.js'
+import { peakGrowth } from '../memory.js'
 import { account, tempDir } from '../helpers.js'
 import { fakeServer, onePack } from './bombs.js'
 
@@ -45,23 +46,24 @@ interface Outcome {
 async function fetchFrom(serve: (stream: Duplex) => Promise<void>, limits: object = {}, options: { timeoutMs?: number } = {}): Promise<Outcome> {
   const before = { head: conv.head, refs: [...conv.repo.refs.list()], history: conv.history().size }
   const [server, client] = duplexPair()
-  const rss = process.resourceUsage().maxRSS
   const started = performance.now()
-  const serving = serve(server).catch(() => undefined)
   let error: unknown
   let result: unknown
-  try {
-    result = await conv.syncFrom(client, bob.deviceId, { fetchLimits: limits, timeoutMs: options.timeoutMs })
-  } catch (err) {
-    error = err
-  }
+  const { growthMiB } = await peakGrowth(async () => {
+    const serving = serve(server).catch(() => undefined)
+    try {
+      result = await conv.syncFrom(client, bob.deviceId, { fetchLimits: limits, timeoutMs: options.timeoutMs })
+    } catch (err) {
+      error = err
+    }
+    client.destroy()
+    server.destroy()
+    await serving
+  })
   const ms = performance.now() - started
-  client.destroy()
-  server.destroy()
-  await serving
   expect({ head: conv.head, refs: [...conv.repo.refs.list()], history: conv.history().size }).toEqual(before)
   expect((await verifyRepository(conv.path)).ok).toBe(true)
-  return { error, result, ms, growthMiB: (process.resourceUsage().maxRSS - rss) / 1024 }
+  return { error, result, ms, growthMiB }
 }
 
 /** A hostile server waits for the client to read on, or for it to hang up. */

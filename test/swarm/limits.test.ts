@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, test } from 'vitest'
 import { CorruptObjectError, LimitExceededError } from '../../src/errors.js'
 import { forgeCommit } from '../../src/conformance/forge.js'
 import { duplexPair } from '../../src/git/duplex-pair.js'
+import { peakGrowth } from '../memory.js'
 import { serializeTree } from '../../src/git/object-codec.js'
 import type { DeviceIdentity } from '../../src/identity/identity.js'
 import { Conversation } from '../../src/swarm/conversation.js'
@@ -31,18 +32,19 @@ beforeAll(async () => {
 /** Syncs `conv` from a fake server sending `pack`; returns the error and the peak RSS growth. */
 async function fetchBomb(pack: Iterable<Buffer> | AsyncIterable<Buffer>, limits = {}): Promise<{ error: unknown; growthMiB: number }> {
   const [server, client] = duplexPair()
-  const before = process.resourceUsage().maxRSS
-  const serving = fakeServer(server, FAKE_TIP, pack)
   let error: unknown
-  try {
-    await conv.syncFrom(client, bob.deviceId, { fetchLimits: limits })
-  } catch (err) {
-    error = err
-  }
-  client.destroy()
-  server.destroy()
-  await serving
-  return { error, growthMiB: (process.resourceUsage().maxRSS - before) / 1024 }
+  const { growthMiB } = await peakGrowth(async () => {
+    const serving = fakeServer(server, FAKE_TIP, pack)
+    try {
+      await conv.syncFrom(client, bob.deviceId, { fetchLimits: limits })
+    } catch (err) {
+      error = err
+    }
+    client.destroy()
+    server.destroy()
+    await serving
+  })
+  return { error, growthMiB }
 }
 
 describe('the zero bomb itself', () => {
@@ -111,11 +113,12 @@ describe('limits abort hostile fetches in bounded memory', () => {
     const quarantined = clone.repo.refs.resolve(remoteRef(alice.deviceId)) // where the clone left it
     const [server, client] = duplexPair()
     const serving = peer.serve(server)
-    const before = process.resourceUsage().maxRSS
-    await expect(clone.syncFrom(client, alice.deviceId)).rejects.toMatchObject({ name: 'LimitExceededError', data: { limit: 'tree depth', max: 64 } })
-    client.end()
-    await serving
-    expect((process.resourceUsage().maxRSS - before) / 1024).toBeLessThan(100)
+    const { growthMiB } = await peakGrowth(async () => {
+      await expect(clone.syncFrom(client, alice.deviceId)).rejects.toMatchObject({ name: 'LimitExceededError', data: { limit: 'tree depth', max: 64 } })
+      client.end()
+      await serving
+    })
+    expect(growthMiB).toBeLessThan(100)
     // The deep history never got a ref: the quarantine ref is where it was.
     expect(clone.repo.refs.resolve(remoteRef(alice.deviceId))).toBe(quarantined)
     expect(quarantined).not.toBe(deep)
