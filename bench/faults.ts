@@ -26,9 +26,21 @@ import { recoverRepository } from '../src/git/recovery.js'
 import { prng } from '../src/dht/testnet.js'
 import { createAccount, type DeviceIdentity } from '../src/identity/identity.js'
 import { Conversation } from '../src/swarm/conversation.js'
-import { setFaultHook, type FaultPoint } from '../src/util/fault-points.js'
+import { brokenOnPurpose, setFaultHook, type FaultPoint } from '../src/util/fault-points.js'
+import { forgeCommit } from '../src/conformance/forge.js'
+import { textMessage } from '../src/swarm/messages.js'
 import type { Figure } from './util.js'
 import { checkProperty } from './fault-checks.js'
+
+/**
+ * The fetch errors a schedule causes on purpose (cut streams, peers crashed mid-fetch, idle
+ * timeouts) and their consequences; anything else a fetch throws fails the schedule.
+ */
+const EXPECTED_FETCH_ERRORS = new Set<string>([
+  'ERR_CORRUPT_OBJECT', // a pack or a request cut short
+  'ERR_TIMEOUT', // a peer that went quiet (crashed) mid-fetch
+  'ERR_LOCKED', // two fetches into one device at once: one waits its turn, or gives up
+])
 
 /** A crash injected at a fault point: the device's process is gone from here on. */
 export class SimulatedCrash extends Error {
@@ -54,10 +66,12 @@ export interface FaultStats {
   quietRounds: number
   /** Devices whose index file was behind their head at the end (allowed: the next open extends it). */
   indexBehind: number
+  /** Fetch errors taken as part of the schedule, by side and code (any other kind fails it). */
+  swallowed: Record<string, number>
 }
 
 export function emptyStats(): FaultStats {
-  return { schedules: 0, appends: 0, acknowledged: 0, crashes: {}, restarts: 0, fetches: 0, cutStreams: 0, lostAnnouncements: 0, duplicatedAnnouncements: 0, partitions: 0, repacks: 0, merges: 0, quietRounds: 0, indexBehind: 0 }
+  return { schedules: 0, appends: 0, acknowledged: 0, crashes: {}, restarts: 0, fetches: 0, cutStreams: 0, lostAnnouncements: 0, duplicatedAnnouncements: 0, partitions: 0, repacks: 0, merges: 0, quietRounds: 0, indexBehind: 0, swallowed: {} }
 }
 
 interface Device {
@@ -78,6 +92,8 @@ interface Device {
 interface Template {
   dir: string
   identities: DeviceIdentity[]
+  /** An account that is no member: what it signs breaks the rules (for brokenOnPurpose.acceptUnvalidated). */
+  stranger: DeviceIdentity
   repo: string
 }
 
@@ -104,7 +120,8 @@ function makeTemplate(root: string): Promise<Template> {
     }
     conv.history()
     conv.close()
-    return { dir, identities, repo: join(dir, 'repo') }
+    const stranger = await createAccount({ displayName: 'stranger', seeds: { ca: seed(60), account: seed(61), device: seed(62) }, notBefore, deterministic: true })
+    return { dir, identities, stranger, repo: join(dir, 'repo') }
   })()
   return template
 }
@@ -149,6 +166,11 @@ export async function runSchedule(seed: number, stats: FaultStats, options: Sche
     d.dead = false
   }
   devices.forEach(open)
+  if (brokenOnPurpose.acceptUnvalidated) {
+    // What the broken engine lets in: a message signed by a device of no member, on device 0.
+    const conv = devices[0]!.conv!
+    conv.repo.refs.update('refs/heads/main', forgeCommit(conv.repo, { author: t.stranger, parents: [conv.head], message: textMessage('from a stranger') }))
+  }
   const crash = (d: Device, point: FaultPoint): never => {
     if (!d.dead) {
       d.dead = true
@@ -174,17 +196,24 @@ export async function runSchedule(seed: number, stats: FaultStats, options: Sche
   let side: number | undefined // bitmask: devices on side A of a partition
   const linked = (a: number, b: number): boolean => side === undefined || ((side >> a) & 1) === ((side >> b) & 1)
   const queue: Array<{ from: number; to: number }> = []
+  const errors: unknown[] = []
+  /**
+   * An error of a fetch (the client's or the server's side): counted by kind. A cut stream, a
+   * peer that crashed mid-serve, a timeout — those are what the schedules cause; any other
+   * kind is a failure of the schedule, reported at its end.
+   */
+  const swallow = (side: 'client' | 'server', err: unknown): void => {
+    if (err instanceof SimulatedCrash) return
+    const code = (err as { code?: string }).code
+    const kind = `${side} ${code ?? (err instanceof Error ? err.name : typeof err)}`
+    stats.swallowed[kind] = (stats.swallowed[kind] ?? 0) + 1
+    if (!code || !EXPECTED_FETCH_ERRORS.has(code)) errors.push(err instanceof Error ? Object.assign(err, { message: `unexpected ${kind} during a fetch: ${err.message}` }) : new Error(`unexpected ${kind}: ${String(err)}`))
+  }
   const track = (d: Device, p: Promise<unknown>): void => {
-    const wrapped = p.catch((err) => {
-      if (err instanceof SimulatedCrash) return
-      // A cut stream, a peer that crashed mid-serve, a timeout: fetch errors are the point.
-      if (err instanceof Error && (err as { code?: string }).code?.startsWith('ERR_')) return
-      throw err
-    })
+    const wrapped = p.catch((err) => swallow('client', err))
     d.inflight.add(wrapped)
     void wrapped.finally(() => d.inflight.delete(wrapped))
   }
-  const errors: unknown[] = []
   const fetch = (to: Device, from: Device, cut: boolean): void => {
     if (!to.conv || !from.conv || to.dead || from.dead || !linked(to.index, from.index)) return
     stats.fetches++
@@ -206,7 +235,7 @@ export async function runSchedule(seed: number, stats: FaultStats, options: Sche
     // A crash of either device hangs up both ends (in-memory streams do not carry a reset).
     for (const x of [from, to]) (x.streams.add(server), x.streams.add(client))
     for (const s of [server, client]) s.on('error', () => undefined)
-    const serving = from.conv.serve(server, { timeoutMs: 2000 }).catch(() => undefined)
+    const serving = from.conv.serve(server, { timeoutMs: 2000 }).catch((err) => swallow('server', err))
     const syncing = to.conv
       .syncFrom(client, from.identity.deviceId, { timeoutMs: 2000 })
       .then((r) => {
@@ -322,8 +351,10 @@ export async function runSchedule(seed: number, stats: FaultStats, options: Sche
       stats.quietRounds++
       if (devices.map((x) => x.conv!.head).join() === before && round > 0) break
     }
-    await checkProperty(seed, devices, acked, options.fsck ?? true, stats)
+    // An unexpected fetch error is the first thing to report: what follows from it (devices
+    // that could not converge) would only hide it.
     if (errors.length) throw errors[0]
+    await checkProperty(seed, devices, acked, options.fsck ?? true, stats)
     stats.schedules++
   } catch (err) {
     if (err instanceof Error && !err.message.startsWith(`seed ${seed}:`)) err.message = `seed ${seed}: ${err.message}`
@@ -368,6 +399,7 @@ function summary(stats: FaultStats): string {
     `${stats.lostAnnouncements} announcements lost, ${stats.duplicatedAnnouncements} duplicated, ${stats.partitions} partitions, ${stats.restarts} restarts`,
     `crashes by point: ${crashes}`,
     `history index files behind their head at the end (extended by the next open): ${stats.indexBehind}`,
+    `fetch errors taken (expected kinds): ${Object.entries(stats.swallowed).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
   ].join('\n')
 }
 

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { CorruptObjectError } from '../errors.js'
+import { brokenOnPurpose } from '../util/fault-points.js'
 
 export type ObjectType = 'commit' | 'tree' | 'blob' | 'tag'
 
@@ -157,6 +158,7 @@ export function compareTreeEntries(a: TreeEntry, b: TreeEntry): number {
 
 export function serializeTree(entries: readonly TreeEntry[]): Buffer {
   const sorted = [...entries].sort(compareTreeEntries)
+  if (brokenOnPurpose.unsortedTrees) sorted.reverse()
   const parts: Buffer[] = []
   for (const e of sorted) {
     parts.push(Buffer.from(`${e.mode} ${e.name}\0`), Buffer.from(e.oid, 'hex'))

@@ -8,7 +8,7 @@
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { linkLock } from '../git/link-lock.js'
-import { faultPoint } from '../util/fault-points.js'
+import { brokenOnPurpose, faultPoint } from '../util/fault-points.js'
 import { field, parseCommitMessage } from '../validation/commit-message.js'
 import type { CertificateCache } from '../validation/certs.js'
 import type { CommitView, RepositoryView } from '../validation/view.js'
@@ -229,7 +229,9 @@ export class HistoryIndex {
     const path = this.path
     mkdirSync(dirname(path), { recursive: true })
     this.all()
-    const body = this.chronological!.map((e) => encode(e) + '\n').join('')
+    const last = this.chronological!.length - 1
+    const kept = brokenOnPurpose.indexDropsMerges ? this.chronological!.filter((e, i) => i === last || e.parents.length < 2) : this.chronological!
+    const body = kept.map((e) => encode(e) + '\n').join('')
     this.whileLocked(() => {
       const tmp = `${path}.tmp-${process.pid}`
       writeFileSync(tmp, `${HEADER}\n${body}`)

@@ -120,10 +120,14 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
   }
   conv.repo.refs.update(remoteRef(peer), theirs)
   faultPoint('sync:quarantined', conv.repo.gitdir)
+  if (brokenOnPurpose.fetchThrowsUnexpected) {
+    conv.repo.refs.delete(remoteRef(peer))
+    throw new Error('a deliberate bug: an error no fault causes')
+  }
 
   const env = conv.validationEnv()
   const verdict = await validateBatch(env, ids, { verifier: options.verifier })
-  if (!verdict.ok) {
+  if (!verdict.ok && !brokenOnPurpose.acceptUnvalidated) {
     // Unlike Jami (G9), a rejected fetch leaves no ref behind.
     conv.repo.refs.delete(remoteRef(peer))
     const r = verdict.rejection

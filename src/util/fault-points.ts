@@ -39,4 +39,12 @@ export const brokenOnPurpose = {
   refBeforeObject: false,
   /** "Merge" by taking the peer's head, dropping our own new commits. */
   mergeDropsOurs: false,
+  /** Take fetched commits without validating them (the fault harness then feeds one that breaks a rule). */
+  acceptUnvalidated: false,
+  /** Write tree entries in reverse order (git wants them sorted; our reader does not care). */
+  unsortedTrees: false,
+  /** Leave merge commits (but the head) out of the history index file when it is rewritten. */
+  indexDropsMerges: false,
+  /** A fetch fails with an error no schedule should cause (a plain Error, no code). */
+  fetchThrowsUnexpected: false,
 }

@@ -38,6 +38,8 @@ test(`${SCHEDULES} seeded fault schedules keep every acknowledged message and ev
   expect(stats.merges).toBeGreaterThan(SCHEDULES)
   expect(stats.lostAnnouncements).toBeGreaterThan(0)
   expect(stats.duplicatedAnnouncements).toBeGreaterThan(0)
+  // Fetch errors were taken, of the expected kinds only (any other fails its schedule).
+  expect(stats.swallowed['client ERR_CORRUPT_OBJECT']).toBeGreaterThan(0)
 }, 600_000)
 
 describe('the harness fails when the engine is broken on purpose', () => {
@@ -47,9 +49,36 @@ describe('the harness fails when the engine is broken on purpose', () => {
       const { failures } = await runSchedules(40, 1000, { stopAfter: 1 })
       expect(failures.length).toBe(1)
       console.log(failures[0]!.message)
-      expect(failures[0]!.message).toMatch(/^seed \d+: (not found: object|devices did not converge|device \d+)/)
+      expect(failures[0]!.message).toMatch(/^seed \d+: (not found: object|devices did not converge|device \d+|unexpected (client|server) ERR_NOT_FOUND during a fetch: not found: object)/)
     } finally {
       brokenOnPurpose.refBeforeObject = false
+    }
+  }, 120_000)
+
+  for (const [name, what, caught] of [
+    ['acceptUnvalidated', 'fetched commits taken without validation (one breaks a rule)', /device \d+ does not verify: /],
+    ['unsortedTrees', 'trees written unsorted', /device \d+: git fsck --strict failed: .*(treeNotSorted|not properly sorted)/],
+    ['indexDropsMerges', 'merges left out of the history index file', /device \d+: history index \(\d+ entries\) differs from a rebuild/],
+  ] as const) {
+    test(`${what}: caught by its part of the property`, async () => {
+      brokenOnPurpose[name] = true
+      try {
+        const { failures } = await runSchedules(20, 1000, { stopAfter: 1 })
+        console.log(failures[0]?.message)
+        expect(failures[0]?.message).toMatch(caught)
+      } finally {
+        brokenOnPurpose[name] = false
+      }
+    }, 120_000)
+  }
+
+  test('a fetch error of an unexpected kind fails its schedule', async () => {
+    brokenOnPurpose.fetchThrowsUnexpected = true
+    try {
+      const { failures } = await runSchedules(5, 1000, { stopAfter: 1 })
+      expect(failures[0]?.message).toMatch(/unexpected client \S+ during a fetch/)
+    } finally {
+      brokenOnPurpose.fetchThrowsUnexpected = false
     }
   }, 120_000)
 
