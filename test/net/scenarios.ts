@@ -150,6 +150,19 @@ function host(ctx: LabContext, name: string, sw: string, address: string, gatewa
   return ns
 }
 
+/**
+ * The Internet (a switch, tox-bootstrapd on it) and one home behind a port-preserving NAT that
+ * does not hairpin, with two hosts on its LAN; `flags` start a node there with LAN discovery.
+ */
+async function sharedHome(ctx: LabContext) {
+  const internet = ctx.lab.switch('inet')
+  const boot = await internetBootstrap(ctx, internet, '198.18.0.10')
+  const h = home(ctx, 'home', internet, '198.18.0.1', '10.1.0.0', 'preserve')
+  const hA = host(ctx, 'alice', h.lanSwitch, '10.1.0.2', h.gateway)
+  const hB = host(ctx, 'bob', h.lanSwitch, '10.1.0.3', h.gateway)
+  return { internet, boot, home: h, hA, hB, flags: ['--lan', '--accept-all', '--bootstrap', boot.flag] }
+}
+
 function headOf(node: LabNode, conversationId: string): string {
   return execFileSync('git', ['--git-dir', join(node.dir, 'conversations', conversationId), 'rev-parse', 'refs/heads/main'], { encoding: 'utf8' }).trim()
 }
@@ -190,13 +203,8 @@ async function group(admin: LabNode, others: LabNode[], title: string, timeoutMs
  */
 export function sameLanBehindNat(): Promise<ScenarioResult> {
   return inLab(async (ctx) => {
-    const internet = ctx.lab.switch('inet')
-    const boot = await internetBootstrap(ctx, internet, '198.18.0.10')
-    const h = home(ctx, 'home', internet, '198.18.0.1', '10.1.0.0', 'preserve')
-    const hA = host(ctx, 'alice', h.lanSwitch, '10.1.0.2', h.gateway)
-    const hB = host(ctx, 'bob', h.lanSwitch, '10.1.0.3', h.gateway)
+    const { hA, hB, flags } = await sharedHome(ctx)
     const t0 = performance.now()
-    const flags = ['--lan', '--accept-all', '--bootstrap', boot.flag]
     const [alice, bob] = await Promise.all([ctx.node(hA, 'alice', flags), ctx.node(hB, 'bob', flags)])
     const conv = await becomeContacts(alice, bob, 60_000)
     await deliver(alice, bob, conv, 'hello across the room', 30_000)
@@ -217,14 +225,9 @@ export function sameLanBehindNat(): Promise<ScenarioResult> {
  */
 export function splitAndMerge(options: { loss?: number } = {}): Promise<ScenarioResult> {
   return inLab(async (ctx) => {
-    const internet = ctx.lab.switch('inet')
-    const boot = await internetBootstrap(ctx, internet, '198.18.0.10')
-    const h = home(ctx, 'home', internet, '198.18.0.1', '10.1.0.0', 'preserve')
-    const hA = host(ctx, 'alice', h.lanSwitch, '10.1.0.2', h.gateway)
-    const hB = host(ctx, 'bob', h.lanSwitch, '10.1.0.3', h.gateway)
+    const { internet, boot, home: h, hA, hB, flags } = await sharedHome(ctx)
     const hC = host(ctx, 'carol', internet, '198.18.0.20')
     if (options.loss) ctx.lab.loss(hA, options.loss)
-    const flags = ['--lan', '--accept-all', '--bootstrap', boot.flag]
     const [alice, bob, carol] = await Promise.all([ctx.node(hA, 'alice', flags), ctx.node(hB, 'bob', flags), ctx.node(hC, 'carol', ['--host', '0.0.0.0', '--accept-all', '--bootstrap', boot.flag])])
     const t0 = performance.now()
     await becomeContacts(alice, bob, 90_000)
