@@ -89,6 +89,8 @@ interface Link {
  * the first frame on its `msg:` channel, so on a working connection it is a round trip away.
  */
 export const HELLO_WAIT_MS = 5000
+/** How long we wait for a peer to answer a channel we open (its hello wait, and some). */
+const OPEN_TIMEOUT_MS = 10_000
 
 export interface SwarmNodeOptions extends ToxNodeOptions {
   /** Tox keys (hex) of the other devices of our account, sent in our hello. */
@@ -309,7 +311,7 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
       })
       if (!mux.friend.online) throw new ChannelRefusedError(name, 'closed', 'that device is not online')
     }
-    return mux.open(name)
+    return mux.open(name, { timeoutMs: OPEN_TIMEOUT_MS })
   }
 
   /**

@@ -224,8 +224,12 @@ export class ChannelMux extends EventEmitter<ChannelMuxEvents> {
     return this.channels.size
   }
 
-  /** Opens a channel; resolves when the peer accepts, rejects with ChannelRefusedError. */
-  open(name: string): Promise<Channel> {
+  /**
+   * Opens a channel; resolves when the peer accepts, rejects with ChannelRefusedError — also
+   * (reason 'closed') when `timeoutMs` passes without an answer: a peer that died without a
+   * word leaves its connection up until the friend timeout, and an open must not wait that long.
+   */
+  open(name: string, options: { timeoutMs?: number } = {}): Promise<Channel> {
     if (Buffer.byteLength(name) > MAX_NAME_BYTES || name.length === 0) throw new InvalidArgumentError('a channel name is 1-1024 bytes', { name })
     if (this.closed) return Promise.reject(new ChannelRefusedError(name, 'closed', 'the connection is gone'))
     if (this.channels.size >= this.maxChannels) return Promise.reject(new ChannelRefusedError(name, 'busy', 'too many channels open'))
@@ -234,8 +238,20 @@ export class ChannelMux extends EventEmitter<ChannelMuxEvents> {
     const channel = new Channel(this, id, name, this.window)
     this.channels.set(id, channel)
     return new Promise((resolve, reject) => {
-      this.opening.set(id, { resolve, reject, channel })
+      let timer: NodeJS.Timeout | undefined
+      const settle = <T>(fn: (v: T) => void) => (v: T) => (clearTimeout(timer), fn(v))
+      this.opening.set(id, { resolve: settle(resolve), reject: settle(reject), channel })
       this.frame(OP.open, id, Buffer.concat([u32(this.window), Buffer.from(name)]))
+      if (options.timeoutMs === undefined) return
+      timer = setTimeout(() => {
+        if (this.opening.get(id)?.channel !== channel) return
+        this.opening.delete(id)
+        this.channels.delete(id)
+        // Should the peer answer after all, its side of the channel is told to go.
+        this.frame(OP.reset, id, Buffer.from('no answer in time'))
+        reject(new ChannelRefusedError(name, 'closed', `no answer within ${options.timeoutMs} ms`))
+      }, options.timeoutMs)
+      timer.unref()
     })
   }
 

@@ -95,6 +95,29 @@ describe('channel multiplexer over a real Tox connection', () => {
     expect(accepted).toEqual([`git://${DEV_A}/${CONV}`])
   })
 
+  it('an open nobody answers fails after its timeout, and a late acceptance on the other side is dropped', async () => {
+    let decide: ((d: true) => void) | undefined
+    const accepted: string[] = []
+    const { ma, mb } = await muxPair({ authorize: () => new Promise((resolve) => (decide = resolve)) })
+    mb.on('channel', (c) => accepted.push(c.name))
+    const t = performance.now()
+    await expect(ma.open(`git://${DEV_A}/${CONV}`, { timeoutMs: 200 })).rejects.toMatchObject({ data: { reason: 'closed', detail: 'no answer within 200 ms' } })
+    expect(performance.now() - t).toBeGreaterThanOrEqual(190)
+    await until(() => decide !== undefined, 'the decision asked')
+    await new Promise((r) => setTimeout(r, 50)) // our reset reaches the other side
+    decide!(true)
+    await new Promise((r) => setTimeout(r, 100))
+    expect(accepted).toEqual([])
+    // The connection carries on: the next open works.
+    decide = undefined
+    const pending = ma.open(`sync://${DEV_A}`, { timeoutMs: 2000 })
+    await until(() => decide !== undefined, 'asked again')
+    decide!(true)
+    await pending
+    await until(() => accepted.length === 1, 'the second channel accepted')
+    expect(accepted).toEqual([`sync://${DEV_A}`])
+  })
+
   it('a slow reader stalls only its own channel, and memory stays within the window', async () => {
     const window = 64 * 1024
     const { ma, mb } = await muxPair({ authorize: () => true, window }, { window })
