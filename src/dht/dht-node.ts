@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events'
 import { boxKeyPair, randomBytesPooled, SharedKeyCache, type BoxKeyPair } from '../crypto/box.js'
 import { DHT_REQUEST, dhtRequestReceiver, encodeDhtRequest, openDhtRequest } from './dht-request.js'
-import { isLanAddress } from './lan-discovery.js'
+import { isLanAddress, scopedLike } from './lan-discovery.js'
 import { NatPinger } from './nat.js'
 import { iterativeLookup, type LookupOptions, type LookupResult } from './lookup.js'
 import type { NodeInfo } from './packed-node.js'
@@ -315,7 +315,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
         const p = res && this.answered(res.pingId, 'nodes', sender)
         if (!res || !p) break
         this.heard(sender)
-        for (const n of res.nodes) this.consider(n)
+        for (const n of res.nodes) this.consider(scopedLike(n, from))
         p.done?.(res.nodes)
         break
       }

@@ -172,3 +172,14 @@ export class LanDiscovery {
     for (const host of discoveryTargets(this.ctx.family, table)) for (const port of ports) this.ctx.link.send(packet, { host, port })
   }
 }
+
+/**
+ * A node named in a packet from `from`: an IPv6 link-local address travels without its
+ * interface (the packed format has no room for it), and means nothing without one — it is on
+ * the link the packet came in on, so it takes that one's scope.
+ */
+export function scopedLike<T extends Address>(node: T, from: Address): T {
+  const scope = /%[^%]+$/.exec(from.host)?.[0]
+  if (!scope || node.host.includes('%') || !/^fe[89ab][0-9a-f]?:/i.test(node.host)) return node
+  return { ...node, host: node.host + scope }
+}

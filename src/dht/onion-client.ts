@@ -23,7 +23,7 @@ import {
   PING_ID_BYTES,
   type OnionPath,
 } from './onion-packets.js'
-import { isLanAddress } from './lan-discovery.js'
+import { isLanAddress, scopedLike } from './lan-discovery.js'
 import type { NodeInfo } from './packed-node.js'
 import { compareDistance, isGood, keyHex } from './routing-table.js'
 
@@ -137,7 +137,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     super()
     this.now = options.now ?? (() => performance.now())
     this.realShared = options.realShared ?? new SharedKeyCache(realKeys.secretKey)
-    link.on(ONION.announceResponse, (p) => this.onAnnounceResponse(p))
+    link.on(ONION.announceResponse, (p, from) => this.onAnnounceResponse(p, from))
     link.on(ONION.dataResponse, (p) => this.onDataResponse(p))
   }
 
@@ -256,7 +256,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     return entry
   }
 
-  private onAnnounceResponse(packet: Buffer): void {
+  private onAnnounceResponse(packet: Buffer, from: NodeInfo | { host: string; port: number }): void {
     const sendback = announceSendback(packet)
     const sent = sendback && this.sent.get(Buffer.from(sendback).toString('hex'))
     if (!sent) return
@@ -280,7 +280,8 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     }
     const list = f ? f.nodes : this.self
     const target = f ? f.realPk : this.realKeys.publicKey
-    for (const node of res.nodes) {
+    for (const named of res.nodes) {
+      const node = scopedLike(named, from)
       this.addPathNode(node)
       const added = this.offer(list, target, f ? SEARCH_NODES : ANNOUNCE_NODES, node)
       if (added) this.sendAnnounce(added, f)

@@ -25,6 +25,7 @@ import {
   type Address,
 } from './onion-packets.js'
 import { compareDistance, keyHex } from './routing-table.js'
+import { scopedLike } from './lan-discovery.js'
 
 const PING_ID_WINDOW_MS = 300_000
 const ENTRY_TIMEOUT_MS = 300_000
@@ -65,9 +66,9 @@ export class OnionServer {
     link.on(ONION.sendInitial, (p, from) => this.onLayer(p, from))
     link.on(ONION.send1, (p, from) => this.onLayer(p, from))
     link.on(ONION.send2, (p, from) => this.onLayer(p, from))
-    link.on(ONION.recv3, (p) => this.onReturn(p, RETURN_3, ONION.recv2))
-    link.on(ONION.recv2, (p) => this.onReturn(p, RETURN_2, ONION.recv1))
-    link.on(ONION.recv1, (p) => this.onReturn(p, RETURN_1, 0))
+    link.on(ONION.recv3, (p, from) => this.onReturn(p, RETURN_3, ONION.recv2, from))
+    link.on(ONION.recv2, (p, from) => this.onReturn(p, RETURN_2, ONION.recv1, from))
+    link.on(ONION.recv1, (p, from) => this.onReturn(p, RETURN_1, 0, from))
     link.on(ONION.announceRequest, (p, from) => this.onAnnounce(p, from))
     link.on(ONION.dataRequest, (p) => this.onData(p))
   }
@@ -80,20 +81,21 @@ export class OnionServer {
     if (packet[0] === ONION.send2) {
       // Last relay: the payload goes to D as is — only announce and data requests.
       if (layer.rest[0] !== ONION.announceRequest && layer.rest[0] !== ONION.dataRequest) return
-      this.link.send(Buffer.concat([layer.rest, ret]), layer.next)
+      this.link.send(Buffer.concat([layer.rest, ret]), scopedLike(layer.next, from))
       return
     }
     const out = Buffer.concat([Uint8Array.of(packet[0] === ONION.sendInitial ? ONION.send1 : ONION.send2), layer.nonce, layer.rest, ret])
-    if (out.length <= MAX_ONION_PACKET) this.link.send(out, layer.next)
+    // A link-local next hop is on the link this came in on (the packed address has no interface).
+    if (out.length <= MAX_ONION_PACKET) this.link.send(out, scopedLike(layer.next, from))
   }
 
-  private onReturn(packet: Buffer, returnBytes: number, nextKind: number): void {
+  private onReturn(packet: Buffer, returnBytes: number, nextKind: number, from: Address): void {
     if (packet.length <= 1 + returnBytes || packet.length > MAX_ONION_PACKET) return
     const data = packet.subarray(1 + returnBytes)
     if (data[0] !== ONION.announceResponse && data[0] !== ONION.dataResponse) return
     const opened = openReturn(this.secret, packet.subarray(1, 1 + returnBytes))
     if (!opened) return
-    this.link.send(nextKind ? Buffer.concat([Uint8Array.of(nextKind), opened.inner, data]) : Buffer.from(data), opened.to)
+    this.link.send(nextKind ? Buffer.concat([Uint8Array.of(nextKind), opened.inner, data]) : Buffer.from(data), scopedLike(opened.to, from))
   }
 
   /** Sends `data` back along a stored return path (we are D: the first return hop is ours to send). */

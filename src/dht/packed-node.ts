@@ -18,9 +18,13 @@ export const PACKED_NODE_IPV6 = 51
 
 /** An address's family byte (2 IPv4, 10 IPv6) and its 4 or 16 address bytes. */
 export function ipBytes(host: string): { family: 2 | 10; bytes: Buffer } {
-  if (isIPv4(host)) return { family: 2, bytes: Buffer.from(host.split('.').map(Number)) }
+  // A link-local address's interface stays here (the format has no room for it), and an IPv4
+  // peer seen through a dual-stack socket (::ffff:a.b.c.d) is an IPv4 node, as c-toxcore packs it.
+  const plain = host.replace(/%.*$/, '')
+  const v4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(plain)?.[1] ?? plain
+  if (isIPv4(v4)) return { family: 2, bytes: Buffer.from(v4.split('.').map(Number)) }
   const bytes = Buffer.alloc(16)
-  expandIPv6(host).forEach((g, i) => bytes.writeUInt16BE(g, i * 2))
+  expandIPv6(plain).forEach((g, i) => bytes.writeUInt16BE(g, i * 2))
   return { family: 10, bytes }
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
+import { isIPv4 } from 'node:net'
 
 import type { Address, PacketHandler } from '../dht/datagram.js'
 
@@ -102,7 +103,9 @@ export class UdpEndpoint {
   send(packet: Uint8Array, to: Address): void {
     if (this.closed) return
     this.sending++
-    this.socket.send(packet, to.port, to.host, () => {
+    // A dual-stack (::) socket reaches IPv4 peers by their mapped address.
+    const host = this.address.host.includes(':') && isIPv4(to.host) ? `::ffff:${to.host}` : to.host
+    this.socket.send(packet, to.port, host, () => {
       if (--this.sending === 0) this.flushed?.()
     })
   }

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { Address, PacketHandler } from '../../src/dht/datagram.js'
-import { discoveryTargets, isLanAddress, LanDiscovery, lanDiscoveryPacket, parseLanDiscovery, type InterfaceTable } from '../../src/dht/lan-discovery.js'
+import { discoveryTargets, isLanAddress, LanDiscovery, lanDiscoveryPacket, parseLanDiscovery, scopedLike, type InterfaceTable } from '../../src/dht/lan-discovery.js'
+import { packNode, unpackNodes } from '../../src/dht/packed-node.js'
 import { pathHops } from '../../src/dht/onion-client.js'
 import { DhtNode } from '../../src/dht/dht-node.js'
 import { decodeDhtFrame, encodeDhtPacket, nodesRequestPlain, openDhtFrame, PACKET, parseNodesResponse } from '../../src/dht/packets.js'
@@ -157,5 +158,24 @@ describe('LAN addresses in nodes responses', () => {
     }
     expect(ask({ host: '10.1.0.3', port: 33445 })).toEqual(['10.1.0.7', '198.18.0.9'])
     expect(ask({ host: '198.18.0.44', port: 33445 })).toEqual(['198.18.0.9'])
+  })
+})
+
+describe('link-local and mapped addresses in packed nodes', () => {
+  it('a named fe80:: node takes the scope of the packet it came in; others are left alone', () => {
+    const from = { host: 'fe80::1%eth0', port: 33445 }
+    expect(scopedLike({ host: 'fe80:0:0:0:3c12:41ff:fe76:b7d', port: 1 }, from).host).toBe('fe80:0:0:0:3c12:41ff:fe76:b7d%eth0')
+    expect(scopedLike({ host: 'fe80::2%eth1', port: 1 }, from).host).toBe('fe80::2%eth1')
+    expect(scopedLike({ host: 'fd00::2', port: 1 }, from).host).toBe('fd00::2')
+    expect(scopedLike({ host: 'fe80::2', port: 1 }, { host: '10.1.0.2', port: 1 }).host).toBe('fe80::2')
+  })
+
+  it('packs a scoped link-local address without its scope, and an IPv4-mapped one as IPv4 (as c-toxcore)', () => {
+    const key = new Uint8Array(32).fill(3)
+    const [scoped] = unpackNodes(packNode({ host: 'fe80::3c12:41ff:fe76:b7d%eth0', port: 7, publicKey: key }), 1)!.nodes
+    expect(scoped!.host).toBe('fe80:0:0:0:3c12:41ff:fe76:b7d')
+    const mapped = packNode({ host: '::ffff:10.1.0.3', port: 7, publicKey: key })
+    expect(mapped[0]).toBe(2)
+    expect(unpackNodes(mapped, 1)!.nodes[0]!.host).toBe('10.1.0.3')
   })
 })

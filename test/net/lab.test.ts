@@ -31,6 +31,11 @@ describe.skipIf(missing !== undefined)('network lab', () => {
     expect(r.figures['start → first message']).toBeGreaterThan(0)
   }, 90_000)
 
+  it('LAN over IPv6: nodes bound to :: find each other by ff02::1 and connect over link-local addresses', async () => {
+    const r = await scenarios.lanIpv6()
+    show('LAN, IPv6 link-local', r)
+  }, 60_000)
+
   it.skipIf(cMissing !== undefined)('same LAN behind a NAT router that does not hairpin, bootstrap node on the Internet: they reach each other over the LAN (udp-lan), not by the outside address', async () => {
     const r = await scenarios.sameLanBehindNat()
     show('same LAN, with Internet', r)

@@ -10,6 +10,7 @@ import * as scenarios from './scenarios.js'
 
 const SCENARIOS: Record<string, () => Promise<scenarios.ScenarioResult>> = {
   'lan-cold': () => scenarios.lanCold(),
+  'lan-ipv6': () => scenarios.lanIpv6(),
   'same-lan-nat': () => scenarios.sameLanBehindNat(),
   'split-merge': () => scenarios.splitAndMerge(),
   'split-merge-loss': () => scenarios.splitAndMerge({ loss: 10 }),

@@ -343,3 +343,31 @@ export function cToxcoreLanPair(bystanders = 0, timeoutMs = 60_000): Promise<Sce
     }
   })
 }
+
+/**
+ * IPv6 only: two gitswarm ToxNodes bound to `::` on one bridge with no IPv4 address, no
+ * bootstrap node. LAN discovery goes to ff02::1 on the interface (from the link-local
+ * address); they become friends over fe80:: addresses, interface scope and all.
+ */
+export function lanIpv6(): Promise<ScenarioResult> {
+  return inLab(async (ctx) => {
+    const sw = ctx.lab.switch('lan')
+    // No IPv4 at all: a unique-local address each, and the link-local one the kernel adds.
+    const [hA, hB] = ['a6', 'b6'].map((name, i) => {
+      const ns = ctx.lab.namespace(name)
+      ctx.lab.plug(ns, sw, 'eth0', `fd00::${i + 2}/64`)
+      return ns
+    }) as [string, string]
+    // Link-local addresses pass duplicate address detection first (about a second or two).
+    await until(() => [hA, hB].every((ns) => !/tentative/.test(ctx.lab.exec(ns, 'ip', ['-6', 'addr', 'show', 'dev', 'eth0'])) && /fe80::/.test(ctx.lab.exec(ns, 'ip', ['-6', 'addr', 'show', 'dev', 'eth0']))), 'link-local addresses ready', 10_000)
+    const [a, b] = await Promise.all([ToxScript.start(ctx.lab, hA, 'a6', ['--lan', '--host', '::']), ToxScript.start(ctx.lab, hB, 'b6', ['--lan', '--host', '::'])])
+    ctx.nodes.push(a, b)
+    b.send('autoaccept on')
+    const t = performance.now()
+    a.send(`add ${b.info.toxId} over IPv6`)
+    const online = await a.waitFor('online', () => true, 30_000)
+    const address = (online.args[0] as { address?: { host: string } }).address?.host ?? ''
+    if (!/^fe80::/i.test(address)) throw new Error(`reached over ${address}, not a link-local IPv6 address`)
+    return { figures: { 'friend request → online': performance.now() - t }, notes: [`reached at ${address}`] }
+  })
+}
