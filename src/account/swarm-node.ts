@@ -80,7 +80,7 @@ interface Link {
   helloWaiters: Array<() => void>
   /** peerOnline was emitted (once: the hello verified and our own channels are open). */
   announced?: boolean
-  /** Our sync:// open to an own device was answered (or there is none to open). */
+  /** The hello verified and our sync:// open to an own device was answered (or there is none to open). */
   syncSettled?: boolean
 }
 
@@ -152,14 +152,19 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     return this.links.get(toxPk)?.verified
   }
 
+  /** Links whose peer is online for the layers above (see maybeOnline). */
+  private onlineLinks(): Link[] {
+    return [...this.links.values()].filter((l) => l.announced && l.friend.online)
+  }
+
   /** Every verified device connected now, with the path it is reached by. */
   peerInfos(): PeerInfo[] {
-    return [...this.links.values()].flatMap((l) => (l.announced && l.friend.online ? [describePeer(l.verified!, l.friend)] : []))
+    return this.onlineLinks().map((l) => describePeer(l.verified!, l.friend))
   }
 
   /** Every verified peer connected now. */
   onlinePeers(): VerifiedPeer[] {
-    return [...this.links.values()].flatMap((l) => (l.announced && l.friend.online ? [l.verified!] : []))
+    return this.onlineLinks().map((l) => l.verified!)
   }
 
   /** Sends a frame on our `msg:` channel to that device; false when it is not connected and verified. */
@@ -269,12 +274,10 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
           return
         }
         for (const wake of link.helloWaiters.splice(0)) wake()
+        const settled = () => ((link.syncSettled = true), this.maybeOnline(link))
         if (link.verified.accountUri === this.identity.uri) {
-          void link.mux.open(`sync://${this.identity.deviceId}`).then(
-            (out) => ((link.syncOut = out), this.maybeOnline(link, true)),
-            () => this.maybeOnline(link, true),
-          )
-        } else this.maybeOnline(link, true)
+          void link.mux.open(`sync://${this.identity.deviceId}`).then((out) => ((link.syncOut = out), settled()), settled)
+        } else settled()
       },
       error: (err, fatal) => {
         this.emit('peerError', err)
@@ -286,12 +289,9 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
   /**
    * A peer is online for the layers above once its hello verified and our own `msg:` (and,
    * for our own devices, `sync://`) channel is open: whatever they send it then goes out.
-   * `ownChannelsSettled` is set once the sync:// open (own devices) has been answered.
    */
-  private maybeOnline(link: Link, ownChannelsSettled?: boolean): void {
-    if (ownChannelsSettled) link.syncSettled = true
-    const own = link.verified?.accountUri === this.identity.uri
-    if (link.announced || !link.verified || !link.out || (own && !link.syncSettled) || !link.friend.online) return
+  private maybeOnline(link: Link): void {
+    if (link.announced || !link.verified || !link.out || !link.syncSettled || !link.friend.online) return
     link.announced = true
     this.emit('peerOnline', link.verified)
   }

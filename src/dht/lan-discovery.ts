@@ -61,7 +61,12 @@ export function isLanAddress(host: string): boolean {
     return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127)
   }
   const h = host.toLowerCase().replace(/%.*$/, '')
-  return h === '::1' || /^fe[89ab][0-9a-f]?:/.test(h) || /^f[cd][0-9a-f]{0,2}:/.test(h)
+  return h === '::1' || isLinkLocal(h) || /^f[cd][0-9a-f]{0,2}:/.test(h)
+}
+
+/** Whether `host` is an IPv6 link-local address (fe80::/10), meaningful only with its interface. */
+function isLinkLocal(host: string): boolean {
+  return /^fe[89ab][0-9a-f]?:/i.test(host)
 }
 
 /** An interface's IPv4 broadcast address: its address with every host bit set. */
@@ -180,6 +185,6 @@ export class LanDiscovery {
  */
 export function scopedLike<T extends Address>(node: T, from: Address): T {
   const scope = /%[^%]+$/.exec(from.host)?.[0]
-  if (!scope || node.host.includes('%') || !/^fe[89ab][0-9a-f]?:/i.test(node.host)) return node
+  if (!scope || node.host.includes('%') || !isLinkLocal(node.host)) return node
   return { ...node, host: node.host + scope }
 }

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { boxKeyPair, SharedKeyCache, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
-import type { DatagramLink, DhtNode } from './dht-node.js'
+import type { Address, DatagramLink, DhtNode } from './dht-node.js'
 import {
   announceSendback,
   createOnionPacket,
@@ -185,10 +185,10 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
       sent = true
     }
     for (const n of f.nodes.values()) {
-      const path = n.dataPk && this.path('search', n.node)
-      if (!path) continue
-      const payload = request(n.dataPk!)
-      if (payload && this.transmit(path, n.node, payload)) sent = true
+      if (!n.dataPk) continue
+      const path = this.path('search', n.node)
+      const payload = path && request(n.dataPk)
+      if (path && payload && this.transmit(path, n.node, payload)) sent = true
     }
     return sent
   }
@@ -256,7 +256,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     return entry
   }
 
-  private onAnnounceResponse(packet: Buffer, from: NodeInfo | { host: string; port: number }): void {
+  private onAnnounceResponse(packet: Buffer, from: Address): void {
     const sendback = announceSendback(packet)
     const sent = sendback && this.sent.get(Buffer.from(sendback).toString('hex'))
     if (!sent) return

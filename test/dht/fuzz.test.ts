@@ -27,22 +27,9 @@ import {
 } from '../../src/dht/onion-packets.js'
 import { TcpRelayClient } from '../../src/transport/tcp-relay.js'
 import { node, until } from '../transport/net.js'
+import { sameUpToKeyEncoding } from '../fuzz-keys.js'
 
 /** Inputs per property: 10,000 in the suite, FUZZ_RUNS (100,000 in `npm run fuzz`) when set. */
-/**
- * X25519 ignores the top bit of a public key (RFC 7748 §5), so a packet whose key field has
- * that bit flipped opens exactly as the original (libsodium, and c-toxcore, accept both).
- * Compares `p` with `valid` with those bits — at the last byte of each key, `keyEnds` — cleared.
- */
-function sameUpToKeyEncoding(p: Uint8Array, valid: Uint8Array, keyEnds: number[]): boolean {
-  const clear = (x: Uint8Array) => {
-    const c = Buffer.from(x)
-    for (const i of keyEnds) if (i < c.length) c[i]! &= 0x7f
-    return c
-  }
-  return clear(p).equals(clear(valid))
-}
-
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 10_000)
 const params = (seed: number) => ({ numRuns: RUNS, seed })
 

@@ -19,6 +19,7 @@ import { COOKIE_REQUEST_BYTES, COOKIE_RESPONSE_BYTES, dataPlain, decodeCookieReq
 import { parseRequest, ReceiveWindow } from '../../src/transport/net-crypto/windows.js'
 import { ChannelMux, opensEvenIds, type Channel } from '../../src/transport/channels.js'
 import { connectedPair, numbered, until } from './net.js'
+import { sameUpToKeyEncoding } from '../fuzz-keys.js'
 
 /** Inputs per property: 10,000 in the suite, FUZZ_RUNS (100,000 in `npm run fuzz`) when set. */
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 10_000)
@@ -39,20 +40,6 @@ function packets(valid: Uint8Array, lengths: number[] = [valid.length]): fc.Arbi
     mutated,
     fc.nat(valid.length).map((n) => valid.subarray(0, n)),
   )
-}
-
-/**
- * X25519 ignores the top bit of a public key (RFC 7748 §5), so a packet whose key field has
- * that bit flipped opens exactly as the original (libsodium, and c-toxcore, accept both).
- * Compares `p` with `valid` with those bits — at the last byte of each key, `keyEnds` — cleared.
- */
-function sameUpToKeyEncoding(p: Uint8Array, valid: Uint8Array, keyEnds: number[]): boolean {
-  const clear = (x: Uint8Array) => {
-    const c = Buffer.from(x)
-    for (const i of keyEnds) if (i < c.length) c[i]! &= 0x7f
-    return c
-  }
-  return clear(p).equals(clear(valid))
 }
 
 const us = boxKeyPair()
