@@ -6,13 +6,20 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { spawn } from 'node:child_process'
-import { describe, expect, it } from 'vitest'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { afterAll, describe, expect, it } from 'vitest'
 import { BIN } from '../cli/run.js'
 import { Account } from '../../src/account/account.js'
 import { ended, download, group, randomFile, share } from './file-helpers.js'
 import { befriend, forge, next, quiet, record, testNetwork, until } from './net.js'
 import { dataTransferMessage } from '../../src/swarm/messages.js'
+
+// A test that times out never reaches its finally: the node processes it started are
+// stopped by PID after the file, whatever happened.
+const nodeProcesses = new Set<ChildProcess>()
+afterAll(() => {
+  for (const c of nodeProcesses) if (c.exitCode === null && c.signalCode === null && c.pid) process.kill(c.pid, 'SIGKILL')
+})
 
 const net = await testNetwork()
 const files = join(net.dir, 'files')
@@ -70,6 +77,7 @@ describe('files on demand', () => {
     await bob.stop()
     const boot = net.bootstrap[0]!
     const child = spawn(process.execPath, [BIN, 'node', '--account', bob.dir, '--json', '--bootstrap', `${boot.host}:${boot.port}:${Buffer.from(boot.publicKey).toString('hex')}`], { stdio: ['ignore', 'ignore', 'ignore'] })
+    nodeProcesses.add(child)
     try {
       await until(() => dave.node.onlinePeers().some((p) => p.deviceId === bob.deviceId), "bob's node linked with dave", 30_000)
       // alice and carla step away for the start, so that bob is the one serving when killed
