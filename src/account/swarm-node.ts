@@ -198,7 +198,8 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     return new Promise<ChannelDecision>((resolve) => {
       const timer = setTimeout(() => {
         link.helloWaiters.splice(link.helloWaiters.indexOf(waiter), 1)
-        resolve({ refuse: 'unauthorised', message: `no hello within ${HELLO_WAIT_MS} ms` })
+        // Not an answer about the channel: 'busy' asks the peer to try again later.
+        resolve({ refuse: 'busy', message: `no hello within ${HELLO_WAIT_MS} ms` })
       }, HELLO_WAIT_MS)
       const waiter = () => (clearTimeout(timer), resolve(link.verified ? this.decide(link.verified, parsed) : { refuse: 'closed', message: 'the connection closed before its hello' }))
       link.helloWaiters.push(waiter)

@@ -180,8 +180,11 @@ describe('ConversationRequestTest', () => {
     expect(bob.removeConversation(id)).toBe(true)
     expect(bob.getConversations()).not.toContain(id)
     const ready = record(bob, 'conversationReady')
-    await net.restart(alice)
-    await until(() => ready.some(([cid]) => cid === control), 'the control cloned', 30_000)
+    const errors = record(bob, 'onConversationError')
+    const restarted = performance.now()
+    const back = await net.restart(alice)
+    const state = () => `the control cloned; ${Math.round(performance.now() - restarted)} ms after the restart bob sees ${JSON.stringify(bob.getPeers())}, alice sees ${JSON.stringify(back.getPeers())}, bob's errors ${JSON.stringify(errors)}`
+    await until(() => ready.some(([cid]) => cid === control), state, 30_000)
     await quiet(300)
     expect(ready.map(([cid]) => cid)).toEqual([control])
   })

@@ -30,10 +30,11 @@ export async function connectedPair(options: { a?: ToxNodeOptions; b?: ToxNodeOp
 }
 
 /** Resolves when `check()` holds, polling every 5 ms; throws `what` after `timeoutMs`. */
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(check: () => boolean, what: string | (() => string), timeoutMs = 10_000): Promise<void> {
   const end = performance.now() + timeoutMs
   while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    // `what` may be a function: the state worth reporting is the state at the timeout.
+    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`)
     await new Promise((r) => setTimeout(r, 5))
   }
 }
