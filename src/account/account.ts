@@ -269,21 +269,9 @@ export class Account extends EventEmitter<AccountEvents> {
     return conv.id
   }
 
-  /**
-   * A new repository. Its id is its root commit, so two conversations made by one device in
-   * the same second would be one: the root then takes the next free second.
-   */
+  /** A new repository (Conversation.create gives each a root of its own, even in one second). */
   private createRepository(options: { mode: ConversationMode; invited?: string }): Conversation {
-    const now = nowSeconds()
-    for (let offset = 0; ; offset++) {
-      try {
-        const conv = Conversation.create(this.identity, { ...options, dir: `${this.dir}/conversations`, clock: () => now + offset })
-        conv.clock = nowSeconds
-        return conv
-      } catch (err) {
-        if (!(err instanceof AlreadyExistsError) || offset >= 60) throw err
-      }
-    }
+    return Conversation.create(this.identity, { ...options, dir: `${this.dir}/conversations` })
   }
 
   /** @internal the one-to-one conversation with a newly confirmed contact, offered to it. */

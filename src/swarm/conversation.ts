@@ -39,7 +39,7 @@ import type { RoleDir } from '../validation/paths.js'
 import type { ConversationEvents } from './events.js'
 import { serveConversation, syncFrom, type SyncOptions, type SyncResult } from './sync.js'
 import { cloneConversation, type CloneOptions } from './clone.js'
-import { stageRepository } from './staging.js'
+import { rootCommit, stageRepository } from './staging.js'
 
 /** How long a plain message keeps retrying while other writers hold or move `main` (git waits 100 ms for a ref lock). */
 export const WRITE_PATIENCE_MS = 2000
@@ -152,7 +152,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
       if (mode === 0) edits.push({ path: invitedPath(options.invited!), oid: store.write('blob', Buffer.alloc(0)) })
       const tree = editTree(store, undefined, edits)
       const clock = options.clock ?? systemClock
-      const root = writeSignedCommit(store, identity, { tree, parents: [], message: initialMessage(mode, options.invited), time: clock() })
+      const root = rootCommit(stage, options.path === undefined, (time) => writeSignedCommit(store, identity, { tree, parents: [], message: initialMessage(mode, options.invited), time }), clock())
       const draft = new Conversation(repo, { ...options, identity })
       draft.cachedRoot = root
       draft.checkOrThrow(root, true)

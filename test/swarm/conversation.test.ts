@@ -72,6 +72,15 @@ describe('creating', () => {
     expect(Conversation.open(join(dir, 'fixed')).head).toBe(head)
     expect(readdirSync(dir).filter((n) => n.startsWith('.gitswarm-new'))).toEqual([])
   })
+
+  test('three conversations by one device in one second are three: each root takes the next free second', () => {
+    const frozen = () => 1_800_000_000
+    const own = join(dir, 'same-second')
+    const convs = [0, 1, 2].map(() => Conversation.create(alice, { dir: own, clock: frozen }))
+    expect(new Set(convs.map((c) => c.id)).size).toBe(3)
+    expect(convs.map((c) => Number(git(c.path, 'show', '-s', '--format=%ct', 'HEAD')))).toEqual([1_800_000_000, 1_800_000_001, 1_800_000_002])
+    expect(readdirSync(own).sort()).toEqual(convs.map((c) => c.id).sort())
+  })
 })
 
 describe('a group conversation, operation by operation', () => {
