@@ -61,6 +61,8 @@ interface Search {
   lastQuery: number
   quick: number
   found?: Address
+  /** Where nodes near the key say it is (host:port → when last said), for hole punching. */
+  reported: Map<string, number>
 }
 
 /** A random key sharing exactly `bits` leading bits with `ours`. */
@@ -196,7 +198,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
   /** Searches `publicKey` (a friend's DHT key) in the background; 'found' fires when it answers. */
   search(publicKey: Uint8Array): void {
     const key = keyHex(publicKey)
-    if (!this.searches.has(key)) this.searches.set(key, { list: new SearchList(new Uint8Array(publicKey)), lastQuery: -Infinity, quick: 0 })
+    if (!this.searches.has(key)) this.searches.set(key, { list: new SearchList(new Uint8Array(publicKey)), lastQuery: -Infinity, quick: 0, reported: new Map() })
   }
 
   /**
@@ -224,6 +226,20 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
   /** The nodes we know near a searched key (they know its address and forward to it). */
   searchContacts(publicKey: Uint8Array): Contact[] {
     return [...(this.searches.get(keyHex(publicKey))?.list.contacts.values() ?? [])]
+  }
+
+  /** Where nodes near a searched key said it is within `maxAgeMs`, newest first. */
+  reportedAt(publicKey: Uint8Array, maxAgeMs: number): Address[] {
+    const s = this.searches.get(keyHex(publicKey))
+    if (!s) return []
+    const now = this.now()
+    return [...s.reported].filter(([, at]) => now - at <= maxAgeMs).sort((a, b) => b[1] - a[1]).map(([k]) => ({ host: k.slice(0, k.lastIndexOf('|')), port: Number(k.slice(k.lastIndexOf('|') + 1)) }))
+  }
+
+  /** Asks the nodes near a searched key about it now (fresh reports of where it is). */
+  queryNow(publicKey: Uint8Array): void {
+    const s = this.searches.get(keyHex(publicKey))
+    if (s) s.lastQuery = -Infinity
   }
 
   /** Where a searched key was last seen answering, if it was. */
@@ -315,7 +331,13 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
         const p = res && this.answered(res.pingId, 'nodes', sender)
         if (!res || !p) break
         this.heard(sender)
-        for (const n of res.nodes) this.consider(scopedLike(n, from))
+        for (const n of res.nodes) {
+          const reported = this.searches.get(keyHex(n.publicKey))?.reported
+          reported?.set(`${n.host}|${n.port}`, this.now())
+          // Bounded: anyone can report addresses; the oldest go first.
+          if (reported && reported.size > 16) reported.delete(reported.keys().next().value!)
+          this.consider(scopedLike(n, from))
+        }
         p.done?.(res.nodes)
         break
       }

@@ -12,6 +12,11 @@ import { encodeDhtRequest, REQUEST_NAT_PING } from './dht-request.js'
 import { keyHex } from './routing-table.js'
 
 const TIMEOUT_MS = 5000
+/** Reports of a friend's address older than this are not punched. */
+const REPORT_FRESH_MS = 60_000
+/** Port guessing: this many ports more on each side per round, up to MAX_SPREAD (c-toxcore: 48 a round). */
+const SPREAD_STEP = 4
+const MAX_SPREAD = 24
 
 export class NatPinger {
   private readonly waiting = new Map<string, { key: string; done: (ok: boolean) => void; until: number }>()
@@ -55,6 +60,27 @@ export class NatPinger {
     for (let d = 0; d <= spread; d++) {
       for (const p of d === 0 ? [port] : [port - d, port + d]) if (p > 0 && p < 65536) this.dht.ping({ host, port: p, publicKey })
     }
+  }
+
+  /**
+   * One round of hole punching towards a friend's DHT key that we do not reach directly
+   * (FriendFinder calls it every 3 s, c-toxcore's PUNCH_INTERVAL), while nodes near it report
+   * where it is: ask them again, and ping each reported address — a NAT that keeps one outside
+   * port per inside one lets both pings through once each side has sent one. From the second
+   * round, if a NAT ping comes back (the friend is there and searches us too), also the ports
+   * around the most recent report, further each round: a NAT that gives each destination the
+   * next free port is met there.
+   */
+  punchFriend(publicKey: Uint8Array, round: number): void {
+    const reported = this.dht.reportedAt(publicKey, REPORT_FRESH_MS)
+    if (reported.length === 0) return
+    this.dht.queryNow(publicKey)
+    for (const a of reported.slice(0, 4)) this.dht.ping({ ...a, publicKey })
+    if (round < 2 || (round > 12 && round % 10 !== 0)) return
+    const [first] = reported
+    void this.ping(publicKey).then((ok) => {
+      if (ok) this.punch(publicKey, first!.host, first!.port, Math.min(MAX_SPREAD, SPREAD_STEP * Math.min(round, 12)))
+    })
   }
 
   /** Unanswered pings past their time resolve false (called from the node's tick). */

@@ -199,7 +199,8 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
   private path(kind: 'announce' | 'search', destination: NodeInfo): PathState | undefined {
     const now = this.now()
     const lan = !this.tcp && isLanAddress(destination.host)
-    const id = `${kind}:${lan ? 'lan' : 'wan'}`
+    // Paths are kept per way out: LAN, WAN, or through one relay (the route may change).
+    const id = `${kind}:${this.tcp ? `tcp-${keyHex(this.tcp.node.publicKey)}` : lan ? 'lan' : 'wan'}`
     const current = this.paths.get(id)
     if (current && current.failures < MAX_TRIES && now - current.created < PATH_LIFETIME_MS) return current
     const good: NodeInfo[] = this.tcp ? [...this.pathNodes.values()] : [...this.dht.table.contacts()].filter((c) => isGood(c, now))

@@ -24,6 +24,8 @@ const DHT_PK_QUICK_MS = 2000
 const DHT_PK_QUICK_SENDS = 5
 const DHT_PK_DHT_INTERVAL_MS = 20_000
 const REQUEST_FIRST_RESEND_MS = 5000
+/** c-toxcore's PUNCH_INTERVAL. */
+const PUNCH_INTERVAL_MS = 3000
 const RECENT_REQUESTS = 32
 /** c-toxcore's TOX_MAX_FRIEND_REQUEST_LENGTH. */
 export const MAX_FRIEND_REQUEST_MESSAGE = 1016
@@ -42,6 +44,8 @@ interface Wanted {
   lastOnionDhtPk: number
   onionDhtPkSent: number
   lastDhtDhtPk: number
+  /** Hole punching towards it (../dht/nat.ts): rounds so far, and when the last was. */
+  punch: { round: number; at: number }
   request?: { body: Buffer; nextAt: number; backoff: number }
 }
 
@@ -61,6 +65,8 @@ export interface FriendFinderContext {
   routeEverywhere: (dhtPk: Uint8Array) => void
   isFriend: (realPk: Uint8Array) => boolean
   isConnected: (realPk: Uint8Array) => boolean
+  /** Whether the friend's connection is up over UDP (not on a relay). */
+  isDirect: (realPk: Uint8Array) => boolean
   now?: () => number
 }
 
@@ -87,7 +93,7 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
   find(realPk: Uint8Array): void {
     const key = keyHex(realPk)
     this.refused.delete(key)
-    if (!this.wanted.has(key)) this.wanted.set(key, { realPk: new Uint8Array(realPk), lastNoReplay: -1n, lastOnionDhtPk: -Infinity, onionDhtPkSent: 0, lastDhtDhtPk: -Infinity })
+    if (!this.wanted.has(key)) this.wanted.set(key, { realPk: new Uint8Array(realPk), lastNoReplay: -1n, lastOnionDhtPk: -Infinity, onionDhtPkSent: 0, lastDhtDhtPk: -Infinity, punch: { round: 0, at: -Infinity } })
     this.ctx.onion.search(realPk)
   }
 
@@ -183,14 +189,28 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
     for (const w of this.wanted.values()) if (w.dhtPk && keyHex(w.dhtPk) === keyHex(dhtPk)) this.connect(w, address)
   }
 
+  /** Hole punching while its DHT key is known and we do not reach it by UDP (on a relay, or not at all). */
+  private punch(w: Wanted, now: number): void {
+    if (!w.dhtPk || this.ctx.isDirect(w.realPk)) {
+      w.punch.round = 0
+      return
+    }
+    if (now - w.punch.at < PUNCH_INTERVAL_MS) return
+    w.punch.at = now
+    this.ctx.dht.nat.punchFriend(w.dhtPk, ++w.punch.round)
+  }
+
   private connect(w: Wanted, address: Address): void {
-    if (!w.dhtPk || this.ctx.isConnected(w.realPk)) return
+    if (!w.dhtPk) return
+    // Connected already (on a relay, say): a UDP address that answered is a path to try.
+    if (this.ctx.isConnected(w.realPk)) return this.ctx.netCrypto.tryDirect(w.realPk, address)
     this.ctx.netCrypto.connect(w.realPk, w.dhtPk, address)
   }
 
   tick(): void {
     const now = this.now()
     for (const w of this.wanted.values()) {
+      this.punch(w, now)
       if (this.ctx.isConnected(w.realPk)) {
         w.request = undefined
         continue

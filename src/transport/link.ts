@@ -16,12 +16,17 @@ export function relayAddress(peerDhtPk: Uint8Array): Address {
   return { host: `${TCP_PREFIX}${keyHex(peerDhtPk)}`, port: 0 }
 }
 
+/** Whether `address` is a peer behind a TCP relay (a pseudo-address), not a UDP one. */
+export function isRelayAddress(address: Address): boolean {
+  return address.host.startsWith(TCP_PREFIX)
+}
+
 /** How a peer is reached: UDP on a local network, UDP across the Internet, or a TCP relay. */
 export type PathKind = 'udp-lan' | 'udp-direct' | 'tcp-relay'
 
 /** The kind of path a connection at `address` takes. */
 export function pathOf(address: Address): PathKind {
-  if (address.host.startsWith(TCP_PREFIX)) return 'tcp-relay'
+  if (isRelayAddress(address)) return 'tcp-relay'
   return isLanAddress(address.host) ? 'udp-lan' : 'udp-direct'
 }
 
@@ -38,7 +43,7 @@ export class NodeLink {
   }
 
   send(packet: Uint8Array, to: Address): void {
-    if (to.host.startsWith(TCP_PREFIX)) {
+    if (isRelayAddress(to)) {
       const pk = Buffer.from(to.host.slice(TCP_PREFIX.length), 'hex')
       for (const relay of this.relays) if (relay.send(pk, packet)) return
       return

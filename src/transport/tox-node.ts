@@ -19,8 +19,9 @@ import { randomBytes } from 'node:crypto'
 import { FriendFinder, MAX_FRIEND_REQUEST_MESSAGE } from './friends.js'
 import { Friend } from './messenger.js'
 import { NetCrypto } from './net-crypto/net-crypto.js'
-import { NodeLink, relayAddress } from './link.js'
-import { TcpRelayClient, type RelayAddress } from './tcp-relay.js'
+import { isRelayAddress, NodeLink, relayAddress } from './link.js'
+import { RelayPool } from './relay-pool.js'
+import type { TcpRelayClient, RelayAddress } from './tcp-relay.js'
 import { UdpEndpoint, type Address } from './udp.js'
 
 /** How a ToxNode starts. */
@@ -90,7 +91,16 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
         bootstrap: (node) => this.dht.getNodes(node),
       })
     }
+    this.relays = new RelayPool({
+      dhtKeys: this.dht.keys,
+      up: (client) => {
+        this.link.addRelay(client)
+        client.on('connected', (dhtPk) => this.finder.reachableAt(dhtPk, relayAddress(dhtPk)))
+        this.chooseOnionRoute()
+      },
+    })
     this.dhtTimer = setInterval(() => {
+      this.chooseOnionRoute()
       this.dht.tick()
       this.lan?.tick()
       this.onion.tick()
@@ -107,6 +117,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
       accept: (pk) => this.friendKeys.has(hex(pk)),
       requireNoise: (pk) => this.noiseOnly.has(hex(pk)),
       noise: options.noise,
+      relayPath: (dhtPk) => (this.link.relays.some((r) => r.isConnected(dhtPk)) ? relayAddress(dhtPk) : undefined),
     })
     this.netCrypto.on('connection', (conn) => {
       const friend = new Friend(conn)
@@ -128,13 +139,18 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
       realPk: this.realKeys.publicKey,
       nospam: this.nospam,
       selfNode: () => (!this.link.udpEnabled || /^(0\.0\.0\.0|::)$/.test(this.address.host) ? undefined : { ...this.address, publicKey: this.dhtPublicKey }),
-      relayNodes: () => this.link.relays.map((r) => ({ host: r.relay.host, port: r.relay.port, publicKey: r.relay.publicKey, tcp: true })),
-      viaRelay: (relay, dhtPk) => void this.useRelay(relay).then((r) => r.route(dhtPk), () => undefined),
-      routeEverywhere: (dhtPk) => {
-        for (const r of this.link.relays) r.route(dhtPk)
+      relayNodes: () => this.relays.connected.map((r) => ({ host: r.relay.host, port: r.relay.port, publicKey: r.relay.publicKey, tcp: true })),
+      viaRelay: (relay, dhtPk) => {
+        this.useRelay(relay).catch(() => {})
+        this.relays.route(dhtPk)
       },
+      routeEverywhere: (dhtPk) => this.relays.route(dhtPk),
       isFriend: (pk) => this.friendKeys.has(hex(pk)),
       isConnected: (pk) => this.friends.get(hex(pk))?.connection.established ?? false,
+      isDirect: (pk) => {
+        const conn = this.friends.get(hex(pk))?.connection
+        return !!conn?.established && !isRelayAddress(conn.address)
+      },
     })
     this.finder.on('request', (pk, message) => this.emit('friendRequest', pk, message))
     this.finder.on('dhtPk', (a) => this.emit('dhtPk', a))
@@ -149,6 +165,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
 
   readonly nospam: Uint8Array
   readonly link: NodeLink
+  private readonly relays: RelayPool
   /** LAN discovery, when the node was started with `lanDiscovery`. */
   readonly lan: LanDiscovery | undefined
   readonly onion: OnionClient
@@ -156,39 +173,44 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
   private readonly finder: FriendFinder
   private readonly dhtTimer: NodeJS.Timeout
 
-  /** Binds the socket (127.0.0.1 and a free port by default) and starts the node. */
+  /**
+   * Binds the socket (127.0.0.1 and a free port by default) and starts the node. TCP relays
+   * are connected in the background (./relay-pool.ts): start never waits on one.
+   */
   static async start(options: ToxNodeOptions = {}): Promise<ToxNode> {
     const host = options.host ?? '127.0.0.1'
     const udp = options.lanDiscovery && options.port === undefined ? await UdpEndpoint.bindInRange(host, TOX_PORT_DEFAULT, TOX_PORT_RANGE_END) : await UdpEndpoint.bind({ host, port: options.port })
     const node = new ToxNode(udp, options)
-    const relays = await Promise.allSettled((options.tcpRelays ?? []).map((r) => node.useRelay(r)))
-    if (options.udp === false && !relays.some((r) => r.status === 'fulfilled')) {
-      await node.close()
-      throw new ConnectionFailedError('tcp relays', 'UDP is off and no TCP relay could be reached')
-    }
+    for (const r of options.tcpRelays ?? []) node.useRelay(r).catch(() => {})
     return node
   }
 
-  private readonly relaysByKey = new Map<string, Promise<TcpRelayClient>>()
-
-  /** Connects to a TCP relay (once; later calls share the connection). */
+  /**
+   * Keeps a TCP relay: connected now and again whenever its connection drops, for as long as
+   * the node runs. Resolves with its first connection (rejects if that attempt fails; the
+   * pool keeps trying).
+   */
   useRelay(relay: RelayAddress): Promise<TcpRelayClient> {
-    const key = hex(relay.publicKey)
-    let pending = this.relaysByKey.get(key)
-    if (!pending) {
-      pending = TcpRelayClient.connect({ host: relay.host, port: relay.port, publicKey: new Uint8Array(relay.publicKey) }, this.dht.keys).then((client) => {
-        this.link.addRelay(client)
-        client.on('connected', (dhtPk) => this.finder.reachableAt(dhtPk, relayAddress(dhtPk)))
-        client.on('closed', () => this.relaysByKey.delete(key))
-        // With no UDP, the onion's paths start at the relay.
-        if (!this.link.udpEnabled && !this.onion.tcp) this.onion.tcp = { sendOnion: (b) => client.sendOnion(b), node: { host: relay.host, port: relay.port, publicKey: client.relay.publicKey } }
-        return client
-      })
-      pending.catch(() => this.relaysByKey.delete(key))
-      this.relaysByKey.set(key, pending)
-    }
-    return pending
+    return this.relays.keep(relay)
   }
+
+  /** The TCP relays kept (connected or being connected again). */
+  get tcpRelays(): RelayAddress[] {
+    return this.relays.addresses
+  }
+
+  /**
+   * Onion paths start at a TCP relay while UDP brings no answers (no UDP at all, or a network
+   * that drops it: the DHT is not connected), as c-toxcore does; on UDP again once it does.
+   */
+  private chooseOnionRoute(): void {
+    const relay = !this.link.udpEnabled || !this.dht.isConnected() ? this.relays.connected[0] : undefined
+    if (this.onionRelay?.relay === relay) return
+    this.onionRelay = relay && { relay, route: { sendOnion: (b: Uint8Array) => relay.sendOnion(b), node: { host: relay.relay.host, port: relay.relay.port, publicKey: relay.relay.publicKey } } }
+    this.onion.tcp = this.onionRelay?.route
+  }
+
+  private onionRelay: { relay: TcpRelayClient; route: NonNullable<OnionClient['tcp']> } | undefined
 
   /**
    * Tells a friend our DHT key through a DHT request to its DHT key at `address`, naming
@@ -316,7 +338,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
   async close(): Promise<void> {
     clearInterval(this.dhtTimer)
     this.netCrypto.close()
-    for (const r of [...this.link.relays]) r.close('node closed')
+    this.relays.close()
     await this.udp.close()
   }
 }

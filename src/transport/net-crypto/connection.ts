@@ -104,7 +104,7 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
 
   // ── sending ──────────────────────────────────────────────────────────────────────────
 
-  private sendData(bufferStart: number, packetNumber: number, data: Uint8Array): void {
+  private sendData(bufferStart: number, packetNumber: number, data: Uint8Array, to: Address = this.address): void {
     const nonce = this.sentNonce!
     const body = seal(this.keys!.send, nonce, dataPlain(bufferStart, packetNumber, data))
     const packet = Buffer.allocUnsafe(3 + body.length)
@@ -113,7 +113,7 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
     packet[2] = nonce[23]!
     packet.set(body, 3)
     incrementNonce(nonce)
-    if (packet.length <= MAX_CRYPTO_PACKET) this.transmit(packet, this.address)
+    if (packet.length <= MAX_CRYPTO_PACKET) this.transmit(packet, to)
   }
 
   private canSend(): boolean {
@@ -165,6 +165,19 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
     this.unacknowledged = 0
     this.sendData(this.recvWindow.start, this.sendWindow.end, this.recvWindow.request())
   }
+
+  /**
+   * A packet request sent to `to` instead of our address: a probe of another path. The peer
+   * takes a data packet that opens from a new address as the connection moving there
+   * (NetCrypto's roaming), and answers there.
+   */
+  probe(to: Address): void {
+    if (!this.established) return
+    this.sendData(this.recvWindow.start, this.sendWindow.end, this.recvWindow.request(), to)
+  }
+
+  /** A direct UDP address to move to from a relay (see ./direct-path.ts), and since when. */
+  direct: { address: Address; since: number; probedAt: number } | undefined
 
   /** Whether the application closed this connection (rather than a timeout or the peer). */
   closedByUser = false

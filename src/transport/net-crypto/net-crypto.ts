@@ -14,6 +14,7 @@ import { InvalidArgumentError } from '../../errors.js'
 import type { Address, DatagramLink } from '../../dht/datagram.js'
 import { CryptoConnection } from './connection.js'
 import { CookieJar } from './cookies.js'
+import { keepPath, offerDirect, staysDirect } from './direct-path.js'
 import { acceptNoise, NOISE_ACCEPT, NOISE_HANDSHAKE, noiseInitiate, noiseRespond, type NoiseContext } from './noise-handshake.js'
 import {
   COOKIE_REQUEST,
@@ -35,7 +36,8 @@ const RESEND_MS = 1000
 const MAX_TRIES = 8
 /** Trial decryptions of data packets from unknown addresses, per second (see roam). */
 export const MAX_ROAM_TRIALS = 256
-
+/** How often connections' paths are looked at (probes, fall back to a relay). */
+const PATH_CHECK_MS = 100
 
 export interface NetCryptoOptions {
   link: DatagramLink
@@ -59,6 +61,11 @@ export interface NetCryptoOptions {
   tickMs?: number
   /** Shared keys with long-term keys (one cache for the node's layers); made here when absent. */
   realShared?: SharedKeyCache
+  /**
+   * The relay pseudo-address joining us with this DHT key, if a relay does now: a direct path
+   * gone silent falls back to it (./direct-path.ts). Without it connections never change path by themselves.
+   */
+  relayPath?: (peerDhtPk: Uint8Array) => Address | undefined
 }
 
 export interface NetCryptoEvents {
@@ -279,7 +286,8 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
     for (const conn of this.byReal.values()) {
       if (conn.state !== 'established') continue
       if (this.roamTrials++ >= MAX_ROAM_TRIALS) return
-      if (conn.receiveData(packet)) return this.readdress(conn, from)
+      const heardBefore = conn.lastReceivedAt
+      if (conn.receiveData(packet)) return staysDirect(conn, from, heardBefore, now) ? undefined : this.readdress(conn, from)
     }
   }
 
@@ -291,8 +299,24 @@ export class NetCrypto extends EventEmitter<NetCryptoEvents> {
     conn.emit('readdressed', from)
   }
 
+  /** The peer `realPk` answered by UDP at `address`: a connection on a relay moves there if it can (./direct-path.ts). */
+  tryDirect(realPk: Uint8Array, address: Address): void {
+    const conn = this.byReal.get(hex(realPk))
+    if (conn) offerDirect(conn, address, this.now())
+  }
+
+  private lastPathCheck = -Infinity
+
   private tick(): void {
     const now = this.now()
+    const relayPath = this.options.relayPath
+    if (relayPath && now - this.lastPathCheck >= PATH_CHECK_MS) {
+      this.lastPathCheck = now
+      for (const conn of this.byReal.values()) {
+        const to = conn.established ? keepPath(conn, now, relayPath) : undefined
+        if (to) this.readdress(conn, to)
+      }
+    }
     for (const conn of this.byReal.values()) {
       if (conn.pending && conn.state !== 'established' && now - conn.pending.sentAt >= RESEND_MS) {
         if (conn.pending.tries >= MAX_TRIES) {
