@@ -35,6 +35,7 @@ import * as membership from './commands/membership.js'
 import { AccountFiles, DEFAULT_MAX_FILE_SIZE, type TransferInfo } from './files.js'
 import { AccountNetwork, type NetworkOptions } from './network.js'
 import { takeRunLock } from './run-lock.js'
+import type { NetworkStatus } from '../transport/tox-node.js'
 import type { PeerInfo } from './swarm-node.js'
 import { memberDevices as conversationDevices } from './peers.js'
 import { MAX_METADATA_VALUE } from './wire.js'
@@ -173,6 +174,11 @@ export class Account extends EventEmitter<AccountEvents> {
    */
   getPeers(): PeerInfo[] {
     return this.net?.node.peerInfos() ?? []
+  }
+
+  /** How this device stands on the Tox network (DHT, TCP relays, the onion's way out); undefined when not started. */
+  getNetworkStatus(): NetworkStatus | undefined {
+    return this.net?.node.tox.status()
   }
 
   /** Whether the account is on the network (between start and stop). */

@@ -15,6 +15,7 @@ import { Account } from './account.js'
 
 /** The Account methods another process may call. */
 export const CONTROL_OPS = [
+  'getNetworkStatus',
   'addContact',
   'acceptTrustRequest',
   'discardTrustRequest',

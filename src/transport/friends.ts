@@ -168,8 +168,9 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
     if (w.dhtPk && keyHex(w.dhtPk) !== keyHex(a.senderDhtPk)) this.ctx.dht.stopSearch(w.dhtPk)
     w.dhtPk = a.senderDhtPk
     this.emit('dhtPk', a)
-    if (this.ctx.isConnected(w.realPk)) return
+    // Searched even when connected (on a relay, say): finding it by UDP is how we move there.
     this.ctx.dht.search(a.senderDhtPk)
+    if (this.ctx.isConnected(w.realPk)) return
     const at = this.ctx.dht.foundAt(a.senderDhtPk)
     if (at) this.connect(w, at)
     // Ask the nodes it named for its key: its own node answers from that key, and we have it.
@@ -207,8 +208,14 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
     this.ctx.netCrypto.connect(w.realPk, w.dhtPk, address)
   }
 
+  private dhtWasConnected = false
+
   tick(): void {
     const now = this.now()
+    // UDP just started getting answers (a network that let it through again): punch at once.
+    const dhtConnected = this.ctx.dht.isConnected()
+    if (dhtConnected && !this.dhtWasConnected) for (const w of this.wanted.values()) w.punch.at = -Infinity
+    this.dhtWasConnected = dhtConnected
     for (const w of this.wanted.values()) {
       this.punch(w, now)
       if (this.ctx.isConnected(w.realPk)) {

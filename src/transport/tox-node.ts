@@ -47,6 +47,20 @@ export interface ToxNodeOptions {
   lanDiscovery?: boolean
 }
 
+/** How a node stands on the network (ToxNode.status). */
+export interface NetworkStatus {
+  /** The UDP socket's address. */
+  address: Address
+  /** Whether the node sends UDP at all (ToxNodeOptions.udp). */
+  udp: boolean
+  /** Connected: some DHT node answered within the bad-node timeout; nodes: how many the close list holds. */
+  dht: { connected: boolean; nodes: number }
+  /** TCP relays kept, and whether each is connected now. */
+  tcpRelays: Array<{ host: string; port: number; publicKey: string; connected: boolean }>
+  /** Where onion paths start: over UDP, or at a TCP relay (UDP off or getting no answers). */
+  onion: 'udp' | 'tcp-relay'
+}
+
 export interface ToxNodeEvents {
   /** A friend's connection appeared (either side initiated). */
   friend: [friend: Friend]
@@ -192,6 +206,18 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
    */
   useRelay(relay: RelayAddress): Promise<TcpRelayClient> {
     return this.relays.keep(relay)
+  }
+
+  /** How the node stands on the network now: DHT, relays, the onion's way out. */
+  status(): NetworkStatus {
+    const up = new Set(this.relays.connected.map((c) => hex(c.relay.publicKey)))
+    return {
+      address: { ...this.address },
+      udp: this.link.udpEnabled,
+      dht: { connected: this.dht.isConnected(), nodes: this.dht.table.size },
+      tcpRelays: this.relays.addresses.map((r) => ({ host: r.host, port: r.port, publicKey: hex(r.publicKey), connected: up.has(hex(r.publicKey)) })),
+      onion: this.onion.tcp ? 'tcp-relay' : 'udp',
+    }
   }
 
   /** The TCP relays kept (connected or being connected again). */

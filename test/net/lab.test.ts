@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest'
 import { Bootstrapd, cPeerUnavailable } from '../../bench/c-peer.js'
 import { labUnavailable } from './lab.js'
+import * as internet from './internet.js'
 import * as scenarios from './scenarios.js'
 
 const missing = labUnavailable()
@@ -51,6 +52,31 @@ describe.skipIf(missing !== undefined)('network lab', () => {
   it.skipIf(cMissing !== undefined)('split and merge with 10 % packet loss on alice\'s LAN link still converges', async () => {
     const r = await scenarios.splitAndMerge({ loss: 10 })
     show('split and merge, 10 % loss', r)
+  }, 300_000)
+
+  it.skipIf(cMissing !== undefined)('two homes behind port-preserving NATs, relay configured: contacts, one-to-one, a group, messages both ways; the path ends udp-direct (hole punched)', async () => {
+    const r = await internet.acrossNats('preserve')
+    show('two port-preserving NATs', r)
+  }, 150_000)
+
+  it.skipIf(cMissing !== undefined)('two homes behind symmetric NATs: the same through the relay (tcp-relay)', async () => {
+    const r = await internet.acrossNats('random')
+    show('two symmetric NATs', r)
+  }, 150_000)
+
+  it.skipIf(cMissing !== undefined)('a home whose router drops UDP, nothing told to the node: the same through the relay, its onion on the relay', async () => {
+    const r = await internet.udpBlocked()
+    show('UDP dropped at one home', r)
+  }, 150_000)
+
+  it.skipIf(cMissing !== undefined)('a pair on the relay moves to udp-direct when UDP opens, a 12 MiB download in flight completing verified', async () => {
+    const r = await internet.relayThenDirect()
+    show('relay, then direct', r)
+  }, 300_000)
+
+  it.skipIf(cMissing !== undefined)('a home\'s uplink down for 60 s: back on the relay and the DHT within 30 s of the link, with no restart, and delivery resumes', async () => {
+    const r = await internet.uplinkOutage()
+    show('uplink outage', r)
   }, 300_000)
 
   it.skipIf(cMissing !== undefined)('c-toxcore on the LAN: its test peer (local discovery on) and gitswarm nodes find each other with no bootstrap node, both ways', async () => {

@@ -152,7 +152,9 @@ export class Lab {
    * NAT on router `ns` for what leaves through `wan`: `preserve` keeps the source port where it
    * can (Linux masquerade, a port-restricted cone: one mapping per socket, replies only from
    * where it sent), `random` maps each new destination to a random port (a symmetric NAT).
-   * Nothing from outside gets in unless it answers a mapping. No hairpin: a host inside that
+   * Nothing from outside gets in unless it answers a mapping, and the router itself answers
+   * nothing from outside (as a home router's firewall: an unsolicited packet leaves no trace —
+   * a connection-tracking entry it made would take the port a punched mapping needs). No hairpin: a host inside that
    * sends to the router's outside address reaches the router itself, not its neighbour.
    */
   nat(ns: string, wan: Interface, mode: 'preserve' | 'random'): void {
@@ -167,6 +169,11 @@ export class Lab {
 table ip lab_filter {
   chain forward {
     type filter hook forward priority filter; policy accept;
+    iifname "${wan.name}" ct state established,related accept
+    iifname "${wan.name}" drop
+  }
+  chain input {
+    type filter hook input priority filter; policy accept;
     iifname "${wan.name}" ct state established,related accept
     iifname "${wan.name}" drop
   }

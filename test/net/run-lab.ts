@@ -6,6 +6,7 @@
  * @module
  */
 import { labUnavailable } from './lab.js'
+import * as internet from './internet.js'
 import * as scenarios from './scenarios.js'
 
 const SCENARIOS: Record<string, () => Promise<scenarios.ScenarioResult>> = {
@@ -15,6 +16,11 @@ const SCENARIOS: Record<string, () => Promise<scenarios.ScenarioResult>> = {
   'split-merge': () => scenarios.splitAndMerge(),
   'split-merge-loss': () => scenarios.splitAndMerge({ loss: 10 }),
   'c-toxcore-lan': () => scenarios.cToxcoreOnLan(),
+  'nat-preserve': () => internet.acrossNats('preserve'),
+  'nat-symmetric': () => internet.acrossNats('random'),
+  'udp-blocked': () => internet.udpBlocked(),
+  'relay-then-direct': () => internet.relayThenDirect(),
+  'uplink-outage': () => internet.uplinkOutage(),
 }
 
 const argv = process.argv.slice(2)

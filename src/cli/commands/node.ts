@@ -17,7 +17,7 @@ import { parseArgs, type ParsedArgs } from '../args.js'
 import type { Output } from '../output.js'
 import { passphrase } from './identity.js'
 
-export const usage = 'gitswarm node --account <dir> [--lan] [--bootstrap host:port:dhtkey[,…]] [--port N] [--host H] [--accept-all] [--json]'
+export const usage = 'gitswarm node --account <dir> [--lan] [--bootstrap host:port:dhtkey[,…]] [--tcp-relay host:port:dhtkey[,…]] [--port N] [--host H] [--accept-all] [--json]'
 export const peersUsage = 'gitswarm peers --account <dir>               (connected devices and how each is reached)'
 
 const EVENTS: Array<keyof AccountEvents> = [
@@ -44,12 +44,12 @@ const EVENTS: Array<keyof AccountEvents> = [
   'peerPathChanged',
 ]
 
-/** `host:port:key` items, comma separated. */
-export function parseBootstrap(value: string | undefined): BootstrapNode[] {
+/** `host:port:key` items, comma separated (`what` names them in errors). */
+export function parseBootstrap(value: string | undefined, what = 'a bootstrap node'): BootstrapNode[] {
   if (!value) return []
   return value.split(',').map((item) => {
     const m = /^(.+):(\d{1,5}):([0-9a-fA-F]{64})$/.exec(item.trim())
-    if (!m) throw new InvalidArgumentError(`a bootstrap node is host:port:dhtkey (64 hex digits), got "${item}"`)
+    if (!m) throw new InvalidArgumentError(`${what} is host:port:dhtkey (64 hex digits), got "${item}"`)
     return { host: m[1]!, port: Number(m[2]), publicKey: m[3]!.toLowerCase() }
   })
 }
@@ -66,7 +66,7 @@ function line(event: string, args: unknown[]): string {
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const args: ParsedArgs = parseArgs(argv, { values: ['account', 'bootstrap', 'port', 'host', 'passphrase-file'], flags: ['accept-all', 'lan'] })
+  const args: ParsedArgs = parseArgs(argv, { values: ['account', 'bootstrap', 'tcp-relay', 'port', 'host', 'passphrase-file'], flags: ['accept-all', 'lan'] })
   const dir = args.values.get('account')
   if (!dir) throw new InvalidArgumentError('--account <dir> is required')
   const account = Account.open(dir, { passphrase: passphrase(args) })
@@ -85,7 +85,8 @@ export async function run(argv: string[], out: Output): Promise<number> {
   // --lan: every interface, and LAN discovery broadcasts on each of them.
   const lan = args.flags.has('lan')
   const host = args.values.get('host') ?? (lan ? '0.0.0.0' : undefined)
-  await account.start({ bootstrap: parseBootstrap(args.values.get('bootstrap')), port, host, lanDiscovery: lan })
+  const tcpRelays = parseBootstrap(args.values.get('tcp-relay'), 'a TCP relay').map((r) => ({ host: r.host, port: r.port, publicKey: Buffer.from(String(r.publicKey), 'hex') }))
+  await account.start({ bootstrap: parseBootstrap(args.values.get('bootstrap')), tcpRelays, port, host, lanDiscovery: lan })
   let server: Server | undefined
   try {
     server = await serveControl(account)
