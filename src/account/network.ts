@@ -39,9 +39,12 @@ export interface NetworkOptions {
    */
   host?: string
   port?: number
+  /** TCP relays to keep (connected in the background, again whenever they drop). */
   tcpRelays?: RelayAddress[]
   /** Find and be found by Tox nodes on the local networks (default false; see ToxNodeOptions.lanDiscovery). */
   lanDiscovery?: boolean
+  /** Also serve c-toxcore's TCP relay protocol on this TCP port (see ToxNodeOptions.relayPort). */
+  relayPort?: number
 }
 
 /** Requests (friend requests and invitations) taken from one peer per minute. */
@@ -90,6 +93,7 @@ export class AccountNetwork {
       port: options.port,
       tcpRelays: options.tcpRelays,
       lanDiscovery: options.lanDiscovery,
+      relayPort: options.relayPort,
       nospam: Buffer.from(account.store.meta.value.nospam, 'hex'),
       ownDevices: () => ownDeviceKeys(account),
       authorizeGit: (peer) => !account.store.contacts.value[peer.accountUri]?.banned,

@@ -89,6 +89,18 @@ export class OnionServer {
     if (out.length <= MAX_ONION_PACKET) this.link.send(out, scopedLike(layer.next, from))
   }
 
+  /**
+   * Sends a first-hop layer for a client that is not on UDP (a TCP relay's client): 0x81 to
+   * `next` with `rest` (PK1 and the sealed layer for it), the return path naming `client`.
+   */
+  sendFirstHop(nonce: Uint8Array, next: Address, rest: Uint8Array, client: Address): void {
+    const out = Buffer.concat([Uint8Array.of(ONION.send1), nonce, rest, sealReturn(this.secret, client, new Uint8Array(0))])
+    if (out.length <= MAX_ONION_PACKET) {
+      this.stats.relayed++
+      this.link.send(out, next)
+    }
+  }
+
   private onReturn(packet: Buffer, returnBytes: number, nextKind: number, from: Address): void {
     if (packet.length <= 1 + returnBytes || packet.length > MAX_ONION_PACKET) return
     const data = packet.subarray(1 + returnBytes)

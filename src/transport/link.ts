@@ -32,6 +32,8 @@ export function pathOf(address: Address): PathKind {
 
 export class NodeLink {
   readonly relays: TcpRelayClient[] = []
+  /** Takers of packets for addresses that are not on the network (a relay server's clients). */
+  private readonly sinks: Array<(packet: Uint8Array, to: Address) => boolean> = []
 
   constructor(
     readonly udp: UdpEndpoint,
@@ -43,12 +45,18 @@ export class NodeLink {
   }
 
   send(packet: Uint8Array, to: Address): void {
+    for (const sink of this.sinks) if (sink(packet, to)) return
     if (isRelayAddress(to)) {
       const pk = Buffer.from(to.host.slice(TCP_PREFIX.length), 'hex')
       for (const relay of this.relays) if (relay.send(pk, packet)) return
       return
     }
     if (this.udpEnabled) this.udp.send(packet, to)
+  }
+
+  /** `sink` takes the packets it returns true for, before anything is sent. */
+  addSink(sink: (packet: Uint8Array, to: Address) => boolean): void {
+    this.sinks.push(sink)
   }
 
   /** Takes in what a relay delivers: peers' packets, and onion responses. */

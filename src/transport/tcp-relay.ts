@@ -10,7 +10,8 @@
  */
 import { EventEmitter } from 'node:events'
 import { connect as tcpConnect, type Socket } from 'node:net'
-import { boxKeyPair, incrementNonce, open, randomNonce, seal, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
+import { boxKeyPair, open, randomNonce, seal, trySharedKey, type BoxKeyPair } from '../crypto/box.js'
+import { FramedSession } from './tcp-frames.js'
 import { ConnectionFailedError } from '../errors.js'
 import { keyHex } from '../dht/routing-table.js'
 
@@ -28,7 +29,6 @@ export const TCP = {
 } as const
 
 const HANDSHAKE_RESPONSE = 96
-const MAX_FRAME = 2048
 const PING_INTERVAL_MS = 30_000
 const PING_TIMEOUT_MS = 10_000
 const FIRST_CONNECTION_ID = 16
@@ -56,10 +56,7 @@ export interface RelayAddress {
 
 /** A client of a c-toxcore TCP relay: routes packets to peers through it when UDP is not possible. */
 export class TcpRelayClient extends EventEmitter<TcpRelayEvents> {
-  private session: Uint8Array | undefined
-  private sendNonce: Uint8Array | undefined
-  private recvNonce: Uint8Array | undefined
-  private buffered: Buffer = Buffer.alloc(0)
+  private frames: FramedSession | undefined
   private readonly byId = new Map<number, string>()
   private readonly idOf = new Map<string, number>()
   private readonly online = new Set<string>()
@@ -105,9 +102,7 @@ export class TcpRelayClient extends EventEmitter<TcpRelayEvents> {
         if (!plain || !session) return fail('bad handshake response')
         clearTimeout(timer)
         socket.removeAllListeners('error')
-        client.session = session
-        client.sendNonce = ourBase
-        client.recvNonce = new Uint8Array(plain.subarray(32, 56))
+        client.frames = new FramedSession(socket, session, ourBase, new Uint8Array(plain.subarray(32, 56)))
         client.start(handshake.subarray(HANDSHAKE_RESPONSE))
         resolve(client)
       }
@@ -137,27 +132,12 @@ export class TcpRelayClient extends EventEmitter<TcpRelayEvents> {
   }
 
   private write(payload: Uint8Array): boolean {
-    if (this.closed || !this.session) return false
-    const boxed = seal(this.session, this.sendNonce!, payload)
-    incrementNonce(this.sendNonce!)
-    const frame = Buffer.alloc(2 + boxed.length)
-    frame.writeUInt16BE(boxed.length)
-    frame.set(boxed, 2)
-    return this.socket.write(frame)
+    if (this.closed || !this.frames) return false
+    return this.frames.write(payload)
   }
 
   private onBytes(chunk: Buffer): void {
-    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk
-    while (this.buffered.length >= 2) {
-      const len = this.buffered.readUInt16BE(0)
-      if (len > MAX_FRAME || len <= 16) return this.close('bad frame length')
-      if (this.buffered.length < 2 + len) return
-      const plain = open(this.session!, this.recvNonce!, this.buffered.subarray(2, 2 + len))
-      this.buffered = this.buffered.subarray(2 + len)
-      if (!plain) return this.close('a frame did not decrypt')
-      incrementNonce(this.recvNonce!)
-      this.onFrame(plain)
-    }
+    this.frames!.read(chunk, (p) => this.onFrame(p), (reason) => this.close(reason))
   }
 
   private onFrame(p: Uint8Array): void {

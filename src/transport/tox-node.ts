@@ -21,6 +21,7 @@ import { Friend } from './messenger.js'
 import { NetCrypto } from './net-crypto/net-crypto.js'
 import { isRelayAddress, NodeLink, relayAddress } from './link.js'
 import { RelayPool } from './relay-pool.js'
+import { TcpRelayServer } from './tcp-relay-server.js'
 import type { TcpRelayClient, RelayAddress } from './tcp-relay.js'
 import { UdpEndpoint, type Address } from './udp.js'
 
@@ -45,6 +46,12 @@ export interface ToxNodeOptions {
    * received only by a socket bound to all interfaces (`host: '0.0.0.0'` or `'::'`).
    */
   lanDiscovery?: boolean
+  /**
+   * Serve c-toxcore's TCP relay protocol on this TCP port (0: any free one) as well, keyed
+   * with the node's DHT key — with the DHT node every ToxNode is, a community's own bootstrap
+   * node and relay (./tcp-relay-server.ts). Bound on `host`.
+   */
+  relayPort?: number
 }
 
 /** How a node stands on the network (ToxNode.status). */
@@ -180,6 +187,8 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
   readonly nospam: Uint8Array
   readonly link: NodeLink
   private readonly relays: RelayPool
+  /** The TCP relay this node serves (ToxNodeOptions.relayPort), if it does. */
+  relayServer: TcpRelayServer | undefined
   /** LAN discovery, when the node was started with `lanDiscovery`. */
   readonly lan: LanDiscovery | undefined
   readonly onion: OnionClient
@@ -195,6 +204,16 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     const host = options.host ?? '127.0.0.1'
     const udp = options.lanDiscovery && options.port === undefined ? await UdpEndpoint.bindInRange(host, TOX_PORT_DEFAULT, TOX_PORT_RANGE_END) : await UdpEndpoint.bind({ host, port: options.port })
     const node = new ToxNode(udp, options)
+    if (options.relayPort !== undefined) {
+      try {
+        node.relayServer = await TcpRelayServer.listen({ keys: node.dht.keys, host, port: options.relayPort, sendOnion: (nonce, next, rest, client) => node.onionServer.sendFirstHop(nonce, next, rest, client) })
+      } catch (err) {
+        await node.close()
+        throw err
+      }
+      const server = node.relayServer
+      node.link.addSink((packet, to) => server.deliverOnion(to, packet))
+    }
     for (const r of options.tcpRelays ?? []) node.useRelay(r).catch(() => {})
     return node
   }
@@ -365,6 +384,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     clearInterval(this.dhtTimer)
     this.netCrypto.close()
     this.relays.close()
+    await this.relayServer?.close()
     await this.udp.close()
   }
 }

@@ -2,13 +2,15 @@
  * A small c-toxcore peer for gitswarm's interop tests and benchmarks, built by the test setup
  * against Debian's libtoxcore-dev (`cc toxpeer.c $(pkg-config --cflags --libs toxcore)`).
  *
- *   toxpeer peer [seconds]   one Tox, UDP only, no LAN discovery (TOXPEER_LAN=1: on). Prints
+ *   toxpeer peer [seconds]   one Tox, UDP only, no LAN discovery (TOXPEER_LAN=1: on), no hole
+ *                            punching (TOXPEER_PUNCH=1: on); TOXPEER_NOUDP=1: TCP only. Prints
  *                            "ID <tox id>", "DHT <dht pk>", "PORT <udp port>", then events;
  *                            reads commands on stdin (one per line):
  *                              friend <real pk hex>          tox_friend_add_norequest
  *                              add <tox id> <message>        tox_friend_add (a friend request)
  *                              autoaccept on|off             accept friend requests (default off)
  *                              bootstrap <port> <dht pk hex> [host]  tox_bootstrap (127.0.0.1 by default)
+ *                              relay <port> <dht pk hex> [host]      tox_add_tcp_relay
  *                              lossless <n> <size>           send n custom lossless packets (id 160)
  *                              lossy <n> <size>              send n custom lossy packets (id 200)
  *                              message <text>                send a text message
@@ -61,10 +63,12 @@ static int unhex(const char *s, uint8_t *out, size_t n) {
 static Tox *new_tox(void) {
   struct Tox_Options *o = tox_options_new(NULL);
   tox_options_set_ipv6_enabled(o, false);
-  tox_options_set_udp_enabled(o, true);
+  /* TOXPEER_NOUDP=1: TCP relays only, as a client behind a network that drops UDP. */
+  tox_options_set_udp_enabled(o, getenv("TOXPEER_NOUDP") == NULL);
   /* TOXPEER_LAN=1 (the network lab, inside a namespace): LAN discovery on, as a client ships. */
   tox_options_set_local_discovery_enabled(o, getenv("TOXPEER_LAN") != NULL);
-  tox_options_set_hole_punching_enabled(o, false);
+  /* TOXPEER_PUNCH=1 (the network lab's NATs): hole punching on, as a client ships. */
+  tox_options_set_hole_punching_enabled(o, getenv("TOXPEER_PUNCH") != NULL);
   tox_options_set_start_port(o, 33445);
   tox_options_set_end_port(o, 34445);
   Tox_Err_New err;
@@ -189,6 +193,13 @@ static void command(Tox *t, char *line) {
     Tox_Err_Bootstrap err;
     tox_bootstrap(t, host, (uint16_t)port, key, &err);
     printf("BOOTSTRAPPED %d\n", err);
+  } else if (!strncmp(line, "relay ", 6)) {
+    unsigned port;
+    char k[65], host[64] = "127.0.0.1";
+    if (sscanf(line + 6, "%u %64s %63s", &port, k, host) < 2 || unhex(k, key, 32)) return (void)printf("ERR bad relay\n");
+    Tox_Err_Bootstrap err;
+    tox_add_tcp_relay(t, host, (uint16_t)port, key, &err);
+    printf("RELAY %d\n", err);
   } else if (!strncmp(line, "lossless ", 9) || !strncmp(line, "lossy ", 6)) {
     int n, size;
     int lossless = line[4] == 'l';

@@ -10,14 +10,15 @@ import { Account } from '../../account/account.js'
 import { callAccount, serveControl } from '../../account/control.js'
 import type { PeerInfo } from '../../account/swarm-node.js'
 import type { AccountEvents } from '../../account/events.js'
-import type { BootstrapNode } from '../../account/network.js'
+import type { BootstrapNode, NetworkOptions } from '../../account/network.js'
+import { publicToxNodes } from '../../account/public-nodes.js'
 import { InvalidArgumentError } from '../../errors.js'
 import type { SwarmMessage } from '../../swarm/history-view.js'
 import { parseArgs, type ParsedArgs } from '../args.js'
 import type { Output } from '../output.js'
 import { passphrase } from './identity.js'
 
-export const usage = 'gitswarm node --account <dir> [--lan] [--bootstrap host:port:dhtkey[,…]] [--tcp-relay host:port:dhtkey[,…]] [--port N] [--host H] [--accept-all] [--json]'
+export const usage = 'gitswarm node --account <dir> [--lan] [--bootstrap host:port:dhtkey[,…]] [--tcp-relay host:port:dhtkey[,…]] [--relay <tcp port>] [--public [--bootstrap-file F]] [--port N] [--host H] [--accept-all] [--json]'
 export const peersUsage = 'gitswarm peers --account <dir>               (connected devices and how each is reached)'
 
 const EVENTS: Array<keyof AccountEvents> = [
@@ -44,6 +45,35 @@ const EVENTS: Array<keyof AccountEvents> = [
   'peerPathChanged',
 ]
 
+/**
+ * How `gitswarm node` joins the network, from its flags. Default: 127.0.0.1 and only the
+ * bootstrap nodes and relays given — nothing leaves the machine. `--lan`: every interface,
+ * and LAN discovery broadcasts on each. `--public`: `--lan` plus the public Tox network's
+ * bootstrap nodes and relays (the shipped list, or `--bootstrap-file`).
+ */
+export function networkOptions(args: ParsedArgs): NetworkOptions {
+  const pub = args.flags.has('public')
+  if (args.values.has('bootstrap-file') && !pub) throw new InvalidArgumentError('--bootstrap-file goes with --public')
+  const list = pub ? publicToxNodes(args.values.get('bootstrap-file')) : undefined
+  const lan = args.flags.has('lan') || pub
+  const tcpRelays = parseBootstrap(args.values.get('tcp-relay'), 'a TCP relay').map((r) => ({ host: r.host, port: r.port, publicKey: Buffer.from(String(r.publicKey), 'hex') }))
+  return {
+    bootstrap: [...parseBootstrap(args.values.get('bootstrap')), ...(list?.bootstrap ?? [])],
+    tcpRelays: [...tcpRelays, ...(list?.tcpRelays ?? [])],
+    port: args.values.has('port') ? portNumber(args.values.get('port')!, '--port') : undefined,
+    host: args.values.get('host') ?? (lan ? '0.0.0.0' : undefined),
+    lanDiscovery: lan,
+    relayPort: args.values.has('relay') ? portNumber(args.values.get('relay')!, '--relay') : undefined,
+  }
+}
+
+/** A port number given on the command line (0: any free one). */
+function portNumber(value: string, flag: string): number {
+  const n = Number(value)
+  if (!/^\d{1,5}$/.test(value) || n > 65535) throw new InvalidArgumentError(`${flag} takes a port number (0-65535), got "${value}"`)
+  return n
+}
+
 /** `host:port:key` items, comma separated (`what` names them in errors). */
 export function parseBootstrap(value: string | undefined, what = 'a bootstrap node'): BootstrapNode[] {
   if (!value) return []
@@ -66,9 +96,10 @@ function line(event: string, args: unknown[]): string {
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const args: ParsedArgs = parseArgs(argv, { values: ['account', 'bootstrap', 'tcp-relay', 'port', 'host', 'passphrase-file'], flags: ['accept-all', 'lan'] })
+  const args: ParsedArgs = parseArgs(argv, { values: ['account', 'bootstrap', 'bootstrap-file', 'tcp-relay', 'relay', 'port', 'host', 'passphrase-file'], flags: ['accept-all', 'lan', 'public'] })
   const dir = args.values.get('account')
   if (!dir) throw new InvalidArgumentError('--account <dir> is required')
+  const options = networkOptions(args)
   const account = Account.open(dir, { passphrase: passphrase(args) })
   for (const event of EVENTS) {
     account.on(event, (...eventArgs: unknown[]) => {
@@ -80,20 +111,17 @@ export async function run(argv: string[], out: Output): Promise<number> {
     account.on('trustRequestReceived', (from) => account.acceptTrustRequest(from))
     account.on('conversationRequestReceived', (id) => account.acceptConversationRequest(id))
   }
-  const port = args.values.has('port') ? Number(args.values.get('port')) : undefined
-  // Default: 127.0.0.1 and only the bootstrap nodes given — nothing leaves the machine.
-  // --lan: every interface, and LAN discovery broadcasts on each of them.
-  const lan = args.flags.has('lan')
-  const host = args.values.get('host') ?? (lan ? '0.0.0.0' : undefined)
-  const tcpRelays = parseBootstrap(args.values.get('tcp-relay'), 'a TCP relay').map((r) => ({ host: r.host, port: r.port, publicKey: Buffer.from(String(r.publicKey), 'hex') }))
-  await account.start({ bootstrap: parseBootstrap(args.values.get('bootstrap')), tcpRelays, port, host, lanDiscovery: lan })
+  await account.start(options)
+  const lan = options.lanDiscovery ?? false
   let server: Server | undefined
   try {
     server = await serveControl(account)
     const { node } = account
-    const hello = { account: account.uri, device: account.deviceId, toxId: account.toxId(), bootstrap: `${node.tox.address.host}:${node.tox.address.port}:${Buffer.from(node.tox.dhtPublicKey).toString('hex')}`, lanDiscovery: lan }
+    const dhtKey = Buffer.from(node.tox.dhtPublicKey).toString('hex')
+    const relay = node.tox.relayServer ? `${node.tox.address.host}:${node.tox.relayServer.address.port}:${dhtKey}` : undefined
+    const hello = { account: account.uri, device: account.deviceId, toxId: account.toxId(), bootstrap: `${node.tox.address.host}:${node.tox.address.port}:${dhtKey}`, lanDiscovery: lan, ...(relay ? { relay } : {}) }
     if (out.json) out.line(JSON.stringify({ event: 'started', args: [hello] }))
-    else out.line(`started account ${hello.account} Tox ID ${hello.toxId} — others bootstrap with --bootstrap ${hello.bootstrap}${lan ? ' — LAN discovery on' : ''}`)
+    else out.line(`started account ${hello.account} Tox ID ${hello.toxId} — others bootstrap with --bootstrap ${hello.bootstrap}${relay ? ` and relay with --tcp-relay ${relay}` : ''}${lan ? ' — LAN discovery on' : ''}`)
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
