@@ -165,6 +165,9 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
     const w = this.wanted.get(keyHex(a.senderRealPk))
     if (!w || !this.ctx.isFriend(a.senderRealPk) || a.noReplay <= w.lastNoReplay) return
     w.lastNoReplay = a.noReplay
+    // Its first DHT-PK, or a new DHT key (a restart): it knows us now, so ours goes at once
+    // and quickly again (the ones before may have arrived before it accepted us).
+    if (!w.dhtPk || keyHex(w.dhtPk) !== keyHex(a.senderDhtPk)) (w.onionDhtPkSent = 0), (w.lastOnionDhtPk = -Infinity)
     if (w.dhtPk && keyHex(w.dhtPk) !== keyHex(a.senderDhtPk)) this.ctx.dht.stopSearch(w.dhtPk)
     w.dhtPk = a.senderDhtPk
     this.emit('dhtPk', a)

@@ -4,7 +4,8 @@
  * are hole-punched (`udp-direct`); symmetric ones, and a home whose router drops UDP, go
  * through the relay (`tcp-relay`); a pair that starts on the relay moves to UDP when it
  * opens, a download in flight and all; a home whose uplink is down for a minute comes back
- * on the relay and the DHT by itself.
+ * on the relay and the DHT by itself; c-toxcore's test peer and gitswarm befriend each other
+ * across two NATs, by UDP or through the relay.
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto'
@@ -12,7 +13,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { PathKind } from '../../src/transport/link.js'
 import type { NetworkStatus } from '../../src/transport/tox-node.js'
-import type { LabNode } from './nodes.js'
+import { CPeer } from '../../bench/c-peer.js'
+import { ToxScript, type LabNode } from './nodes.js'
 import { becomeContacts, deliver, group, home, host, inLab, internetBootstrap, pathTo, until, type LabContext, type ScenarioResult } from './topology.js'
 
 type Nat = 'preserve' | 'random'
@@ -150,5 +152,56 @@ export function uplinkOutage(outageMs = 60_000): Promise<ScenarioResult> {
     const there = await deliver(alice, bob, oneToOne, 'after the outage, from alice', 60_000)
     const backMs = await deliver(bob, alice, oneToOne, 'after the outage, from bob', 30_000)
     return { figures: { setup: setupMs, 'link back → relay and DHT': rejoinMs, 'then message alice → bob': there, 'reply bob → alice': backMs }, notes: [`outage ${outageMs / 1000} s`] }
+  })
+}
+
+/**
+ * c-toxcore across NATs: its test peer (hole punching on, as a client ships) behind one NAT,
+ * two gitswarm ToxNodes behind the other, tox-bootstrapd (bootstrap node and relay) given to
+ * all, three more gitswarm nodes on public addresses. c-toxcore befriends one gitswarm node, the other befriends c-toxcore; both come online.
+ * Port-preserving NATs: over UDP on both sides; symmetric ones: through the relay.
+ */
+export function cToxcoreAcrossNats(nat: Nat): Promise<ScenarioResult> {
+  return inLab(async (ctx) => {
+    const internet = ctx.lab.switch('inet')
+    const boot = await internetBootstrap(ctx, internet, '198.18.0.10')
+    const hA = home(ctx, 'home-a', internet, '198.18.0.1', '10.1.0.0', nat)
+    const hB = home(ctx, 'home-b', internet, '198.18.0.2', '10.2.0.0', nat)
+    // Three gitswarm nodes with public addresses, as the real network has many: onion paths
+    // need reachable hops, and nodes behind symmetric NATs are none.
+    const bystanders = await Promise.all([20, 21, 22].map((i) => ToxScript.start(ctx.lab, host(ctx, `pub${i}`, internet, `198.18.0.${i}`), `pub${i}`, ['--host', '0.0.0.0'])))
+    ctx.nodes.push(...bystanders)
+    for (const b of bystanders) b.send(`bootstrap 198.18.0.10 33445 ${boot.dhtPk}`)
+    const t0 = performance.now()
+    const c = await CPeer.start('peer', 300, [], { wrap: ctx.lab.inside(host(ctx, 'ctox', hA.lanSwitch, '10.1.0.2', hA.gateway)), env: { TOXPEER_PUNCH: '1' } })
+    ctx.lab.adopt(c.process)
+    try {
+      c.send(`bootstrap 33445 ${boot.dhtPk} 198.18.0.10`)
+      c.send(`relay 33446 ${boot.dhtPk} 198.18.0.10`)
+      const [g1, g2] = await Promise.all(['gs1', 'gs2'].map((name, i) => ToxScript.start(ctx.lab, host(ctx, name, hB.lanSwitch, `10.2.0.${i + 2}`, hB.gateway), name, ['--host', '0.0.0.0'])))
+      ctx.nodes.push(g1!, g2!)
+      for (const g of [g1!, g2!]) g.send(`bootstrap 198.18.0.10 33445 ${boot.dhtPk}`), g.send(`relay 198.18.0.10 33446 ${boot.dhtPk}`)
+      const cPk = c.toxId.slice(0, 64).toLowerCase()
+      const want = nat === 'preserve' ? 'udp' : 'tcp'
+      // c-toxcore → gitswarm.
+      g1!.send('autoaccept on')
+      c.send(`add ${g1!.info.toxId} hello from c-toxcore`)
+      const in1 = await g1!.waitFor('online', (f: { publicKey: string }) => f.publicKey === cPk, 90_000)
+      const inbound = performance.now() - t0
+      await c.waitFor(new RegExp(`^FRIEND 0 CONNECTION ${want}$`), 60_000)
+      // gitswarm → c-toxcore.
+      c.send('autoaccept on')
+      const t1 = performance.now()
+      g2!.send(`add ${c.toxId} hello from gitswarm`)
+      const out2 = await g2!.waitFor('online', (f: { publicKey: string }) => f.publicKey === cPk, 90_000)
+      const outbound = performance.now() - t1
+      await c.waitFor(new RegExp(`^FRIEND 1 CONNECTION ${want}$`), 60_000)
+      const addressOf = (e: { args: unknown[] }) => (e.args[0] as { address?: { host: string } }).address?.host ?? ''
+      // gitswarm's side: the address it reached c-toxcore at (a relay's pseudo-address, or c-toxcore's NAT).
+      for (const a of [addressOf(in1), addressOf(out2)]) if ((nat === 'preserve') !== (a === '198.18.0.1')) throw new Error(`gitswarm reached c-toxcore at ${a} (${nat} NATs)`)
+      return { figures: { 'c-toxcore → gitswarm online (from start)': inbound, 'gitswarm → c-toxcore online': outbound }, notes: [`c-toxcore reports ${want}; gitswarm reached it at ${addressOf(in1)}, ${addressOf(out2)}`] }
+    } finally {
+      await c.stop()
+    }
   })
 }

@@ -79,6 +79,13 @@ describe.skipIf(missing !== undefined)('network lab', () => {
     show('uplink outage', r)
   }, 300_000)
 
+  for (const nat of ['preserve', 'random'] as const) {
+    it.skipIf(cMissing !== undefined)(`c-toxcore behind one ${nat === 'preserve' ? 'port-preserving' : 'symmetric'} NAT, gitswarm behind the other: friends both ways, ${nat === 'preserve' ? 'over UDP' : 'through the relay'}`, async () => {
+      const r = await internet.cToxcoreAcrossNats(nat)
+      show(`c-toxcore across ${nat === 'preserve' ? 'port-preserving' : 'symmetric'} NATs`, r)
+    }, 240_000)
+  }
+
   it.skipIf(cMissing !== undefined)('c-toxcore on the LAN: its test peer (local discovery on) and gitswarm nodes find each other with no bootstrap node, both ways', async () => {
     const r = await scenarios.cToxcoreOnLan()
     show('c-toxcore on the LAN', r)

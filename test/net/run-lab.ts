@@ -21,6 +21,8 @@ const SCENARIOS: Record<string, () => Promise<scenarios.ScenarioResult>> = {
   'udp-blocked': () => internet.udpBlocked(),
   'relay-then-direct': () => internet.relayThenDirect(),
   'uplink-outage': () => internet.uplinkOutage(),
+  'c-toxcore-nat': () => internet.cToxcoreAcrossNats('preserve'),
+  'c-toxcore-relay': () => internet.cToxcoreAcrossNats('random'),
 }
 
 const argv = process.argv.slice(2)

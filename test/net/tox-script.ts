@@ -4,7 +4,8 @@
  * inside a namespace; prints one `{event, args: [value]}` a line — `started` {toxId, dhtPk, port},
  * `request` {publicKey, message} (accepted when `autoaccept on`), `online` {publicKey},
  * `offline` — and reads commands on stdin: `add <tox id> <message>`, `autoaccept on|off`,
- * `bootstrap <host> <port> <dht key>`. Ends when stdin closes or on SIGTERM.
+ * `bootstrap <host> <port> <dht key>`, `relay <host> <port> <dht key>` (a TCP relay to keep).
+ * Ends when stdin closes or on SIGTERM.
  * @module
  */
 import { createInterface } from 'node:readline'
@@ -38,6 +39,7 @@ lines.on('line', (line) => {
     if (command === 'add') print('added', { publicKey: hex(node.addFriendByToxId(rest[0]!, rest.slice(1).join(' ') || 'hello')) })
     else if (command === 'autoaccept') autoaccept = rest[0] === 'on'
     else if (command === 'bootstrap') node.bootstrap({ host: rest[0]!, port: Number(rest[1]) }, Buffer.from(rest[2]!, 'hex'))
+    else if (command === 'relay') node.useRelay({ host: rest[0]!, port: Number(rest[1]), publicKey: Buffer.from(rest[2]!, 'hex') }).catch(() => {})
   } catch (err) {
     print('error', { message: (err as Error).message })
   }
