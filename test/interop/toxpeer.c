@@ -14,6 +14,8 @@
  *                              lossless <n> <size>           send n custom lossless packets (id 160)
  *                              lossy <n> <size>              send n custom lossy packets (id 200)
  *                              message <text>                send a text message
+ *                              sendfile <bytes>              send friend 0 a file (c-toxcore's file transfer);
+ *                                                            a file offered is accepted: "FILE <bytes> <ms> <complete> <ok>"
  *                              echo on|off                   echo back packets and messages (default on)
  *                              delete                        delete the friend (kills the connection)
  *                              quit
@@ -169,6 +171,10 @@ static void send_packets(Tox *t, int lossless, int n, int size) {
   fflush(stdout);
 }
 
+static void peer_files(Tox *t);
+static void peer_sendfile(Tox *t, uint64_t size);
+static int peer_file_active = 0;
+
 static void command(Tox *t, char *line) {
   line[strcspn(line, "\r\n")] = 0;
   uint8_t key[32];
@@ -204,6 +210,8 @@ static void command(Tox *t, char *line) {
     int n, size;
     int lossless = line[4] == 'l';
     if (sscanf(strchr(line, ' ') + 1, "%d %d", &n, &size) == 2) send_packets(t, lossless, n, size);
+  } else if (!strncmp(line, "sendfile ", 9)) {
+    peer_sendfile(t, strtoull(line + 9, NULL, 10));
   } else if (!strncmp(line, "message ", 8)) {
     tox_friend_send_message(t, 0, TOX_MESSAGE_TYPE_NORMAL, (const uint8_t *)line + 8, strlen(line + 8), NULL);
   } else if (!strncmp(line, "echo ", 5)) {
@@ -236,6 +244,7 @@ static int peer(int seconds) {
   tox_callback_friend_name(t, on_name);
   tox_callback_friend_request(t, on_request);
   tox_callback_self_connection_status(t, on_self);
+  peer_files(t);
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
   char line[4096];
   size_t have = 0;
@@ -257,7 +266,9 @@ static int peer(int seconds) {
       }
     }
     fflush(stdout);
-    usleep(tox_iteration_interval(t) * 1000 > 5000 ? 5000 : tox_iteration_interval(t) * 1000);
+    /* A file in flight wants c-toxcore iterated often (as a client would, by its interval). */
+    uint32_t wait = tox_iteration_interval(t) * 1000;
+    usleep(peer_file_active ? (wait > 500 ? 500 : wait) : (wait > 5000 ? 5000 : wait));
   }
   tox_kill(t);
   return 0;
@@ -343,6 +354,45 @@ static void fb_recv_chunk(Tox *t, uint32_t f, uint32_t file, uint64_t pos, const
   if (len == 0) { fb_done = 1; return; }
   for (size_t i = 0; i < len; i += 97) if (d[i] != fb_byte(pos + i)) fb_bad = 1;
   fb_received += len;
+}
+
+/* Files in peer mode: "sendfile <bytes>" sends a pattern file to friend 0 with c-toxcore's file
+ * transfer; a file offered to us is accepted, and when it ends we print
+ * FILE <bytes> <ms since accepted> <complete 0|1> <pattern ok 0|1>. */
+static uint64_t pf_accepted_at = 0, pf_expected = 0;
+static void pf_recv(Tox *t, uint32_t f, uint32_t file, uint32_t kind, uint64_t size, const uint8_t *name, size_t name_len, void *u) {
+  fb_received = 0; fb_done = 0; fb_bad = 0; pf_expected = size; peer_file_active = 1;
+  pf_accepted_at = now_ms();
+  fb_recv(t, f, file, kind, size, name, name_len, u);
+}
+static void pf_recv_chunk(Tox *t, uint32_t f, uint32_t file, uint64_t pos, const uint8_t *d, size_t len, void *u) {
+  fb_recv_chunk(t, f, file, pos, d, len, u);
+  if (fb_done) {
+    peer_file_active = 0;
+    printf("FILE %llu %llu %d %d\n", (unsigned long long)fb_received, (unsigned long long)(now_ms() - pf_accepted_at), fb_received == pf_expected, !fb_bad);
+    fflush(stdout);
+  }
+}
+static void pf_recv_control(Tox *t, uint32_t f, uint32_t file, Tox_File_Control c, void *u) {
+  (void)t; (void)f; (void)file; (void)u;
+  if (c == TOX_FILE_CONTROL_CANCEL) peer_file_active = 0;
+}
+static void pf_chunk_request(Tox *t, uint32_t f, uint32_t file, uint64_t pos, size_t len, void *u) {
+  if (len == 0) peer_file_active = 0; /* the receiver has it all */
+  fb_chunk_request(t, f, file, pos, len, u);
+}
+static void peer_files(Tox *t) {
+  tox_callback_file_chunk_request(t, pf_chunk_request);
+  tox_callback_file_recv(t, pf_recv);
+  tox_callback_file_recv_chunk(t, pf_recv_chunk);
+  tox_callback_file_recv_control(t, pf_recv_control);
+}
+static void peer_sendfile(Tox *t, uint64_t size) {
+  const uint8_t name[] = "bench.bin";
+  Tox_Err_File_Send err;
+  tox_file_send(t, 0, TOX_FILE_KIND_DATA, size, NULL, name, sizeof name - 1, &err);
+  peer_file_active = 1;
+  printf("SENDING %d\n", err);
 }
 
 static int filebench(uint64_t size, int seconds) {

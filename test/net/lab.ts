@@ -198,6 +198,11 @@ table ip lab_filter {
     this.run('ip', ['netns', 'exec', i.ns, 'tc', 'qdisc', 'replace', 'dev', i.name, 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', '64kb', 'latency', '200ms'])
   }
 
+  /** Removes a cap set by cap(). */
+  uncap(i: Interface): void {
+    this.run('ip', ['netns', 'exec', i.ns, 'tc', 'qdisc', 'del', 'dev', i.name, 'root'])
+  }
+
   /**
    * Starts `cmd args` inside `ns` (`ip netns exec` becomes the command itself, so the PID is
    * the process's own), tracked until it exits and killed by PID in destroy().
