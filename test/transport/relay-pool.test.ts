@@ -1,0 +1,40 @@
+/**
+ * A node keeps its TCP relays: it starts without waiting on one that is down, connects when it
+ * comes up, and connects again after it goes away and comes back (a gitswarm relay server
+ * with fixed keys on a fixed port, stopped and started on loopback).
+ */
+import { describe, expect, it } from 'vitest'
+import { boxKeyPair } from '../../src/crypto/box.js'
+import { TcpRelayServer } from '../../src/transport/tcp-relay-server.js'
+import { node, until } from './net.js'
+
+async function relayOn(port: number, keys: ReturnType<typeof boxKeyPair>): Promise<TcpRelayServer> {
+  return TcpRelayServer.listen({ keys, port, sendOnion: () => {} })
+}
+
+describe('TCP relays kept by a node', () => {
+  it('start does not wait on a relay that is down; the node connects once it is up, and again after it went away and came back', async () => {
+    const keys = boxKeyPair()
+    // A free port, then nothing listening on it.
+    const probe = await relayOn(0, keys)
+    const port = probe.address.port
+    await probe.close()
+    const t = performance.now()
+    const n = await node({ tcpRelays: [{ host: '127.0.0.1', port, publicKey: keys.publicKey }] })
+    expect(performance.now() - t).toBeLessThan(1000)
+    const connected = () => n.status().tcpRelays.map((r) => r.connected)
+    expect(connected()).toEqual([false])
+
+    let relay = await relayOn(port, keys)
+    await until(() => connected()[0] === true, 'connected once the relay is up', 10_000)
+    await relay.close()
+    await until(() => connected()[0] === false, 'the drop noticed', 5000)
+    relay = await relayOn(port, keys)
+    try {
+      await until(() => connected()[0] === true, 'connected again', 10_000)
+      expect(relay.stats.clients).toBe(1)
+    } finally {
+      await relay.close()
+    }
+  }, 30_000)
+})
