@@ -3,10 +3,11 @@
  * the crypto connection comes up, ALIVE every 8 s and a 32 s timeout, text messages, and
  * custom packets — lossless 160–191 (only once the friend is ONLINE, as c-toxcore) and lossy
  * 200–254. NICKNAME, STATUSMESSAGE, USERSTATUS and TYPING are accepted (acknowledged by
- * the transport) and reported.
+ * the transport) and reported. Share-relays (0x11): the TCP relays each side is on.
  * @module
  */
 import { EventEmitter } from 'node:events'
+import { packNode, unpackNodeList, type NodeInfo } from '../dht/packed-node.js'
 import type { CryptoConnection } from './net-crypto/connection.js'
 
 export const MESSENGER = {
@@ -24,6 +25,8 @@ export const MESSENGER = {
 } as const
 
 export const ALIVE_INTERVAL_MS = 8000
+/** c-toxcore's MAX_SHARED_RELAYS. */
+const MAX_SHARED_RELAYS = 3
 export const FRIEND_TIMEOUT_MS = 32_000
 
 export interface FriendEvents {
@@ -38,6 +41,8 @@ export interface FriendEvents {
   lossy: [data: Uint8Array]
   /** Other Messenger packets (nickname, status…): id and body. */
   info: [id: number, body: Uint8Array]
+  /** The friend shared the TCP relays it is connected to (c-toxcore's share-relays packet). */
+  relays: [relays: NodeInfo[]]
 }
 
 /** A friend connection (Messenger level): online state, text messages, lossless and lossy packets. */
@@ -100,6 +105,12 @@ export class Friend extends EventEmitter<FriendEvents> {
       this.lastAlive = this.now()
       return
     }
+    if (id === MESSENGER.shareRelays) {
+      // friend_connection's packet, taken before ONLINE as c-toxcore does: up to 3 TCP relays.
+      const relays = unpackNodeList(d.subarray(1), MAX_SHARED_RELAYS, true)?.filter((n) => n.tcp)
+      if (relays?.length) this.emit('relays', relays)
+      return
+    }
     if (id === MESSENGER.online) {
       this.lastAlive = this.now()
       if (!this.online) {
@@ -113,6 +124,12 @@ export class Friend extends EventEmitter<FriendEvents> {
     if (id === MESSENGER.message || id === MESSENGER.action) this.emit('message', Buffer.from(d.subarray(1)).toString('utf8'))
     else if (id >= 160 && id <= 191) this.emit('lossless', d)
     else this.emit('info', id, d.subarray(1))
+  }
+
+  /** Tells the friend which TCP relays we are connected to (at most 3), so it can meet us there. */
+  shareRelays(relays: NodeInfo[]): void {
+    const tcp = relays.slice(0, MAX_SHARED_RELAYS).map((r) => packNode({ ...r, tcp: true }))
+    if (tcp.length) this.connection.sendLossless(Buffer.concat([Uint8Array.of(MESSENGER.shareRelays), ...tcp]))
   }
 
   /** Sends a text message; false when the send window is full (it is queued). */

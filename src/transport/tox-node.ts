@@ -12,7 +12,7 @@ import type { DhtPkAnnouncement } from '../dht/dht-request.js'
 import { OnionClient } from '../dht/onion-client.js'
 import { OnionServer } from '../dht/onion-server.js'
 import { DhtNode } from '../dht/dht-node.js'
-import { LanDiscovery, TOX_PORT_DEFAULT, TOX_PORT_RANGE_END } from '../dht/lan-discovery.js'
+import { isLanAddress, LanDiscovery, TOX_PORT_DEFAULT, TOX_PORT_RANGE_END } from '../dht/lan-discovery.js'
 import { ConnectionFailedError, InvalidArgumentError } from '../errors.js'
 import { parseToxId, toxId } from '../identity/tox.js'
 import { randomBytes } from 'node:crypto'
@@ -176,7 +176,19 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     this.finder.on('request', (pk, message) => this.emit('friendRequest', pk, message))
     this.finder.on('dhtPk', (a) => this.emit('dhtPk', a))
     this.on('friend', (f) => {
-      f.on('online', () => this.emit('friendOnline', f.realPublicKey))
+      f.on('online', () => {
+        // As c-toxcore's friend_connection: our relays, so the friend can meet us there.
+        f.shareRelays(this.relays.connected.map((r) => ({ host: r.relay.host, port: r.relay.port, publicKey: r.relay.publicKey })))
+        this.emit('friendOnline', f.realPublicKey)
+      })
+      f.on('relays', (relays) => {
+        for (const r of relays) {
+          // A relay on the friend's LAN is at the friend's address for us (as c-toxcore).
+          const host = isLanAddress(r.host) && !isRelayAddress(f.connection.address) && !isLanAddress(f.connection.address.host) ? f.connection.address.host : r.host
+          this.useRelay({ host, port: r.port, publicKey: r.publicKey }).catch(() => {})
+        }
+        this.relays.route(f.connection.peerDhtPk)
+      })
       f.on('offline', (reason) => {
         this.finder.lost(f.realPublicKey)
         this.emit('friendOffline', f.realPublicKey, reason)

@@ -1,7 +1,8 @@
 /**
  * A node keeps its TCP relays: it starts without waiting on one that is down, connects when it
  * comes up, and connects again after it goes away and comes back (a gitswarm relay server
- * with fixed keys on a fixed port, stopped and started on loopback).
+ * with fixed keys on a fixed port, stopped and started on loopback); and it takes up the relays
+ * a friend shares.
  */
 import { describe, expect, it } from 'vitest'
 import { boxKeyPair } from '../../src/crypto/box.js'
@@ -37,4 +38,23 @@ describe('TCP relays kept by a node', () => {
       await relay.close()
     }
   }, 30_000)
+
+  it("a friend's relays come with its share-relays packet (c-toxcore's 0x11) once it is online, and are kept", async () => {
+    const keys = boxKeyPair()
+    const relay = await relayOn(0, keys)
+    try {
+      const a = await node({ tcpRelays: [{ host: '127.0.0.1', port: relay.address.port, publicKey: keys.publicKey }] })
+      await until(() => a.status().tcpRelays[0]?.connected === true, 'a on its relay', 5000)
+      const b = await node()
+      expect(b.status().tcpRelays).toEqual([])
+      b.addFriend(a.publicKey)
+      const online = b.waitOnline(a.publicKey, 5000)
+      await a.connect(b.publicKey, b.dhtPublicKey, b.address, 5000)
+      await online
+      await until(() => b.status().tcpRelays.some((r) => r.port === relay.address.port && r.connected), "b on a's relay", 5000)
+      expect(relay.stats.clients).toBe(2)
+    } finally {
+      await relay.close()
+    }
+  }, 20_000)
 })
