@@ -158,7 +158,9 @@ export class OnionServer {
     const self = this.options.self
     let isStored = 0
     let value: Uint8Array = next
-    if (entry && keyHex(entry.publicKey) === keyHex(request.senderPk)) isStored = valid ? 2 : 0
+    // Its own announcement here, with the same data key: stored (2) — also for a request
+    // without a valid ping id (a new path, a search of itself), as c-toxcore answers.
+    if (entry && keyHex(entry.publicKey) === keyHex(request.senderPk)) isStored = Buffer.from(entry.dataPk).equals(request.dataPk) ? 2 : 0
     else if (entry) (isStored = 1), (value = entry.dataPk)
     else if (self && keyHex(request.searchedPk) === keyHex(self.realPk)) (isStored = 1), (value = self.dataPk())
     const nodes = this.dht.closest(request.searchedPk, 4)
