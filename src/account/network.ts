@@ -27,6 +27,8 @@ export interface BootstrapNode {
   host: string
   port: number
   publicKey: string | Uint8Array
+  /** TCP ports where it is also a relay (a tox-bootstrapd's tcp_relay_ports): kept as TCP relays. */
+  tcpPorts?: number[]
 }
 
 /** How an Account joins the network (Account.start). */
@@ -100,7 +102,12 @@ export class AccountNetwork {
       authorizeFile: (peer, request) => account.files.authorize(peer, request),
     })
     const net = new AccountNetwork(account, node)
-    for (const b of options.bootstrap ?? []) node.tox.bootstrap({ host: b.host, port: b.port }, typeof b.publicKey === 'string' ? Buffer.from(b.publicKey, 'hex') : b.publicKey)
+    for (const b of options.bootstrap ?? []) {
+      const key = typeof b.publicKey === 'string' ? Buffer.from(b.publicKey, 'hex') : b.publicKey
+      node.tox.bootstrap({ host: b.host, port: b.port }, key)
+      // A bootstrap node that is a relay too: one relay (further ports are the same relay).
+      if (b.tcpPorts?.[0]) node.tox.useRelay({ host: b.host, port: b.tcpPorts[0], publicKey: key }).catch(() => {})
+    }
     net.befriendAll()
     return net
   }

@@ -5,6 +5,10 @@
  * a friend shares.
  */
 import { describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Account } from '../../src/account/account.js'
 import { boxKeyPair } from '../../src/crypto/box.js'
 import { TcpRelayServer } from '../../src/transport/tcp-relay-server.js'
 import { node, until } from './net.js'
@@ -55,6 +59,20 @@ describe('TCP relays kept by a node', () => {
       expect(relay.stats.clients).toBe(2)
     } finally {
       await relay.close()
+    }
+  }, 20_000)
+
+  it('a bootstrap node given with tcpPorts (Account.start) is kept as a relay too', async () => {
+    const relayNode = await node({ relayPort: 0 })
+    const dir = mkdtempSync(join(tmpdir(), 'gitswarm-relay-'))
+    const account = await Account.create(join(dir, 'a'), { displayName: 'a' })
+    try {
+      await account.start({ bootstrap: [{ host: '127.0.0.1', port: relayNode.address.port, publicKey: relayNode.dhtPublicKey, tcpPorts: [relayNode.relayServer!.address.port] }] })
+      await until(() => account.getNetworkStatus()?.tcpRelays.some((r) => r.port === relayNode.relayServer!.address.port && r.connected) === true, 'the account on the relay', 5000)
+      await until(() => account.getNetworkStatus()?.dht.connected === true, 'and on the DHT', 5000)
+    } finally {
+      await account.stop()
+      rmSync(dir, { recursive: true, force: true })
     }
   }, 20_000)
 })
