@@ -5,7 +5,9 @@
  * a newer announcement meanwhile makes it fetch once more), validates, merges, and relays the
  * announcement to its connected members that did not tell it they have it — bounded by the
  * ring's 16 links, so a message crosses the group in about log n hops without a full mesh.
- * A fetch that fails (the peer went away mid-fetch) is retried from another member device.
+ * A fetch that fails (the peer went away mid-fetch, a lossy link reset the channel) is retried
+ * from another member device, and from the announcer again after 1, 2, 4… s (five times)
+ * while it is connected and the commit still missing.
  * Announcements for linked devices that are offline wait in the outbox.
  * @module
  */
@@ -22,6 +24,8 @@ import type { ConversationError } from './events.js'
 
 /** Remembered announcers per commit, for relaying: enough for the recent past. */
 const KNOWN_COMMITS = 4096
+const RETRY_FIRST_MS = 1000
+const RETRIES = 5
 
 export interface DeliveryContext {
   node: SwarmNode
@@ -38,6 +42,8 @@ export interface DeliveryContext {
 export class Delivery {
   private readonly running = new Map<string, { again: boolean; done: Promise<void> }>()
   private readonly announcers = new Map<string, Set<string>>()
+  /** Retries of an announced commit whose fetch failed, by conversation and commit. */
+  private readonly retries = new Map<string, { count: number; timer?: NodeJS.Timeout }>()
   private inflight = 0
 
   constructor(private readonly ctx: DeliveryContext) {}
@@ -116,6 +122,7 @@ export class Delivery {
             const notThere = err instanceof ChannelRefusedError && err.data['reason'] === 'unknown'
             if (commit || !notThere) this.ctx.error(conv.id, { code: 'fetch', what: `fetch from ${peer.deviceId.slice(0, 12)}… failed: ${(err as Error).message}`, peer: peer.deviceId })
             if (commit && !conv.history().has(commit)) await this.fetchElsewhere(conv, commit, peer.toxPk)
+            if (commit && !conv.history().has(commit)) this.retryLater(conv, peer, commit)
             return
           }
           // Our merge is news to the peer too; a fast-forward is not.
@@ -130,6 +137,31 @@ export class Delivery {
       }
     })()
     return entry.done
+  }
+
+  /** The announcer again later (backing off), while it is connected and `commit` still missing. */
+  private retryLater(conv: Conversation, peer: VerifiedPeer, commit: string): void {
+    const key = `${conv.id}:${commit}`
+    const r = this.retries.get(key) ?? { count: 0 }
+    if (r.timer || r.count >= RETRIES) return
+    this.retries.set(key, r)
+    r.timer = setTimeout(() => {
+      r.timer = undefined
+      r.count++
+      const still = this.ctx.node.onlinePeers().find((p) => p.toxPk === peer.toxPk)
+      if (!still || conv.history().has(commit)) return void this.retries.delete(key)
+      void this.pull(conv, still, commit).then(() => {
+        // Done: it arrived, or the last try failed (a failure before that scheduled the next).
+        if (conv.history().has(commit) || r.count >= RETRIES) this.retries.delete(key)
+      })
+    }, RETRY_FIRST_MS * 2 ** r.count)
+    r.timer.unref()
+  }
+
+  /** Stops the retries (the account leaves the network). */
+  close(): void {
+    for (const r of this.retries.values()) clearTimeout(r.timer)
+    this.retries.clear()
   }
 
   private async fetchElsewhere(conv: Conversation, commit: string, failed: string): Promise<void> {

@@ -114,6 +114,7 @@ export class AccountNetwork {
 
   async close(): Promise<void> {
     this.cloner.close()
+    this.delivery.close()
     await this.node.close()
   }
 
