@@ -86,7 +86,9 @@ export class EventProcess {
       const waiter = { test: match, resolve: (e: NodeEvent) => (clearTimeout(timer), resolve(e)) }
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1)
-        reject(new Error(`${this.name}: no ${event} event within ${timeoutMs} ms (last events: ${this.events.slice(-4).map((x) => x.event).join(', ')}; stderr: ${this.stderr.slice(-500)})`))
+        // Errors are told in full (they say why); other events by name.
+        const last = this.events.slice(-6).map((x) => (/error/i.test(x.event) ? `${x.event} ${JSON.stringify(x.args).slice(0, 400)}` : x.event))
+        reject(new Error(`${this.name}: no ${event} event within ${timeoutMs} ms (last events: ${last.join(', ')}; stderr: ${this.stderr.slice(-500)})`))
       }, timeoutMs)
       this.waiters.push(waiter)
     })
