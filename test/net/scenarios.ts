@@ -86,12 +86,17 @@ export function splitAndMerge(options: { loss?: number } = {}): Promise<Scenario
 
     // The uplink goes down.
     ctx.lab.setLink(h.wan, false)
+    const who = everyone.map((n) => `${n.name}=${n.info.device.slice(0, 12)}`).join(' ')
     const split: string[] = []
     const lanTimes: number[] = []
     for (let i = 0; i < 3; i++) {
       split.push(`split ${i} from alice`, `split ${i} from bob`, `split ${i} from carol`)
-      lanTimes.push(await deliver(alice, bob, id, `split ${i} from alice`, 30_000))
-      lanTimes.push(await deliver(bob, alice, id, `split ${i} from bob`, 30_000))
+      for (const [from, to] of [[alice, bob], [bob, alice]] as const) {
+        const t = await deliver(from, to, id, `split ${i} from ${from.name}`, 30_000).catch((err: Error) => {
+          throw new Error(`${err.message} (devices: ${who})`)
+        })
+        lanTimes.push(t)
+      }
       await carol.call('sendMessage', id, `split ${i} from carol`)
     }
     const lanPath = await pathTo(alice, bob)
