@@ -10,26 +10,42 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CPeer } from '../../bench/c-peer.js'
 import type { LabNode } from './nodes.js'
-import { becomeContacts, group, home, host, inLab, internetBootstrap, type ScenarioResult } from './topology.js'
+import { becomeContacts, group, home, host, inLab, internetBootstrap, type LabContext, type ScenarioResult } from './topology.js'
 
 type Nat = 'preserve' | 'random'
 
 /** Two c-toxcore peers (hole punching on), each behind its own NAT, tox-bootstrapd for both: start → a message echoed back. */
 export function cToxcorePairAcrossNats(nat: Nat, timeoutMs = 90_000): Promise<ScenarioResult> {
   return inLab(async (ctx) => {
-    const internet = ctx.lab.switch('inet')
-    const boot = await internetBootstrap(ctx, internet, '198.18.0.10')
-    const homes = [home(ctx, 'home-a', internet, '198.18.0.1', '10.1.0.0', nat), home(ctx, 'home-b', internet, '198.18.0.2', '10.2.0.0', nat)]
-    const t0 = performance.now()
-    const [a, b] = await Promise.all(homes.map((h, i) => CPeer.start('peer', 300, [], { wrap: ctx.lab.inside(host(ctx, `c${i}`, h.lanSwitch, `10.${i + 1}.0.2`, h.gateway)), env: { TOXPEER_PUNCH: '1' } })))
-    for (const p of [a!, b!]) ctx.lab.adopt(p.process), ctx.nodes.push(p), p.send(`bootstrap 33445 ${boot.dhtPk} 198.18.0.10`), p.send(`relay 33446 ${boot.dhtPk} 198.18.0.10`)
-    b!.send('autoaccept on')
-    a!.send(`add ${b!.toxId} hello`)
-    const via = await a!.waitFor(/^FRIEND 0 CONNECTION (udp|tcp)$/, timeoutMs)
-    a!.send('message ping across the NATs')
-    await a!.waitFor(/^MESSAGE ping across the NATs$/, 30_000)
-    return { figures: { 'start → first message': performance.now() - t0 }, notes: [`c-toxcore connected by ${via.split(' ').pop()}`] }
+    const { a, via, started } = await cToxcoreFriendsBehindNats(ctx, nat, 300, timeoutMs)
+    a.send('message ping across the NATs')
+    await a.waitFor(/^MESSAGE ping across the NATs$/, 30_000)
+    return { figures: { 'start → first message': performance.now() - started }, notes: [`c-toxcore connected by ${via}`] }
   })
+}
+
+/**
+ * The Internet with tox-bootstrapd, two homes behind `nat` NATs, a c-toxcore peer (hole
+ * punching on, living `seconds`) in each, given the daemon as bootstrap node and relay; `a`
+ * befriends `b`. Resolves once `a` sees `b` connected, with how (udp or tcp) and when the peers
+ * were started.
+ */
+async function cToxcoreFriendsBehindNats(ctx: LabContext, nat: Nat, seconds: number, timeoutMs: number) {
+  const internet = ctx.lab.switch('inet')
+  const boot = await internetBootstrap(ctx, internet, '198.18.0.10')
+  const homes = [home(ctx, 'home-a', internet, '198.18.0.1', '10.1.0.0', nat), home(ctx, 'home-b', internet, '198.18.0.2', '10.2.0.0', nat)]
+  const started = performance.now()
+  const [a, b] = (await Promise.all(homes.map((h, i) => CPeer.start('peer', seconds, [], { wrap: ctx.lab.inside(host(ctx, `c${i}`, h.lanSwitch, `10.${i + 1}.0.2`, h.gateway)), env: { TOXPEER_PUNCH: '1' } })))) as [CPeer, CPeer]
+  for (const p of [a, b]) {
+    ctx.lab.adopt(p.process)
+    ctx.nodes.push(p)
+    p.send(`bootstrap 33445 ${boot.dhtPk} 198.18.0.10`)
+    p.send(`relay 33446 ${boot.dhtPk} 198.18.0.10`)
+  }
+  b.send('autoaccept on')
+  a.send(`add ${b.toxId} hello`)
+  const via = (await a.waitFor(/^FRIEND 0 CONNECTION (udp|tcp)$/, timeoutMs)).split(' ').pop()!
+  return { a, b, homes, via, started }
 }
 
 /** `bytes` random bytes at `dir/name`; its path. */
@@ -88,20 +104,13 @@ export function filesFromCappedHolders(bytes: number, mbit: number): Promise<Sce
 /** c-toxcore's own file transfer of `bytes` between two peers behind port-preserving NATs, the sender's uplink capped at `mbit`. */
 export function cToxcoreFileCapped(bytes: number, mbit: number): Promise<ScenarioResult> {
   return inLab(async (ctx) => {
-    const internet = ctx.lab.switch('inet')
-    const boot = await internetBootstrap(ctx, internet, '198.18.0.10')
-    const homes = [home(ctx, 'home-a', internet, '198.18.0.1', '10.1.0.0', 'preserve'), home(ctx, 'home-b', internet, '198.18.0.2', '10.2.0.0', 'preserve')]
-    const [a, b] = await Promise.all(homes.map((h, i) => CPeer.start('peer', 600, [], { wrap: ctx.lab.inside(host(ctx, `c${i}`, h.lanSwitch, `10.${i + 1}.0.2`, h.gateway)), env: { TOXPEER_PUNCH: '1' } })))
-    for (const p of [a!, b!]) ctx.lab.adopt(p.process), ctx.nodes.push(p), p.send(`bootstrap 33445 ${boot.dhtPk} 198.18.0.10`), p.send(`relay 33446 ${boot.dhtPk} 198.18.0.10`)
-    b!.send('autoaccept on')
-    a!.send(`add ${b!.toxId} hello`)
-    const via = await a!.waitFor(/^FRIEND 0 CONNECTION (udp|tcp)$/, 90_000)
+    const { a, b, homes, via } = await cToxcoreFriendsBehindNats(ctx, 'preserve', 600, 90_000)
     ctx.lab.cap(homes[0]!.wan, mbit)
     const t = performance.now()
-    a!.send(`sendfile ${bytes}`)
-    const line = await b!.waitFor(/^FILE /, Math.max(120_000, (bytes / ((mbit * 1e6) / 8)) * 1000 * 4))
+    a.send(`sendfile ${bytes}`)
+    const line = await b.waitFor(/^FILE /, Math.max(120_000, (bytes / ((mbit * 1e6) / 8)) * 1000 * 4))
     const [, got, ms, complete, ok] = line.split(' ')
     if (Number(got) !== bytes || complete !== '1' || ok !== '1') throw new Error(`c-toxcore's transfer ended ${line}`)
-    return { figures: { 'one holder': Number(ms), 'from the send': performance.now() - t }, notes: [`c-toxcore connected by ${via.split(' ').pop()}`] }
+    return { figures: { 'one holder': Number(ms), 'from the send': performance.now() - t }, notes: [`c-toxcore connected by ${via}`] }
   })
 }
