@@ -21,6 +21,10 @@ import { mayFetch, peerOf, type SwarmNode } from './swarm-node.js'
 import type { AccountStore } from './store.js'
 import { announceFrame, type Announcement } from './wire.js'
 import type { ConversationError } from './events.js'
+import { tracer } from '../util/trace.js'
+
+const trace = tracer('delivery')
+const short = (id: string) => id.slice(0, 8)
 
 /** Remembered announcers per commit, for relaying: enough for the recent past. */
 const KNOWN_COMMITS = 4096
@@ -40,7 +44,7 @@ export interface DeliveryContext {
 }
 
 export class Delivery {
-  private readonly running = new Map<string, { again: boolean; done: Promise<void> }>()
+  private readonly running = new Map<string, { again: boolean; commits: Set<string>; done: Promise<void> }>()
   private readonly announcers = new Map<string, Set<string>>()
   /** Retries of an announced commit whose fetch failed, by conversation and commit. */
   private readonly retries = new Map<string, { count: number; timer?: NodeJS.Timeout }>()
@@ -76,6 +80,7 @@ export class Delivery {
     const online = this.ctx.node.onlinePeers().filter((p) => this.entitled(conv, p))
     const targets = relayTargets(online.map((p) => p.toxPk), source, this.known(conv.id, commit))
     const told = targets.filter((pk) => this.ctx.node.send(pk, frame))
+    trace?.(`announce ${short(commit)} to ${told.map(short).join(',') || 'nobody'}${told.length < targets.length ? ` (not sent: ${targets.filter((t) => !told.includes(t)).map(short).join(',')})` : ''}`)
     const onlineKeys = new Set(online.map((p) => p.toxPk))
     const linked = new Set([...this.ctx.ownDevices(), ...conversationNeighbours(conv, this.ctx.deviceId).map((d) => d.toxPk)])
     const now = Date.now()
@@ -87,6 +92,7 @@ export class Delivery {
   /** An announcement from a verified peer for a conversation we hold. */
   onAnnouncement(conv: Conversation, peer: VerifiedPeer, a: Announcement): void {
     this.known(conv.id, a.commit).add(peer.toxPk)
+    trace?.(`announcement ${short(a.commit)} from ${short(peer.toxPk)}${conv.history().has(a.commit) ? ' (have it)' : ''}`)
     if (conv.history().has(a.commit)) return
     if (!this.entitled(conv, peer)) {
       this.ctx.error(conv.id, { code: 'unauthorized', what: `an announcement from ${peer.accountUri}, who may not write to this conversation`, peer: peer.deviceId, commit: a.commit })
@@ -97,17 +103,20 @@ export class Delivery {
 
   /**
    * Fetches `conv` from `peer` (queued behind a running fetch from the same device: that one
-   * runs once more). When `commit` is still missing after a failed fetch, other connected
-   * member devices are asked in turn.
+   * runs once more). Every announced commit still missing afterwards — also one announced
+   * while a fetch that then failed was running — is asked of the other connected member
+   * devices in turn, and of the announcer again later.
    */
   pull(conv: Conversation, peer: VerifiedPeer, commit?: string): Promise<void> {
     const key = `${conv.id}:${peer.toxPk}`
     const current = this.running.get(key)
     if (current) {
+      trace?.(`pull ${short(peer.toxPk)}${commit ? ' for ' + short(commit) : ''}: again after the running one`)
       current.again = true
+      if (commit) current.commits.add(commit)
       return current.done
     }
-    const entry = { again: false, done: Promise.resolve() }
+    const entry = { again: false, commits: new Set(commit ? [commit] : []), done: Promise.resolve() }
     this.running.set(key, entry)
     this.inflight++
     entry.done = (async () => {
@@ -116,27 +125,40 @@ export class Delivery {
           entry.again = false
           let result: SyncResult
           try {
+            trace?.(`pull ${short(peer.toxPk)} for ${[...entry.commits].map(short).join(',') || 'catch-up'}`)
             result = await this.ctx.node.pull(conv.id, peerOf(peer))
+            trace?.(`pull ${short(peer.toxPk)}: ${result.result}, ${result.commits} commits, head ${short(result.head)}`)
           } catch (err) {
+            trace?.(`pull ${short(peer.toxPk)} failed: ${(err as Error).message}`)
             // A catch-up pull from a member that does not have the conversation yet is no error.
             const notThere = err instanceof ChannelRefusedError && err.data['reason'] === 'unknown'
-            if (commit || !notThere) this.ctx.error(conv.id, { code: 'fetch', what: `fetch from ${peer.deviceId.slice(0, 12)}… failed: ${(err as Error).message}`, peer: peer.deviceId })
-            if (commit && !conv.history().has(commit)) await this.fetchElsewhere(conv, commit, peer.toxPk)
-            if (commit && !conv.history().has(commit)) this.retryLater(conv, peer, commit)
-            return
+            if (entry.commits.size > 0 || !notThere) this.ctx.error(conv.id, { code: 'fetch', what: `fetch from ${peer.deviceId.slice(0, 12)}… failed: ${(err as Error).message}`, peer: peer.deviceId })
+            break
           }
-          // Our merge is news to the peer too; a fast-forward is not.
-          if (result.result === 'merged') this.announce(conv)
-          else if (result.result === 'fast-forward') this.announce(conv, peer.toxPk)
+          this.afterPull(conv, peer, result)
         } while (entry.again)
-        // It announced what it could not give (a lagging or lying peer): ask the others.
-        if (commit && !conv.history().has(commit)) await this.fetchElsewhere(conv, commit, peer.toxPk)
       } finally {
+        // From here on a new announcement starts a new fetch: none may wait behind the slow asking around below.
         this.running.delete(key)
+      }
+      try {
+        // A failed fetch, or an announcer that could not give what it announced (a lagging or
+        // lying peer): ask the others, then the announcer again later.
+        for (const c of [...entry.commits].filter((c) => !conv.history().has(c))) {
+          await this.fetchElsewhere(conv, c, peer.toxPk)
+          if (!conv.history().has(c)) this.retryLater(conv, peer, c)
+        }
+      } finally {
         if (--this.inflight === 0) this.ctx.idle()
       }
     })()
     return entry.done
+  }
+
+  /** What a fetch result tells the others: our merge is news to everyone, a fast-forward to all but its source. */
+  private afterPull(conv: Conversation, peer: VerifiedPeer, result: SyncResult): void {
+    if (result.result === 'merged') this.announce(conv)
+    else if (result.result === 'fast-forward') this.announce(conv, peer.toxPk)
   }
 
   /** The announcer again later (backing off), while it is connected and `commit` still missing. */

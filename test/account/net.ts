@@ -13,6 +13,7 @@ import { nextEvent, type AccountEvents } from '../../src/account/events.js'
 import type { BootstrapNode } from '../../src/account/network.js'
 import { ToxNode } from '../../src/transport/tox-node.js'
 import { until } from '../transport/net.js'
+import { befriend, invite } from './social.js'
 import { editTree, type TreeEdit } from '../../src/git/tree.js'
 import { writeSignedCommit } from '../../src/swarm/commit-writer.js'
 import { MAIN_REF } from '../../src/swarm/conversation.js'
@@ -94,35 +95,7 @@ export function record<K extends keyof AccountEvents>(account: Account, event: K
 /** Polls until a condition holds, bounded in time (the transport tests' helper). */
 export { until }
 
-/** Makes `a` and `b` confirmed contacts with their one-to-one conversation ready on both; returns its id. */
-export async function befriend(a: Account, b: Account): Promise<string> {
-  const request = next(b, 'trustRequestReceived', (from) => from === a.uri)
-  const readyA = next(a, 'conversationReady')
-  readyA.catch(() => {})
-  a.addContact(b.toxId())
-  await request
-  const readyB = next(b, 'conversationReady')
-  readyB.catch(() => {})
-  b.acceptTrustRequest(a.uri)
-  const [[id]] = await Promise.all([readyA, readyB])
-  await until(() => b.conversation(id).roleOf(b.uri) === 'member' && a.conversation(id).roleOf(b.uri) === 'member', 'the join on both sides')
-  return id
-}
-
-/**
- * Invites `invitee` to `id` (created by `host`) and accepts: resolves when the conversation
- * is ready on the invitee and its join reached the host.
- */
-export async function invite(host: Account, id: string, invitee: Account): Promise<void> {
-  const request = next(invitee, 'conversationRequestReceived', (cid) => cid === id)
-  request.catch(() => {})
-  host.addConversationMember(id, invitee.uri)
-  await request
-  const ready = next(invitee, 'conversationReady', (cid) => cid === id)
-  invitee.acceptConversationRequest(id)
-  await ready
-  await until(() => host.conversation(id).roleOf(invitee.uri) === 'member', `${invitee.displayName}'s join at ${host.displayName}`)
-}
+export { befriend, invite }
 
 /**
  * Writes a signed commit on `main` of `account`'s copy without checking any rule (as a

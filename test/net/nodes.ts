@@ -86,9 +86,10 @@ export class EventProcess {
       const waiter = { test: match, resolve: (e: NodeEvent) => (clearTimeout(timer), resolve(e)) }
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1)
-        // Errors are told in full (they say why); other events by name.
-        const last = this.events.slice(-6).map((x) => (/error/i.test(x.event) ? `${x.event} ${JSON.stringify(x.args).slice(0, 400)}` : x.event))
-        reject(new Error(`${this.name}: no ${event} event within ${timeoutMs} ms (last events: ${last.join(', ')}; stderr: ${this.stderr.slice(-500)})`))
+        // Errors are told in full (they say why), syncs with their peer and result, the rest by name; times from the wait's start.
+        const since = performance.now() - timeoutMs
+        const last = this.events.slice(-16).map((x) => `${((x.at - since) / 1000).toFixed(1)}s ${describeEvent(x)}`)
+        reject(new Error(`${this.name}: no ${event} event within ${timeoutMs} ms (last events: ${last.join(', ')}; stderr: ${this.stderr.slice(-3000)})`))
       }, timeoutMs)
       this.waiters.push(waiter)
     })
@@ -131,7 +132,7 @@ export class LabNode extends EventProcess {
 
   /** Starts `gitswarm node --account <dir> --json <args>` in namespace `ns`; resolves once it printed `started`. */
   static async start(lab: Lab, ns: string, name: string, dir: string, args: string[]): Promise<LabNode> {
-    const node = new LabNode(name, dir, lab.spawn(ns, process.execPath, [GITSWARM_BIN, 'node', '--account', dir, '--json', ...args]))
+    const node = new LabNode(name, dir, lab.spawn(ns, process.execPath, [GITSWARM_BIN, 'node', '--account', dir, '--json', ...args], { env: { ...process.env, GITSWARM_TRACE: 'delivery' } }))
     node.info = (await node.started('started', 20_000)).args[0] as LabNode['info']
     return node
   }
@@ -167,4 +168,13 @@ export function receivedBodies(node: LabNode, conversationId: string): string[] 
     const m = e.args[1] as { type?: string; body?: { body?: string } }
     return m.type === 'text/plain' && typeof m.body?.body === 'string' ? [m.body.body] : []
   })
+}
+
+/** An event in a line: errors in full, syncs by peer and result, messages by text, the rest by name. */
+function describeEvent(e: NodeEvent): string {
+  if (/error/i.test(e.event)) return `${e.event} ${JSON.stringify(e.args).slice(0, 400)}`
+  const arg = e.args[1] as Record<string, any> | undefined
+  if (e.event === 'conversationSyncFinished') return `${e.event}(${String(arg?.['peer']).slice(0, 12)} ${arg?.['result']} ${arg?.['commits']})`
+  if (e.event === 'swarmMessageReceived') return `${e.event}(${JSON.stringify(arg?.['body']?.['body'] ?? '').slice(0, 40)})`
+  return e.event
 }

@@ -6,6 +6,9 @@
 import { afterEach } from 'vitest'
 import { ToxNode, type ToxNodeOptions } from '../../src/transport/tox-node.js'
 import type { Friend } from '../../src/transport/messenger.js'
+import { until } from '../until.js'
+
+export { until }
 
 const started: ToxNode[] = []
 afterEach(async () => {
@@ -27,16 +30,6 @@ export async function connectedPair(options: { a?: ToxNodeOptions; b?: ToxNodeOp
   const online = b.waitOnline(a.publicKey, 5000)
   const ab = await a.connect(b.publicKey, b.dhtPublicKey, b.address, 5000)
   return { a, b, ab, ba: await online }
-}
-
-/** Resolves when `check()` holds, polling every 5 ms; throws `what` after `timeoutMs`. */
-export async function until(check: () => boolean, what: string | (() => string), timeoutMs = 10_000): Promise<void> {
-  const end = performance.now() + timeoutMs
-  while (!check()) {
-    // `what` may be a function: the state worth reporting is the state at the timeout.
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
 }
 
 /** A custom packet `[id][seq u32 BE][filler]` of `size` bytes. */
