@@ -16,6 +16,7 @@ import type { Conversation } from '../swarm/conversation.js'
 import type { SyncResult } from '../swarm/sync.js'
 import type { VerifiedPeer } from './hello.js'
 import { relayTargets } from './gossip.js'
+import { MergeScheduler } from './merging.js'
 import { conversationNeighbours } from './peers.js'
 import { mayFetch, peerOf, type SwarmNode } from './swarm-node.js'
 import type { AccountStore } from './store.js'
@@ -49,8 +50,16 @@ export class Delivery {
   /** Retries of an announced commit whose fetch failed, by conversation and commit. */
   private readonly retries = new Map<string, { count: number; timer?: NodeJS.Timeout }>()
   private inflight = 0
+  /** Merges the heads held from fetches, one device for the group (./merging.ts). */
+  readonly merging: MergeScheduler
 
-  constructor(private readonly ctx: DeliveryContext) {}
+  constructor(private readonly ctx: DeliveryContext) {
+    this.merging = new MergeScheduler({
+      deviceId: ctx.deviceId,
+      peers: (conv) => ctx.node.onlinePeers().filter((p) => this.entitled(conv, p)).map((p) => p.deviceId),
+      merged: (conv) => void this.announce(conv),
+    })
+  }
 
   /** Devices that announced `commit` of `conversationId` to us. */
   private known(conversationId: string, commit: string): Set<string> {
@@ -70,12 +79,11 @@ export class Delivery {
   }
 
   /**
-   * Announces `conv`'s head to connected member devices and own devices (except `source`,
+   * Announces `conv`'s head (or another `commit` we show, e.g. a held head) to connected member devices and own devices (except `source`,
    * where it came from, and those that announced it to us); linked devices that are offline
    * get it through the outbox. Returns the devices told now.
    */
-  announce(conv: Conversation, source?: string): string[] {
-    const commit = conv.head
+  announce(conv: Conversation, source?: string, commit = conv.head): string[] {
     const frame = announceFrame({ conversationId: conv.id, commit, deviceId: this.ctx.deviceId })
     const online = this.ctx.node.onlinePeers().filter((p) => this.entitled(conv, p))
     const targets = relayTargets(online.map((p) => p.toxPk), source, this.known(conv.id, commit))
@@ -98,6 +106,9 @@ export class Delivery {
       this.ctx.error(conv.id, { code: 'unauthorized', what: `an announcement from ${peer.accountUri}, who may not write to this conversation`, peer: peer.deviceId, commit: a.commit })
       return
     }
+    // Already on its way from another device (a relay's announcement of what the writer
+    // announced too): one fetch is enough; if it fails, the others are asked anyway.
+    for (const [key, entry] of this.running) if (key.startsWith(`${conv.id}:`) && entry.commits.has(a.commit)) return
     void this.pull(conv, peer, a.commit)
   }
 
@@ -155,10 +166,15 @@ export class Delivery {
     return entry.done
   }
 
-  /** What a fetch result tells the others: our merge is news to everyone, a fast-forward to all but its source. */
+  /**
+   * What a fetch result tells the others: our merge is news to everyone, a fast-forward and
+   * a newly held head to all but their source. Held heads wait for a merge (./merging.ts).
+   */
   private afterPull(conv: Conversation, peer: VerifiedPeer, result: SyncResult): void {
     if (result.result === 'merged') this.announce(conv)
     else if (result.result === 'fast-forward') this.announce(conv, peer.toxPk)
+    for (const tip of result.held ?? []) this.announce(conv, peer.toxPk, tip)
+    if (result.result !== 'up-to-date') this.merging.schedule(conv)
   }
 
   /** The announcer again later (backing off), while it is connected and `commit` still missing. */
@@ -184,6 +200,7 @@ export class Delivery {
   close(): void {
     for (const r of this.retries.values()) clearTimeout(r.timer)
     this.retries.clear()
+    this.merging.close()
   }
 
   private async fetchElsewhere(conv: Conversation, commit: string, failed: string): Promise<void> {

@@ -109,6 +109,8 @@ export class AccountNetwork {
       if (b.tcpPorts?.[0]) node.tox.useRelay({ host: b.host, port: b.tcpPorts[0], publicKey: key }).catch(() => {})
     }
     net.befriendAll()
+    // Heads held when the account last stopped are merged as after any fetch (a device alone merges them).
+    for (const conv of account.openConversations()) if (conv.heldHeads().length > 0) net.delivery.merging.schedule(conv)
     return net
   }
 

@@ -324,8 +324,8 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
   }
 
   /**
-   * Fetches a hosted conversation from a connected peer: validated, then fast-forwarded or
-   * merged. Never from a banned account's device (as Jami): a device that missed its ban
+   * Fetches a hosted conversation from a connected peer: validated, then fast-forwarded,
+   * held or merged. Never from a banned account's device (as Jami): a device that missed its ban
    * can still write commits valid on its old history, and they must not come back in.
    */
   async pull(conversationId: string, peer: Peer): Promise<SyncResult> {
@@ -334,7 +334,8 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     if (conv.members().find((m) => m.uri === peer.accountUri)?.role === 'banned') throw new UnauthorizedError(`fetch from device ${peer.deviceId}`, 'its account is banned from this conversation')
     const channel = await this.channel(peer, conversationId)
     try {
-      return await conv.syncFrom(channel, peer.deviceId)
+      // Diverged histories of plain messages are held and merged later by one device (./merging.ts).
+      return await conv.syncFrom(channel, peer.deviceId, { hold: true })
     } finally {
       channel.end()
     }

@@ -24,8 +24,9 @@ import { validateCommit } from '../validation/validate.js'
 import type { TreeView } from '../validation/view.js'
 import { signCommit, writeSignedCommit } from './commit-writer.js'
 import { hashObject } from '../git/object-codec.js'
-import { brokenOnPurpose } from '../util/fault-points.js'
-import { entryFor, HistoryIndex, type IndexEntry } from './history-index.js'
+import { brokenOnPurpose, faultPoint, type FaultPoint } from '../util/fault-points.js'
+import { entryFor, HistoryIndex } from './history-index.js'
+import { entriesNotIn, UnionHistory, updateHeld, type History } from './held-heads.js'
 import { devicesOf, membersOf, type DeviceEntry, type Member, type Role } from './members.js'
 import { initialMessage } from './messages.js'
 import { parseProfile, type ConversationProfile } from './profile.js'
@@ -106,6 +107,9 @@ export class Conversation extends EventEmitter<ConversationEvents> {
   clock: () => number
   private cachedRoot: string | undefined
   private index: HistoryIndex | undefined
+  /** Held heads as last read, for the `main` they were read against. */
+  private held: { main: string; tips: string[] } | undefined
+  private union: { key: string; history: UnionHistory } | undefined
   private readonly autoRepack: number | false
   private writesUnchecked = 0
   private repackScheduled: NodeJS.Timeout | undefined
@@ -158,7 +162,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
       draft.checkOrThrow(root, true)
       repo.refs.update(MAIN_REF, root, null)
       const conv = Conversation.open(stage.publish(root), { ...options, identity })
-      conv.history()
+      conv.mainHistory()
       return conv
     } catch (err) {
       stage.discard()
@@ -229,6 +233,33 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     const head = this.repo.refs.resolve(MAIN_REF) ?? this.repo.refs.resolve('HEAD')
     if (!head) throw new NotFoundError(`commits in ${this.path}`)
     return head
+  }
+
+  /** Validated heads fetched from peers and not merged into `main` yet, sorted (see ./held-heads.ts). */
+  heldHeads(): string[] {
+    const main = this.head
+    if (this.held?.main !== main) this.held = { main, tips: updateHeld(this.repo, this.view, main, [], !this.readOnly) }
+    return this.held.tips
+  }
+
+  /** Keeps validated `tips` as held heads (shown, served, merged later); returns every held head. */
+  hold(tips: readonly string[]): string[] {
+    if (this.readOnly) throw new UnauthorizedError('write', 'the conversation was opened read-only')
+    const main = this.head
+    this.held = { main, tips: updateHeld(this.repo, this.view, main, tips) }
+    return this.held.tips
+  }
+
+  /**
+   * Moves `main` from `expected` to `tip`, a validated descendant (a fast-forward, or our own
+   * merge), and indexes what it brings — also commits that were held until now.
+   */
+  advanceMain(tip: string, expected: string, fault?: FaultPoint): void {
+    const index = this.mainHistory() // before main moves, or it would read as stale
+    this.repo.refs.update(MAIN_REF, tip, expected)
+    if (fault) faultPoint(fault, this.repo.gitdir)
+    index.add(entriesNotIn(this.view, this.certs, [tip], index), tip)
+    this.index = index
   }
 
   /** The tree of the head commit (members, devices, votes, profile). */
@@ -359,7 +390,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     const ours = this.head
     const id = writeSignedCommit(this.repo.objects, identity, { tree, parents: [ours, theirs], message: `Merge commit '${theirs}'`, time: this.clock() })
     this.checkOrThrow(id, false)
-    this.repo.refs.update(MAIN_REF, id, ours)
+    this.advanceMain(id, ours, 'merge:committed')
     return id
   }
 
@@ -373,14 +404,27 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     // Another writer (object or process) may have moved the index: re-check the file's tail.
     if (this.index?.head !== parent) this.index = HistoryIndex.open(this.repo.gitdir, parent)
     if (this.index) this.index.add([entryFor(this.view, this.certs, this.view.commit(id))], id)
-    else this.history()
+    else this.mainHistory()
   }
 
   /**
-   * The history index, brought up to date with `main`: reused when current, extended when
+   * The history as shown: `main`'s index, with the held branches when there are any (in
+   * --date-order from every head). Brought up to date on each call.
+   */
+  history(): History {
+    const main = this.mainHistory()
+    const held = this.heldHeads()
+    if (held.length === 0) return main
+    const key = `${main.head} ${held.join(' ')}`
+    if (this.union?.key !== key) this.union = { key, history: new UnionHistory(main, held, entriesNotIn(this.view, this.certs, held, main)) }
+    return this.union.history
+  }
+
+  /**
+   * The history index of `main`, brought up to date: reused when current, extended when
    * `main` moved forward, rebuilt otherwise (or kept in memory only when read-only).
    */
-  history(): HistoryIndex {
+  mainHistory(): HistoryIndex {
     const head = this.head
     if (this.index?.head === head) return this.index
     const gitdir = this.readOnly ? undefined : this.repo.gitdir
@@ -388,27 +432,10 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     if (current) return (this.index = current)
     const stale = this.index ?? (gitdir ? HistoryIndex.openStale(gitdir) : undefined)
     if (stale?.head && this.view.hasCommit(stale.head) && this.view.isAncestor(stale.head, head)) {
-      stale.add(this.entriesNotIn(head, stale), head)
+      stale.add(entriesNotIn(this.view, this.certs, [head], stale), head)
       return (this.index = stale)
     }
-    return (this.index = HistoryIndex.create(gitdir, this.entriesNotIn(head), head))
-  }
-
-  /** Index entries for commits reachable from `tip` and absent from `known`, oldest first. */
-  private entriesNotIn(tip: string, known?: HistoryIndex): IndexEntry[] {
-    const found: IndexEntry[] = []
-    const seen = new Set<string>()
-    const stack = [tip]
-    while (stack.length > 0) {
-      const id = stack.pop()!
-      if (seen.has(id) || known?.has(id)) continue
-      seen.add(id)
-      const commit = this.view.commit(id)
-      found.push(entryFor(this.view, this.certs, commit))
-      stack.push(...commit.fields.parents)
-    }
-    // Parents before children: order by generation, which respects ancestry.
-    return found.sort((a, b) => this.view.generation(a.id) - this.view.generation(b.id))
+    return (this.index = HistoryIndex.create(gitdir, entriesNotIn(this.view, this.certs, [head]), head))
   }
 
   // ── messages (./commands/messaging.ts) ──────────────────────────────────────────────

@@ -29,8 +29,8 @@ export interface SyncFinishedEvent {
   peer: string
   /** New valid commits taken from the peer. */
   commits: number
-  /** How they were taken in. */
-  result: 'up-to-date' | 'fast-forward' | 'merged' | 'rejected' | 'kept-in-quarantine'
+  /** How they were taken in ('held': shown, and kept beside `main` to be merged later, see held-heads.ts). */
+  result: 'up-to-date' | 'fast-forward' | 'merged' | 'held' | 'rejected' | 'kept-in-quarantine'
   head: string
 }
 

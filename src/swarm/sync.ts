@@ -7,10 +7,9 @@
  * @module
  */
 import type { Duplex } from 'node:stream'
-import { CorruptObjectError, GitswarmError, InvalidArgumentError, LimitExceededError, NotFoundError } from '../errors.js'
+import { CorruptObjectError, InvalidArgumentError, LimitExceededError, NotFoundError } from '../errors.js'
 import type { GraphNode } from '../git/commit-queue.js'
 import { fetchPack, type FetchLimits } from '../git/fetch-pack.js'
-import { mergeBaseTree, mergeTrees } from '../git/merge.js'
 import { checkTreeLimits, type TreeLimits } from '../git/tree-limits.js'
 import { serveUploadPack, type ServedFetch } from '../git/upload-pack.js'
 import { isDeviceId } from '../identity/ids.js'
@@ -19,7 +18,8 @@ import { field, parseCommitMessage } from '../validation/commit-message.js'
 import type { Rejection } from '../validation/verdict.js'
 import type { Conversation } from './conversation.js'
 import type { SyncFinishedEvent } from './events.js'
-import { entryFor } from './history-index.js'
+import { HELD_PREFIX } from './held-heads.js'
+import { takeIn } from './take-in.js'
 import { dateOrder } from './order.js'
 import { brokenOnPurpose, faultPoint } from '../util/fault-points.js'
 
@@ -34,21 +34,30 @@ export interface SyncOptions {
    * Jami GitServer expects on a `git://` channel; plain git upload-pack does not want it.
    */
   jamiRequest?: boolean
+  /**
+   * Hold a history that diverged from ours and changes nothing but messages instead of
+   * merging it at once (./held-heads.ts): it is shown and served at once, and merged later
+   * by `Conversation.mergeHeld()`. The Account does this, so a group writing at once does not
+   * set off a storm of merges. Default false: merge at once, as Jami does.
+   */
+  hold?: boolean
 }
 
 export interface SyncResult extends SyncFinishedEvent {
   rejection?: Rejection
+  /** Heads newly held (with the `hold` option): shown, served, not merged yet. */
+  held?: string[]
 }
 
 export function remoteRef(deviceId: string): string {
   return `refs/remotes/${deviceId}/main`
 }
 
-/** Commits reachable from `tip` that are not in the validated history, parents first. */
-function newCommits(conv: Conversation, tip: string): string[] {
+/** Commits reachable from `tips` that are not in the validated history, parents first. */
+function newCommits(conv: Conversation, tips: string[]): string[] {
   const index = conv.history()
   const nodes = new Map<string, GraphNode>()
-  const stack = [tip]
+  const stack = [...tips]
   while (stack.length > 0) {
     const id = stack.pop()!
     if (nodes.has(id) || index.has(id)) continue
@@ -56,13 +65,13 @@ function newCommits(conv: Conversation, tip: string): string[] {
     nodes.set(id, { id, parents: c.fields.parents, time: c.fields.committer.timestamp })
     stack.push(...c.fields.parents)
   }
-  return dateOrder(nodes, [tip]).reverse()
+  return dateOrder(nodes, tips).reverse()
 }
 
 /** newCommits, with a missing object (a pack without some parent) reported as the peer's corrupt pack. */
-function completeNewCommits(conv: Conversation, tip: string): string[] {
+function completeNewCommits(conv: Conversation, tips: string[]): string[] {
   try {
-    return newCommits(conv, tip)
+    return newCommits(conv, tips)
   } catch (err) {
     if (err instanceof NotFoundError) throw new CorruptObjectError('pack', `incomplete: ${err.message} is missing`)
     throw err
@@ -73,52 +82,59 @@ function completeNewCommits(conv: Conversation, tip: string): string[] {
 export function serveConversation(conv: Conversation, stream: Duplex, options: { onFetched?: (wants: string[]) => void; timeoutMs?: number } = {}): Promise<ServedFetch[]> {
   return serveUploadPack(stream, {
     repo: conv.repo,
-    refs: () => new Map([['HEAD', conv.head], ['refs/heads/main', conv.head]]),
+    // Held heads too: a device that relays an announcement must be able to give what it announced.
+    refs: () => new Map([['HEAD', conv.head], ['refs/heads/main', conv.head], ...conv.heldHeads().map((id): [string, string] => [HELD_PREFIX + id, id])]),
     onFetched: options.onFetched,
     timeoutMs: options.timeoutMs,
   })
 }
 
+/** What to want from a peer's advertisement: its `main`, and the heads it holds that we do not show yet. */
+function wantedTips(conv: Conversation, refs: Map<string, string>): string[] {
+  const main = refs.get('refs/heads/main') ?? refs.get('HEAD')
+  const held = [...refs].filter(([name]) => name.startsWith(HELD_PREFIX)).map(([, id]) => id)
+  const history = conv.history()
+  return [...new Set([main, ...held])].filter((id): id is string => !!id && !history.has(id))
+}
+
 /** Fetches `peer`'s history from `stream` and takes in what is valid. */
 export async function syncFrom(conv: Conversation, stream: Duplex, peer: string, options: SyncOptions = {}): Promise<SyncResult> {
   if (!isDeviceId(peer)) throw new InvalidArgumentError('the peer is named by its 64-hex device id', { peer })
-  const done = (result: SyncResult['result'], commits = 0, rejection?: Rejection): SyncResult => {
+  const done = (result: SyncResult['result'], commits = 0, rejection?: Rejection, held: string[] = []): SyncResult => {
     const event = { peer, commits, result, head: conv.head }
     conv.emit('syncFinished', event)
-    return rejection ? { ...event, rejection } : event
+    return { ...event, ...(rejection ? { rejection } : {}), ...(held.length ? { held } : {}) }
   }
-  let theirs: string
+  let tips: string[]
   try {
     const fetched = await fetchPack(stream, {
       repo: conv.repo,
-      want: (refs) => [refs.get('refs/heads/main') ?? refs.get('HEAD')].filter((x): x is string => !!x),
-      haves: [conv.head],
+      want: (refs) => wantedTips(conv, refs),
+      haves: [conv.head, ...conv.heldHeads()],
       request: options.jamiRequest ? { path: `/${conv.id}`, host: peer } : undefined,
       limits: options.fetchLimits,
       timeoutMs: options.timeoutMs,
     })
-    const tip = fetched.refs.get('refs/heads/main') ?? fetched.refs.get('HEAD')
     conv.noteWrites(fetched.objects.length)
-    if (!tip) return done('up-to-date')
-    theirs = tip
+    tips = wantedTips(conv, fetched.refs)
   } catch (err) {
     const code = err instanceof LimitExceededError ? 'limit-exceeded' : 'fetch-failed'
     conv.emit('conversationError', { code, peer, reason: err instanceof Error ? err.message : String(err) })
     throw err
   }
-  if (conv.history().has(theirs)) return done('up-to-date')
+  if (tips.length === 0) return done('up-to-date')
   let ids: string[]
   try {
     // What the peer advertised must be complete here before anything refers to it.
-    if (conv.repo.objects.tryRead(theirs)?.type !== 'commit') throw new CorruptObjectError(`commit ${theirs}`, 'advertised by the peer but missing from its pack')
-    ids = completeNewCommits(conv, theirs)
+    for (const tip of tips) if (conv.repo.objects.tryRead(tip)?.type !== 'commit') throw new CorruptObjectError(`commit ${tip}`, 'advertised by the peer but missing from its pack')
+    ids = completeNewCommits(conv, tips)
     checkTreeLimits(conv.repo.objects, ids, { maxTreeDepth: options.fetchLimits?.maxTreeDepth ?? 64, maxPathBytes: options.fetchLimits?.maxPathBytes ?? 4096 })
   } catch (err) {
     const code = err instanceof LimitExceededError ? 'limit-exceeded' : 'invalid-fetch'
     conv.emit('conversationError', { code, peer, reason: (err as Error).message })
     throw err
   }
-  conv.repo.refs.update(remoteRef(peer), theirs)
+  conv.repo.refs.update(remoteRef(peer), tips[0]!)
   faultPoint('sync:quarantined', conv.repo.gitdir)
   if (brokenOnPurpose.fetchThrowsUnexpected) {
     conv.repo.refs.delete(remoteRef(peer))
@@ -135,77 +151,12 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
     return done('rejected', 0, r)
   }
   faultPoint('sync:validated', conv.repo.gitdir)
-  const ours = conv.head
   const before = conv.profile()
-  let result: SyncResult['result']
-  if (conv.view.isAncestor(ours, theirs) || brokenOnPurpose.mergeDropsOurs) {
-    const index = conv.history() // before main moves, or it would read as stale
-    conv.repo.refs.update('refs/heads/main', theirs, ours)
-    index.add(ids.map((id) => entryFor(conv.view, conv.certs, conv.view.commit(id))), theirs)
-    result = 'fast-forward'
-  } else if (onlyMergesApart(conv, ours, theirs)) {
-    // Both sides merged the same histories, each with its own merge commit: the larger id
-    // wins on both (the other side decides the same), instead of merging merges forever.
-    if (theirs < ours) return done('up-to-date')
-    conv.repo.refs.update('refs/heads/main', theirs, ours)
-    result = 'fast-forward'
-  } else {
-    const merged = mergeInto(conv, ours, theirs, ids, peer)
-    if (!merged) return done('kept-in-quarantine', ids.length)
-    result = 'merged'
-  }
-  announce(conv, ids, before)
-  return done(result, ids.length)
-}
-
-/**
- * True when `ours` adds nothing to `theirs` but merge commits, and the trees agree: our
- * merge and theirs joined the same histories.
- */
-function onlyMergesApart(conv: Conversation, ours: string, theirs: string): boolean {
-  if (conv.view.commit(ours).fields.tree !== conv.view.commit(theirs).fields.tree) return false
-  const stack = [ours]
-  const seen = new Set<string>()
-  while (stack.length > 0) {
-    const id = stack.pop()!
-    if (seen.has(id) || conv.view.isAncestor(id, theirs)) continue
-    seen.add(id)
-    const parents = conv.view.commit(id).fields.parents
-    if (parents.length < 2 || seen.size > 64) return false
-    stack.push(...parents)
-  }
-  return true
-}
-
-/**
- * Writes the merge commit `Merge commit '<theirs>'` (parents ours, theirs) when this device
- * may: it must hold an identity that is still a member in the merged tree. Returns false
- * (the fetched history stays in quarantine, to be taken by a later fast-forward) otherwise.
- */
-function mergeInto(conv: Conversation, ours: string, theirs: string, ids: string[], peer: string): boolean {
-  if (!conv.identity) return false
-  const store = conv.repo.objects
-  let tree: string
-  try {
-    const base = mergeBaseTree(store, ours, theirs)
-    tree = mergeTrees(store, base, conv.view.commit(ours).fields.tree, conv.view.commit(theirs).fields.tree, theirs > ours).tree
-  } catch (err) {
-    if (!(err instanceof GitswarmError)) throw err
-    conv.emit('conversationError', { code: 'merge-conflict', peer, reason: err.message })
-    return false
-  }
-  try {
-    const index = conv.history()
-    const merge = conv.commitMerge(theirs, tree)
-    faultPoint('merge:committed', conv.repo.gitdir)
-    index.add([...ids, merge].map((id) => entryFor(conv.view, conv.certs, conv.view.commit(id))), merge)
-    return true
-  } catch (err) {
-    if (!(err instanceof GitswarmError)) throw err
-    // e.g. this device's account was banned in the other history: it cannot sign the merge.
-    conv.emit('conversationError', { code: 'merge-conflict', peer, reason: err.message })
-    return false
-  }
+  const taken = takeIn(conv, tips, peer, options.hold ?? false)
+  const history = conv.history()
+  const shown = ids.filter((id) => history.has(id))
+  if (shown.length > 0) announce(conv, shown, before)
+  return done(taken.result, taken.result === 'kept-in-quarantine' ? ids.length : shown.length, undefined, taken.held)
 }
 
 /** Events for the commits just taken in (Jami's SwarmMessageReceived, MemberEvent, ProfileUpdated). */

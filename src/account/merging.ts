@@ -1,0 +1,74 @@
+/**
+ * Who merges the held heads of a group, and when (docs/design.md, "Convergence"). A device
+ * that holds heads waits until nothing new arrived for QUIET_MS, plus STEP_MS for each
+ * device ranked before it among itself and the member devices it is connected to. The rank
+ * is the order of sha256(conversation id + device id): every device computes the same order,
+ * so usually the first one merges, announces its merge, and the others fast-forward to it
+ * before their turn comes (a merge that contains their heads ends their wait). A device
+ * ranked later merges only if the earlier ones are gone or did not cover what it holds.
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import type { Conversation } from '../swarm/conversation.js'
+import { mergeHeld } from '../swarm/take-in.js'
+import { tracer } from '../util/trace.js'
+
+const trace = tracer('merge')
+
+/** No new head for this long before the first-ranked device merges. */
+export const QUIET_MS = 600
+/** Added per device ranked before this one: longer than a merge takes to reach the others. */
+export const STEP_MS = 500
+
+export interface MergingContext {
+  deviceId: string
+  /** Device ids of the connected member devices that could merge this conversation too. */
+  peers: (conv: Conversation) => string[]
+  /** Merge commits were written: tell the others. */
+  merged: (conv: Conversation, commits: string[]) => void
+}
+
+/** This device's place (0 = first) among `devices` in the merge order of `conversationId`. */
+export function mergeRank(conversationId: string, self: string, devices: readonly string[]): number {
+  const key = (d: string) => createHash('sha256').update(conversationId).update(d).digest('hex')
+  const mine = key(self)
+  return new Set(devices.filter((d) => d !== self && key(d) < mine)).size
+}
+
+export class MergeScheduler {
+  private readonly timers = new Map<string, { conv: Conversation; timer: NodeJS.Timeout }>()
+
+  constructor(private readonly ctx: MergingContext) {}
+
+  /** Something changed in `conv`'s heads: (re)starts the wait, or ends it when nothing is held. */
+  schedule(conv: Conversation): void {
+    const old = this.timers.get(conv.id)
+    if (old) clearTimeout(old.timer)
+    this.timers.delete(conv.id)
+    if (conv.heldHeads().length === 0) return
+    const rank = mergeRank(conv.id, this.ctx.deviceId, this.ctx.peers(conv))
+    const delay = QUIET_MS + STEP_MS * rank
+    const timer = setTimeout(() => {
+      this.timers.delete(conv.id)
+      const held = conv.heldHeads().length
+      const written = this.mergeNow(conv)
+      trace?.(`${this.ctx.deviceId.slice(0, 8)} rank ${rank}: ${held} held, ${written.length} merges`)
+    }, delay)
+    timer.unref()
+    this.timers.set(conv.id, { conv, timer })
+  }
+
+  /** Merges what `conv` holds now (also what a previous run of the process left held). */
+  mergeNow(conv: Conversation): string[] {
+    if (conv.heldHeads().length === 0) return []
+    const written = mergeHeld(conv)
+    if (written.length > 0) this.ctx.merged(conv, written)
+    return written
+  }
+
+  /** Stops every wait (the account leaves the network); held heads stay on disk. */
+  close(): void {
+    for (const { timer } of this.timers.values()) clearTimeout(timer)
+    this.timers.clear()
+  }
+}
