@@ -181,18 +181,20 @@ function perform(c: Conversation, op: Exclude<Op, { kind: 'partition' | 'heal' |
   }
 }
 
-async function pull(to: Conversation, from: Conversation): Promise<string> {
+/** `to` fetches from `from` over an in-memory stream (holding diverged heads with `hold`); the result. */
+export async function pull(to: Conversation, from: Conversation, hold = false): Promise<string> {
   const [server, client] = duplexPair()
   const serving = from.serve(server)
   try {
-    return (await to.syncFrom(client, from.identity!.deviceId)).result
+    return (await to.syncFrom(client, from.identity!.deviceId, { hold })).result
   } finally {
     client.end()
     await serving
   }
 }
 
-async function cloneFrom(from: Conversation, identity: DeviceIdentity, path: string, clock: () => number): Promise<Conversation> {
+/** Clones `from`'s conversation into `path` for `identity`. */
+export async function cloneFrom(from: Conversation, identity: DeviceIdentity, path: string, clock: () => number): Promise<Conversation> {
   const [server, client] = duplexPair()
   const serving = from.serve(server)
   try {
