@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
-const SECTIONS = ['Repository core', 'Sync (issue', 'Sync over Tox tunnels', 'Tox transport', 'Tox network', 'Accounts on the network', 'Files on demand', 'Long-lived conversations', 'Faults', 'Network lab']
+const SECTIONS = ['Repository core', 'Sync (issue', 'Sync over Tox tunnels', 'Tox transport', 'Tox network', 'Accounts on the network', 'Groups where several people write at once', 'Files on demand', 'Long-lived conversations', 'Faults', 'Network lab']
 const bench = fileURLToPath(new URL('../dist/bench/index.js', import.meta.url))
 
 function runBench(env: Record<string, string>): Promise<{ code: number | null; out: string }> {

@@ -17,7 +17,7 @@ import type { SyncResult } from '../swarm/sync.js'
 import type { VerifiedPeer } from './hello.js'
 import { relayTargets } from './gossip.js'
 import { MergeScheduler } from './merging.js'
-import { conversationNeighbours } from './peers.js'
+import { conversationNeighbours, memberDevices } from './peers.js'
 import { mayFetch, peerOf, type SwarmNode } from './swarm-node.js'
 import type { AccountStore } from './store.js'
 import { announceFrame, type Announcement } from './wire.js'
@@ -56,8 +56,14 @@ export class Delivery {
   constructor(private readonly ctx: DeliveryContext) {
     this.merging = new MergeScheduler({
       deviceId: ctx.deviceId,
-      peers: (conv) => ctx.node.onlinePeers().filter((p) => this.entitled(conv, p)).map((p) => p.deviceId),
+      peers: (conv) => {
+        // Every member device may merge, except ring neighbours we know to be away (we would be linked with them).
+        const online = new Set(ctx.node.onlinePeers().map((p) => p.deviceId))
+        const away = new Set(conversationNeighbours(conv, ctx.deviceId).filter((d) => !online.has(d.deviceId)).map((d) => d.deviceId))
+        return memberDevices(conv).filter((d) => !away.has(d.deviceId)).map((d) => d.deviceId)
+      },
       merged: (conv) => void this.announce(conv),
+      busy: (conv) => [...this.running.keys()].some((key) => key.startsWith(`${conv.id}:`)),
     })
   }
 

@@ -1,11 +1,13 @@
 /**
  * Who merges the held heads of a group, and when (docs/design.md, "Convergence"). A device
  * that holds heads waits until nothing new arrived for QUIET_MS, plus STEP_MS for each
- * device ranked before it among itself and the member devices it is connected to. The rank
- * is the order of sha256(conversation id + device id): every device computes the same order,
- * so usually the first one merges, announces its merge, and the others fast-forward to it
- * before their turn comes (a merge that contains their heads ends their wait). A device
- * ranked later merges only if the earlier ones are gone or did not cover what it holds.
+ * member device ranked before it — leaving out ring neighbours it knows to be away (it would
+ * be linked with them). The rank is the order of sha256(conversation id + device id) over
+ * the member devices in the repository: every device computes the same order, also in a
+ * group too large for everyone to be linked with everyone, so usually the first one merges,
+ * announces its merge, and the others fast-forward to it before their turn comes (a merge
+ * that contains their heads ends their wait). A device ranked later merges only if the
+ * earlier ones are away or did not cover what it holds.
  * @module
  */
 import { createHash } from 'node:crypto'
@@ -22,10 +24,12 @@ export const STEP_MS = 500
 
 export interface MergingContext {
   deviceId: string
-  /** Device ids of the connected member devices that could merge this conversation too. */
+  /** Device ids of the member devices that could merge this conversation (not known to be away). */
   peers: (conv: Conversation) => string[]
   /** Merge commits were written: tell the others. */
   merged: (conv: Conversation, commits: string[]) => void
+  /** Whether a fetch of this conversation is under way here (the burst is not over for us). */
+  busy: (conv: Conversation) => boolean
 }
 
 /** This device's place (0 = first) among `devices` in the merge order of `conversationId`. */
@@ -50,6 +54,8 @@ export class MergeScheduler {
     const delay = QUIET_MS + STEP_MS * rank
     const timer = setTimeout(() => {
       this.timers.delete(conv.id)
+      // A fetch still running may bring more heads, or the merge that covers ours: wait it out.
+      if (this.ctx.busy(conv)) return this.schedule(conv)
       const held = conv.heldHeads().length
       const written = this.mergeNow(conv)
       trace?.(`${this.ctx.deviceId.slice(0, 8)} rank ${rank}: ${held} held, ${written.length} merges`)

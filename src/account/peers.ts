@@ -16,14 +16,15 @@ export interface MemberDevice {
   toxPk: string
 }
 
-const cache = new WeakMap<Conversation, { head: string; devices: MemberDevice[] }>()
+const cache = new WeakMap<Conversation, { tree: string; devices: MemberDevice[] }>()
 
 /** Devices of current members (admins, members) with their Tox keys; banned devices left out. */
 export function memberDevices(conv: Conversation): MemberDevice[] {
-  const head = conv.head
-  const hit = cache.get(conv)
-  if (hit?.head === head) return hit.devices
+  // By tree, not by commit: messages and merges of messages leave the tree as it was, and a
+  // group writing at once moves its head many times a second.
   const tree = conv.headTree()
+  const hit = cache.get(conv)
+  if (hit?.tree === tree.id) return hit.devices
   const active = new Set(conv.members().filter((m) => m.role === 'admin' || m.role === 'member').map((m) => m.uri))
   const devices: MemberDevice[] = []
   for (const name of tree.list('devices')) {
@@ -38,7 +39,7 @@ export function memberDevices(conv: Conversation): MemberDevice[] {
       // an RSA device (a Jami import) has no Tox key: it is reached through other devices
     }
   }
-  cache.set(conv, { head, devices })
+  cache.set(conv, { tree: tree.id, devices })
   return devices
 }
 

@@ -15,21 +15,58 @@ const PARENT1 = 1
 const PARENT2 = 2
 const STALE = 4
 
+/** What the merge-base walk reads of a history: parents, commit times, ancestry. */
+export interface CommitGraph {
+  parents(id: string): readonly string[]
+  time(id: string): number
+  isAncestor(ancestor: string, of: string): boolean
+}
+
+/**
+ * The graph read straight from `store`, each commit parsed once per graph. A caller with a
+ * cached view of the history (generation numbers) should pass its own: ancestry here walks
+ * down to the root when the answer is no.
+ */
+export function storeGraph(store: ObjectStore): CommitGraph {
+  const parsed = new Map<string, { parents: string[]; time: number }>()
+  const commit = (id: string) => {
+    let c = parsed.get(id)
+    if (!c) {
+      const f = parseCommit(store.read(id, 'commit').content)
+      parsed.set(id, (c = { parents: f.parents, time: f.committer.timestamp }))
+    }
+    return c
+  }
+  return {
+    parents: (id) => commit(id).parents,
+    time: (id) => commit(id).time,
+    isAncestor(ancestor, of) {
+      const seen = new Set<string>()
+      const stack = [of]
+      while (stack.length > 0) {
+        const id = stack.pop()!
+        if (id === ancestor) return true
+        if (seen.has(id)) continue
+        seen.add(id)
+        stack.push(...commit(id).parents)
+      }
+      return false
+    },
+  }
+}
+
 /**
  * Every best common ancestor of `a` and `b` (git merge-base --all): walking both histories
  * newest first, a commit reached from both is a base, and whatever lies below it is stale.
  * A criss-cross history has several; none is an ancestor of another.
  */
-export function mergeBases(store: ObjectStore, a: string, b: string): string[] {
+export function mergeBases(store: ObjectStore, a: string, b: string, graph: CommitGraph = storeGraph(store)): string[] {
   const flags = new Map<string, number>()
   const nodes = new Map<string, GraphNode>()
   const queue = new CommitQueue<GraphNode>()
   const node = (id: string): GraphNode => {
     let n = nodes.get(id)
-    if (!n) {
-      const c = parseCommit(store.read(id, 'commit').content)
-      nodes.set(id, (n = { id, parents: c.parents, time: c.committer.timestamp }))
-    }
+    if (!n) nodes.set(id, (n = { id, parents: [...graph.parents(id)], time: graph.time(id) }))
     return n
   }
   const queued = new Map<string, number>()
@@ -59,25 +96,12 @@ export function mergeBases(store: ObjectStore, a: string, b: string): string[] {
     for (const p of n.parents) paint(p, flag)
   }
   // A base reachable from another is not a best one.
-  return found.filter((x) => !found.some((y) => y !== x && isAncestorOf(store, x, y)))
-}
-
-function isAncestorOf(store: ObjectStore, ancestor: string, of: string): boolean {
-  const seen = new Set<string>()
-  const stack = [of]
-  while (stack.length > 0) {
-    const id = stack.pop()!
-    if (id === ancestor) return true
-    if (seen.has(id)) continue
-    seen.add(id)
-    stack.push(...parseCommit(store.read(id, 'commit').content).parents)
-  }
-  return false
+  return found.filter((x) => !found.some((y) => y !== x && graph.isAncestor(x, y)))
 }
 
 /** The newest commit reachable from both `a` and `b` (undefined for unrelated histories). */
-export function mergeBase(store: ObjectStore, a: string, b: string): string | undefined {
-  return mergeBases(store, a, b)[0]
+export function mergeBase(store: ObjectStore, a: string, b: string, graph?: CommitGraph): string | undefined {
+  return mergeBases(store, a, b, graph)[0]
 }
 
 /**
@@ -86,14 +110,14 @@ export function mergeBase(store: ObjectStore, a: string, b: string): string | un
  * virtual base, as git's recursive strategy does — a base chosen among them at random would
  * take back changes one side already made (an invitation a join had removed, say).
  */
-export function mergeBaseTree(store: ObjectStore, a: string, b: string, depth = 0): string | undefined {
-  const bases = mergeBases(store, a, b).sort()
+export function mergeBaseTree(store: ObjectStore, a: string, b: string, graph: CommitGraph = storeGraph(store), depth = 0): string | undefined {
+  const bases = mergeBases(store, a, b, graph).sort()
   const treeOf = (id: string) => parseCommit(store.read(id, 'commit').content).tree
   if (bases.length === 0) return undefined
   let tree = treeOf(bases[0]!)
   if (depth >= 8) return tree
   for (const next of bases.slice(1)) {
-    const inner = mergeBaseTree(store, bases[0]!, next, depth + 1)
+    const inner = mergeBaseTree(store, bases[0]!, next, graph, depth + 1)
     tree = mergeTrees(store, inner, tree, treeOf(next), next > bases[0]!).tree
   }
   return tree
