@@ -12,7 +12,6 @@
  */
 import { createHash } from 'node:crypto'
 import type { Conversation } from '../swarm/conversation.js'
-import { mergeHeld } from '../swarm/take-in.js'
 import { tracer } from '../util/trace.js'
 
 const trace = tracer('merge')
@@ -67,7 +66,7 @@ export class MergeScheduler {
   /** Merges what `conv` holds now (also what a previous run of the process left held). */
   mergeNow(conv: Conversation): string[] {
     if (conv.heldHeads().length === 0) return []
-    const written = mergeHeld(conv)
+    const written = conv.mergeHeld()
     if (written.length > 0) this.ctx.merged(conv, written)
     return written
   }

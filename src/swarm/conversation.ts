@@ -40,6 +40,7 @@ import type { RoleDir } from '../validation/paths.js'
 import type { ConversationEvents } from './events.js'
 import { serveConversation, syncFrom, type SyncOptions, type SyncResult } from './sync.js'
 import { cloneConversation, type CloneOptions } from './clone.js'
+import { mergeHeld } from './take-in.js'
 import { rootCommit, stageRepository } from './staging.js'
 
 /** How long a plain message keeps retrying while other writers hold or move `main` (git waits 100 ms for a ref lock). */
@@ -551,6 +552,15 @@ export class Conversation extends EventEmitter<ConversationEvents> {
   /** Fetches `peer`'s history over `stream`, validates it, and merges what is valid. */
   syncFrom(stream: Duplex, peer: string, options: SyncOptions = {}): Promise<SyncResult> {
     return syncFrom(this, stream, peer, options)
+  }
+
+  /**
+   * Merges every held head into `main` (fetches with `{ hold: true }` keep diverged histories
+   * apart until this is called; the Account calls it for one device of the group, see
+   * docs/design.md). Returns the merge commits written.
+   */
+  mergeHeld(): string[] {
+    return mergeHeld(this)
   }
 
   /** Serves this conversation to a fetching peer over `stream` (git upload-pack). */
