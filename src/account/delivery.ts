@@ -31,6 +31,9 @@ const short = (id: string) => id.slice(0, 8)
 const KNOWN_COMMITS = 4096
 const RETRY_FIRST_MS = 1000
 const RETRIES = 5
+/** A relay waits RELAY_PAUSE_MS plus up to RELAY_JITTER_MS (see relayLater). */
+const RELAY_PAUSE_MS = 20
+const RELAY_JITTER_MS = 200
 
 export interface DeliveryContext {
   node: SwarmNode
@@ -50,6 +53,7 @@ export class Delivery {
   /** Retries of an announced commit whose fetch failed, by conversation and commit. */
   private readonly retries = new Map<string, { count: number; timer?: NodeJS.Timeout }>()
   private inflight = 0
+  private readonly relays = new Set<NodeJS.Timeout>()
   /** Merges the heads held from fetches, one device for the group (./merging.ts). */
   readonly merging: MergeScheduler
 
@@ -143,8 +147,9 @@ export class Delivery {
           let result: SyncResult
           try {
             trace?.(`pull ${short(peer.toxPk)} for ${[...entry.commits].map(short).join(',') || 'catch-up'}`)
+            const started = performance.now()
             result = await this.ctx.node.pull(conv.id, peerOf(peer))
-            trace?.(`pull ${short(peer.toxPk)}: ${result.result}, ${result.commits} commits, head ${short(result.head)}`)
+            trace?.(`pull ${short(peer.toxPk)}: ${result.result}, ${result.commits} commits, head ${short(result.head)}, ${(performance.now() - started).toFixed(0)} ms`)
           } catch (err) {
             trace?.(`pull ${short(peer.toxPk)} failed: ${(err as Error).message}`)
             // A catch-up pull from a member that does not have the conversation yet is no error.
@@ -178,9 +183,23 @@ export class Delivery {
    */
   private afterPull(conv: Conversation, peer: VerifiedPeer, result: SyncResult): void {
     if (result.result === 'merged') this.announce(conv)
-    else if (result.result === 'fast-forward') this.announce(conv, peer.toxPk)
-    for (const tip of result.held ?? []) this.announce(conv, peer.toxPk, tip)
+    else if (result.result === 'fast-forward') this.relayLater(conv, peer.toxPk)
+    for (const tip of result.held ?? []) this.relayLater(conv, peer.toxPk, tip)
     if (result.result !== 'up-to-date') this.merging.schedule(conv)
+  }
+
+  /**
+   * Relays an announcement after a random pause of up to RELAY_JITTER_MS: the devices that
+   * got the commit at the same time relay it too, and whoever told us first is skipped — so
+   * each device hears a new commit from a few, not from every link it has.
+   */
+  private relayLater(conv: Conversation, source: string, commit?: string): void {
+    const timer = setTimeout(() => {
+      this.relays.delete(timer)
+      this.announce(conv, source, commit ?? conv.head)
+    }, RELAY_PAUSE_MS + Math.random() * RELAY_JITTER_MS)
+    timer.unref()
+    this.relays.add(timer)
   }
 
   /** The announcer again later (backing off), while it is connected and `commit` still missing. */
@@ -206,6 +225,8 @@ export class Delivery {
   close(): void {
     for (const r of this.retries.values()) clearTimeout(r.timer)
     this.retries.clear()
+    for (const timer of this.relays) clearTimeout(timer)
+    this.relays.clear()
     this.merging.close()
   }
 

@@ -25,6 +25,9 @@ import type { SyncResult } from '../swarm/sync.js'
 import { keyHex } from '../dht/routing-table.js'
 import { encodeFrame, readFrames, type Frame } from './frames.js'
 import { helloFrame, verifyHello, type VerifiedPeer } from './hello.js'
+import { tracer } from '../util/trace.js'
+
+const traceServe = tracer('serve')
 
 /** Another device we sync with. */
 export interface Peer {
@@ -256,7 +259,11 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     if (channel.name.startsWith('git://')) {
       const conv = this.conversations.get(channel.name.split('/').pop()!)
       // Served until the client hangs up; then our side ends too, and the channel is released.
-      if (conv) void conv.serve(channel).then(() => channel.end(), () => channel.destroy())
+      if (conv)
+        void conv.serve(channel).then(
+          () => channel.end(),
+          (err: Error) => (traceServe?.(`serving ${conv.id.slice(0, 8)} to ${key.slice(0, 8)} failed: ${err.message}`), channel.destroy()),
+        )
       else channel.destroy()
       return
     }

@@ -50,8 +50,10 @@ export function unpackObjects(store: ObjectStore, pack: Buffer, limits: PackLimi
     const obj: RawObject = base ? { type: base.type, content: applyDelta(base.content, data) } : { type: PACK_TYPES[h.type]!, content: data }
     if (obj.content.length > limits.maxObjectBytes) throw new LimitExceededError('inflated object bytes', limits.maxObjectBytes, obj.content.length)
     byOffset.set(pos, obj)
-    const id = store.write(obj.type, obj.content)
-    if (id !== hashObject(obj.type, obj.content)) throw new CorruptObjectError('pack', 'object id mismatch')
+    // A pack may repeat what we hold (a peer's branches beside the commit we share): no second
+    // write, and no flush, for those.
+    const id = hashObject(obj.type, obj.content)
+    if (!store.has(id) && store.write(obj.type, obj.content) !== id) throw new CorruptObjectError('pack', 'object id mismatch')
     ids.push(id)
     pos = at + used
   }

@@ -111,6 +111,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
   /** Held heads as last read, for the `main` they were read against. */
   private held: { main: string; tips: string[] } | undefined
   private union: { key: string; history: UnionHistory } | undefined
+  private stateOfTree: { tree: string; members?: Member[]; devices?: DeviceEntry[] } | undefined
   private readonly autoRepack: number | false
   private writesUnchecked = 0
   private repackScheduled: NodeJS.Timeout | undefined
@@ -289,7 +290,16 @@ export class Conversation extends EventEmitter<ConversationEvents> {
 
   /** Every account with a role in the conversation now (admin, member, invited, banned, left). */
   members(): Member[] {
-    return membersOf(this.headTree(), this.initialMembers())
+    const state = this.treeState()
+    state.members ??= membersOf(this.view.tree(state.tree), this.initialMembers())
+    return [...state.members]
+  }
+
+  /** Answers derived from the head's tree, kept while the tree stays (messages leave it as it is). */
+  private treeState(): { tree: string; members?: Member[]; devices?: DeviceEntry[] } {
+    const tree = this.headTree().id
+    if (this.stateOfTree?.tree !== tree) this.stateOfTree = { tree }
+    return this.stateOfTree
   }
 
   /** The role of an account (our own by default), undefined if it has none. */
@@ -299,7 +309,9 @@ export class Conversation extends EventEmitter<ConversationEvents> {
 
   /** The devices whose certificates the conversation holds, banned ones marked. */
   devices(): DeviceEntry[] {
-    return devicesOf(this.headTree(), this.certs)
+    const state = this.treeState()
+    state.devices ??= devicesOf(this.view.tree(state.tree), this.certs)
+    return [...state.devices]
   }
 
   /** The conversation's profile (title, description, avatar…) from profile.vcf. */

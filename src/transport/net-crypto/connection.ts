@@ -13,6 +13,9 @@ import type { Address } from '../udp.js'
 import { CRYPTO_DATA, dataPlain, MAX_CRYPTO_PACKET, MAX_DATA, parseDataPlain } from './packets.js'
 import { parseRequest, ReceiveWindow, SendWindow, seqDiff, WINDOW } from './windows.js'
 
+/** Received packets after which acknowledging waits only 10 ms (a stream, not a message). */
+const ACK_EVERY_PACKETS = 8
+
 export type ConnectionState = 'cookie-requesting' | 'handshake-sent' | 'not-confirmed' | 'established' | 'killed'
 
 export const PACKET_REQUEST = 1
@@ -306,9 +309,13 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
   tick(): void {
     if (!this.canSend()) return
     const now = this.now()
-    // Acknowledge often while packets arrive (the sender's window moves with our acks), else once a second.
-    const busy = this.unacknowledged > 0 || seqDiff(this.recvWindow.end, this.recvWindow.start) > 0
-    if (now - this.lastRequestAt >= (busy ? 10 : 1000)) this.sendRequest()
+    // Acknowledge often while a stream arrives (the sender's window moves with our acks); a few
+    // packets (a message, a small fetch) every 50 ms — far below the resend timeout, and a node
+    // talking with dozens of peers at once does not send a hundred acks a second to each;
+    // else once a second.
+    const gap = seqDiff(this.recvWindow.end, this.recvWindow.start) > 0
+    const every = this.unacknowledged >= ACK_EVERY_PACKETS || gap ? 10 : this.unacknowledged > 0 ? 50 : 1000
+    if (now - this.lastRequestAt >= every) this.sendRequest()
     this.resendTail(now)
     this.flush()
   }
