@@ -39,6 +39,8 @@ export interface DeliveryContext {
   node: SwarmNode
   store: AccountStore
   deviceId: string
+  /** This device's Tox key, hex. */
+  toxPk: string
   accountUri: string
   /** Own other devices' Tox keys. */
   ownDevices: () => string[]
@@ -94,9 +96,12 @@ export class Delivery {
    * get it through the outbox. Returns the devices told now.
    */
   announce(conv: Conversation, source?: string, commit = conv.head): string[] {
-    const frame = announceFrame({ conversationId: conv.id, commit, deviceId: this.ctx.deviceId })
     const online = this.ctx.node.onlinePeers().filter((p) => this.entitled(conv, p))
-    const targets = relayTargets(online.map((p) => p.toxPk), source, this.known(conv.id, commit))
+    const known = this.known(conv.id, commit)
+    const targets = relayTargets(online.map((p) => p.toxPk), source, known)
+    // Whoever gets this frame learns who else has the commit, and does not relay it to them.
+    const have = [...new Set([...targets, ...known, ...(source ? [source] : []), this.ctx.toxPk])].map((pk) => pk.slice(0, 16))
+    const frame = announceFrame({ conversationId: conv.id, commit, deviceId: this.ctx.deviceId, told: have })
     const told = targets.filter((pk) => this.ctx.node.send(pk, frame))
     trace?.(`announce ${short(commit)} to ${told.map(short).join(',') || 'nobody'}${told.length < targets.length ? ` (not sent: ${targets.filter((t) => !told.includes(t)).map(short).join(',')})` : ''}`)
     const onlineKeys = new Set(online.map((p) => p.toxPk))
@@ -109,7 +114,9 @@ export class Delivery {
 
   /** An announcement from a verified peer for a conversation we hold. */
   onAnnouncement(conv: Conversation, peer: VerifiedPeer, a: Announcement): void {
-    this.known(conv.id, a.commit).add(peer.toxPk)
+    const known = this.known(conv.id, a.commit)
+    known.add(peer.toxPk)
+    if (a.told) for (const p of this.ctx.node.onlinePeers()) if (a.told.includes(p.toxPk.slice(0, 16))) known.add(p.toxPk)
     trace?.(`announcement ${short(a.commit)} from ${short(peer.toxPk)}${conv.history().has(a.commit) ? ' (have it)' : ''}`)
     if (conv.history().has(a.commit)) return
     if (!this.entitled(conv, peer)) {

@@ -73,6 +73,7 @@ export class AccountNetwork {
       node,
       store: account.store,
       deviceId: account.deviceId,
+      toxPk: hex(node.tox.publicKey),
       accountUri: account.uri,
       ownDevices: () => this.ownDeviceKeys(),
       error: (id, e) => account.emit('onConversationError', id, e),

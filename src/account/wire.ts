@@ -24,7 +24,15 @@ export interface Announcement {
   conversationId: string
   commit: string
   deviceId: string
+  /**
+   * Devices known to have the commit (told with this announcement, or before), as the first
+   * 16 hex digits of their Tox keys: a relay skips them. At most MAX_TOLD.
+   */
+  told?: string[]
 }
+
+/** Most entries of Announcement.told (a conversation device links with at most 16 others). */
+export const MAX_TOLD = 40
 
 export interface Invitation {
   conversationId: string
@@ -34,14 +42,16 @@ export interface Invitation {
 }
 
 export function announceFrame(a: Announcement): Frame {
-  return { t: ANNOUNCE, commit: a.commit, deviceId: a.deviceId, id: a.conversationId }
+  return { t: ANNOUNCE, commit: a.commit, deviceId: a.deviceId, id: a.conversationId, ...(a.told?.length ? { told: a.told.slice(0, MAX_TOLD) } : {}) }
 }
 
 export function parseAnnouncement(f: Frame): Announcement | undefined {
   const conversationId = take.hex(f['id'], 40)
   const commit = take.hex(f['commit'], 40)
   const deviceId = take.hex(f['deviceId'], [40, 64])
-  return conversationId && commit && deviceId ? { conversationId, commit, deviceId } : undefined
+  if (!conversationId || !commit || !deviceId) return undefined
+  const told = Array.isArray(f['told']) ? f['told'].slice(0, MAX_TOLD).filter((x): x is string => typeof x === 'string' && /^[0-9a-f]{16}$/.test(x)) : []
+  return { conversationId, commit, deviceId, ...(told.length ? { told } : {}) }
 }
 
 export function inviteFrame(i: Invitation): Frame {

@@ -97,21 +97,28 @@ function uninteresting(store: ObjectStore, tips: readonly string[], haves: reado
     const c = parseCommit(obj.content)
     return { id, parents: c.parents, time: c.committer.timestamp }
   }
+  // Commits already taken from the queue: one found uninteresting afterwards (commits of equal
+  // time leave in any order) goes back in, so the mark reaches the parents it had marked
+  // interesting — else everything below would be sent again.
+  const popped = new Set<string>()
   const mark = (id: string, flag: 'in' | 'out'): void => {
     const was = state.get(id)
     if (was === 'out' || was === flag) return
     const n = node(id)
     if (!n) return
-    if (was === undefined) queue.push(n)
-    if (flag === 'in') interesting++
-    else if (was === 'in') interesting--
     state.set(id, flag)
+    if (was === undefined) {
+      queue.push(n)
+      if (flag === 'in') interesting++
+    } else if (popped.delete(id)) queue.push(n)
+    else interesting--
   }
   for (const h of haves) mark(h, 'out')
   for (const t of tips) mark(t, 'in')
   const boundary: string[] = []
   while (queue.size > 0 && interesting > 0) {
     const n = queue.pop()
+    popped.add(n.id)
     const flag = state.get(n.id)!
     if (flag === 'in') interesting--
     else {
