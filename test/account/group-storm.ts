@@ -35,6 +35,8 @@ export interface StormResult {
   headsAtDelivery: number
   /** Merge commits the burst added to the history. */
   merges: number
+  /** CPU this process used from the first send to one head (every account shares it here). */
+  cpuMs: number
 }
 
 /** Makes `accounts[0]` the host of a new group with all the others in it, every ring link up and one head. */
@@ -75,6 +77,7 @@ export async function storm(accounts: Account[], id: string, options: StormOptio
     a.on('swarmMessageReceived', listener)
     return listener
   })
+  const cpu = process.cpuUsage()
   try {
     for (let i = 0; i < messages; i++) {
       const w = options.writers === 'one' ? 0 : i % accounts.length
@@ -89,6 +92,7 @@ export async function storm(accounts: Account[], id: string, options: StormOptio
     const headsAtDelivery = new Set(accounts.map((a) => a.conversation(id).head)).size
     await until(() => oneHead(accounts, id), () => `one head (${new Set(accounts.map((a) => a.conversation(id).head)).size} heads, ${accounts.reduce((n, a) => n + a.conversation(id).heldHeads().length, 0)} held)`, timeoutMs)
     const converged = performance.now()
+    const used = process.cpuUsage(cpu)
     const history = accounts[0]!.conversation(id).history().all()
     const shown = new Set(accounts[0]!.conversation(id).loadMessages({ n: 0 }).map((m) => m.body['body']))
     const lost = texts.filter((t) => !shown.has(t))
@@ -101,6 +105,7 @@ export async function storm(accounts: Account[], id: string, options: StormOptio
       oneHeadMs: converged - delivered,
       headsAtDelivery,
       merges: history.filter((e) => e.kind === 'merge' && !before.has(e.id)).length,
+      cpuMs: (used.user + used.system) / 1000,
     }
   } finally {
     accounts.forEach((a, i) => a.off('swarmMessageReceived', listeners[i]!))
@@ -109,5 +114,5 @@ export async function storm(accounts: Account[], id: string, options: StormOptio
 
 /** One line for logs and the bench. */
 export function describeStorm(r: StormResult): string {
-  return `${r.members} members, ${r.writers === 'one' ? 'one writer' : 'rotating writers'}, ${r.messages} texts: delivered everywhere ${(r.deliveryMs / 1000).toFixed(2)} s after the last send (${r.headsAtDelivery} heads then), one head ${(r.oneHeadMs / 1000).toFixed(2)} s later, ${r.merges} merge commits`
+  return `${r.members} members, ${r.writers === 'one' ? 'one writer' : 'rotating writers'}, ${r.messages} texts: delivered everywhere ${(r.deliveryMs / 1000).toFixed(2)} s after the last send (${r.headsAtDelivery} heads then), one head ${(r.oneHeadMs / 1000).toFixed(2)} s later, ${r.merges} merge commits; ${(r.cpuMs / 1000).toFixed(1)} s of CPU`
 }
