@@ -23,7 +23,6 @@ import fc from 'fast-check'
 import { mergeRank } from '../src/account/merging.js'
 import { createAccount, type DeviceIdentity } from '../src/identity/identity.js'
 import { Conversation } from '../src/swarm/conversation.js'
-import { mergeHeld } from '../src/swarm/take-in.js'
 import { cloneFrom, pull } from './convergence.js'
 
 export const MAX_DEVICES = 12
@@ -113,7 +112,7 @@ export async function runBurst(plan: BurstPlan): Promise<BurstStats> {
     const mergeRound = async (only?: number): Promise<void> => {
       for (const d of only === undefined ? order : [only]) {
         if (convs[d]!.heldHeads().length === 0) continue
-        const made = mergeHeld(convs[d]!)
+        const made = convs[d]!.mergeHeld()
         if (made.length > writers.size) throw new Error(`device ${d} wrote ${made.length} merges in one round for ${writers.size} writers`)
         roundMerges += made.length
         rounds += made.length > 0 ? 1 : 0

@@ -69,7 +69,7 @@ export class Delivery {
         return memberDevices(conv).filter((d) => !away.has(d.deviceId)).map((d) => d.deviceId)
       },
       merged: (conv) => void this.announce(conv),
-      busy: (conv) => [...this.running.keys()].some((key) => key.startsWith(`${conv.id}:`)),
+      busy: (conv) => this.fetchesOf(conv).length > 0,
     })
   }
 
@@ -117,16 +117,22 @@ export class Delivery {
     const known = this.known(conv.id, a.commit)
     known.add(peer.toxPk)
     if (a.told) for (const p of this.ctx.node.onlinePeers()) if (a.told.includes(p.toxPk.slice(0, 16))) known.add(p.toxPk)
-    trace?.(`announcement ${short(a.commit)} from ${short(peer.toxPk)}${conv.history().has(a.commit) ? ' (have it)' : ''}`)
-    if (conv.history().has(a.commit)) return
+    const have = conv.history().has(a.commit)
+    trace?.(`announcement ${short(a.commit)} from ${short(peer.toxPk)}${have ? ' (have it)' : ''}`)
+    if (have) return
     if (!this.entitled(conv, peer)) {
       this.ctx.error(conv.id, { code: 'unauthorized', what: `an announcement from ${peer.accountUri}, who may not write to this conversation`, peer: peer.deviceId, commit: a.commit })
       return
     }
     // Already on its way from another device (a relay's announcement of what the writer
     // announced too): one fetch is enough; if it fails, the others are asked anyway.
-    for (const [key, entry] of this.running) if (key.startsWith(`${conv.id}:`) && entry.commits.has(a.commit)) return
+    if (this.fetchesOf(conv).some((entry) => entry.commits.has(a.commit))) return
     void this.pull(conv, peer, a.commit)
+  }
+
+  /** The fetches of `conv` running now (one per device fetched from). */
+  private fetchesOf(conv: Conversation): Array<{ commits: Set<string> }> {
+    return [...this.running].filter(([key]) => key.startsWith(`${conv.id}:`)).map(([, entry]) => entry)
   }
 
   /**

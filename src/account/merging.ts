@@ -26,7 +26,7 @@ export interface MergingContext {
   /** Device ids of the member devices that could merge this conversation (not known to be away). */
   peers: (conv: Conversation) => string[]
   /** Merge commits were written: tell the others. */
-  merged: (conv: Conversation, commits: string[]) => void
+  merged: (conv: Conversation) => void
   /** Whether a fetch of this conversation is under way here (the burst is not over for us). */
   busy: (conv: Conversation) => boolean
 }
@@ -39,14 +39,13 @@ export function mergeRank(conversationId: string, self: string, devices: readonl
 }
 
 export class MergeScheduler {
-  private readonly timers = new Map<string, { conv: Conversation; timer: NodeJS.Timeout }>()
+  private readonly timers = new Map<string, NodeJS.Timeout>()
 
   constructor(private readonly ctx: MergingContext) {}
 
   /** Something changed in `conv`'s heads: (re)starts the wait, or ends it when nothing is held. */
   schedule(conv: Conversation): void {
-    const old = this.timers.get(conv.id)
-    if (old) clearTimeout(old.timer)
+    clearTimeout(this.timers.get(conv.id))
     this.timers.delete(conv.id)
     if (conv.heldHeads().length === 0) return
     const rank = mergeRank(conv.id, this.ctx.deviceId, this.ctx.peers(conv))
@@ -60,20 +59,20 @@ export class MergeScheduler {
       trace?.(`${this.ctx.deviceId.slice(0, 8)} rank ${rank}: ${held} held, ${written.length} merges`)
     }, delay)
     timer.unref()
-    this.timers.set(conv.id, { conv, timer })
+    this.timers.set(conv.id, timer)
   }
 
   /** Merges what `conv` holds now (also what a previous run of the process left held). */
   mergeNow(conv: Conversation): string[] {
     if (conv.heldHeads().length === 0) return []
     const written = conv.mergeHeld()
-    if (written.length > 0) this.ctx.merged(conv, written)
+    if (written.length > 0) this.ctx.merged(conv)
     return written
   }
 
   /** Stops every wait (the account leaves the network); held heads stay on disk. */
   close(): void {
-    for (const { timer } of this.timers.values()) clearTimeout(timer)
+    for (const timer of this.timers.values()) clearTimeout(timer)
     this.timers.clear()
   }
 }

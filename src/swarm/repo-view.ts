@@ -99,6 +99,16 @@ export class StoreRepositoryView implements RepositoryView {
     return this.generations.get(id)!
   }
 
+  /** Parents of a commit (with time and isAncestor, what git/merge.ts's CommitGraph reads). */
+  parents(id: string): readonly string[] {
+    return this.commit(id).fields.parents
+  }
+
+  /** Committer time of a commit, Unix seconds. */
+  time(id: string): number {
+    return this.commit(id).fields.committer.timestamp
+  }
+
   isAncestor(ancestor: string, descendant: string): boolean {
     if (ancestor === descendant) return true
     if (!this.hasCommit(ancestor)) return false

@@ -105,18 +105,17 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
     conv.emit('syncFinished', event)
     return { ...event, ...(rejection ? { rejection } : {}), ...(held.length ? { held } : {}) }
   }
-  let tips: string[]
+  let tips: string[] = []
   try {
     const fetched = await fetchPack(stream, {
       repo: conv.repo,
-      want: (refs) => wantedTips(conv, refs),
+      want: (refs) => (tips = wantedTips(conv, refs)),
       haves: [conv.head, ...conv.heldHeads()],
       request: options.jamiRequest ? { path: `/${conv.id}`, host: peer } : undefined,
       limits: options.fetchLimits,
       timeoutMs: options.timeoutMs,
     })
     conv.noteWrites(fetched.objects.length)
-    tips = wantedTips(conv, fetched.refs)
   } catch (err) {
     const code = err instanceof LimitExceededError ? 'limit-exceeded' : 'fetch-failed'
     conv.emit('conversationError', { code, peer, reason: err instanceof Error ? err.message : String(err) })

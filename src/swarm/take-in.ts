@@ -110,9 +110,8 @@ function mergeInto(conv: Conversation, ours: string, theirs: string, peer: strin
   const store = conv.repo.objects
   let tree: string
   try {
-    const view = conv.view
-    const graph = { parents: (id: string) => view.commit(id).fields.parents, time: (id: string) => view.commit(id).fields.committer.timestamp, isAncestor: (a: string, b: string) => view.isAncestor(a, b) }
-    const base = mergeBaseTree(store, ours, theirs, graph)
+    // The view caches parsed commits and answers ancestry by generation numbers.
+    const base = mergeBaseTree(store, ours, theirs, conv.view)
     tree = mergeTrees(store, base, conv.view.commit(ours).fields.tree, conv.view.commit(theirs).fields.tree, theirs > ours).tree
   } catch (err) {
     if (!(err instanceof GitswarmError)) throw err
