@@ -206,6 +206,14 @@ export class ProtocolError extends GitswarmError {
   }
 }
 
+/** A daemon API client called a method that does not exist. `data.method`. */
+export class MethodNotFoundError extends GitswarmError {
+  static readonly code = 'ERR_METHOD_NOT_FOUND'
+  constructor(method: string) {
+    super(MethodNotFoundError.code, `no method "${method}"`, { method })
+  }
+}
+
 /** Every error class, for the catalogue (docs/errors.md) and for matching by name. */
 export const ERROR_CLASSES = [
   InvalidArgumentError,
@@ -229,6 +237,7 @@ export const ERROR_CLASSES = [
   InvalidPathError,
   DiskFullError,
   IntegrityError,
+  MethodNotFoundError,
 ] as const
 
 /** True when `err` is a gitswarm error with the given code. */

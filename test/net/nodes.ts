@@ -8,7 +8,8 @@ import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { Account } from '../../src/account/account.js'
-import { callAccount, type ControlOp } from '../../src/account/control.js'
+import type { MethodName } from '../../src/daemon/api.js'
+import { callAccount } from '../../src/daemon/client.js'
 import type { Lab } from './lab.js'
 
 /** The package root, from the sources (test/net) or the build (dist/test/net). */
@@ -138,7 +139,7 @@ export class LabNode extends EventProcess {
   }
 
   /** Calls an Account method through the node's control socket. */
-  async call<T = unknown>(op: ControlOp, ...args: unknown[]): Promise<T> {
+  async call<T = unknown>(op: MethodName, ...args: unknown[]): Promise<T> {
     const { result, via } = await callAccount(this.dir, op, args)
     if (via !== 'node') throw new Error(`${this.name}: no node answered on the control socket`)
     return result as T

@@ -6,7 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { Account } from '../../account/account.js'
-import { callAccount, type ControlOp } from '../../account/control.js'
+import type { MethodName } from '../../daemon/api.js'
+import { callAccount } from '../../daemon/client.js'
 import type { Contact, ConversationRequest, TrustRequest } from '../../account/store.js'
 import { InvalidArgumentError } from '../../errors.js'
 import { parseArgs, positional, type ParsedArgs } from '../args.js'
@@ -90,7 +91,7 @@ function accountDir(args: ParsedArgs): string {
   return dir
 }
 
-async function call(args: ParsedArgs, op: ControlOp, params: unknown[]): Promise<unknown> {
+async function call(args: ParsedArgs, op: MethodName, params: unknown[]): Promise<unknown> {
   return (await callAccount(accountDir(args), op, params, { passphrase: passphrase(args) })).result
 }
 
@@ -108,7 +109,7 @@ export async function contact(argv: string[], out: Output): Promise<number> {
     }
     return 0
   }
-  const ops: Record<string, ControlOp> = { add: 'addContact', accept: 'acceptTrustRequest', discard: 'discardTrustRequest', remove: 'removeContact' }
+  const ops: Record<string, MethodName> = { add: 'addContact', accept: 'acceptTrustRequest', discard: 'discardTrustRequest', remove: 'removeContact' }
   const op = ops[verb ?? '']
   if (!op) throw new InvalidArgumentError(`unknown contact command "${verb ?? ''}" (add, accept, discard, remove, list)`)
   const target = positional(args, 0, verb === 'add' ? 'Tox ID' : 'account URI')

@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path'
 import { Account } from '../../account/account.js'
-import { callAccount } from '../../account/control.js'
+import { callAccount } from '../../daemon/client.js'
 import type { TransferInfo } from '../../account/files.js'
 import { InvalidArgumentError, InvalidStateError } from '../../errors.js'
 import { safeFileName } from '../../filetransfer/names.js'

@@ -1,15 +1,17 @@
 /**
- * `gitswarm node --account <dir>`: runs the account on the Tox network and prints its events,
+ * `gitswarm node --account <dir>`: runs the account on the Tox network as a daemon (JSON-RPC
+ * on `<dir>/node.sock` and on a WebSocket on 127.0.0.1, src/daemon/) and prints its events,
  * one line each (or one JSON object a line with --json), until SIGINT or SIGTERM. Other
- * commands given `--account <dir>` reach it through its control socket. Its first line says
- * how others can bootstrap from it (`--bootstrap 127.0.0.1:<port>:<dht key>`).
+ * commands given `--account <dir>` reach it through its socket. Its first line says how
+ * others can bootstrap from it (`--bootstrap 127.0.0.1:<port>:<dht key>`) and where the API
+ * is; with `--ui`, the address of the web client (token included) too.
  * @module
  */
-import type { Server } from 'node:net'
 import { Account } from '../../account/account.js'
-import { callAccount, serveControl } from '../../account/control.js'
+import { NOTIFICATION_NAMES } from '../../daemon/api.js'
+import { callAccount } from '../../daemon/client.js'
+import { serveDaemon, type Daemon } from '../../daemon/server.js'
 import type { PeerInfo } from '../../account/swarm-node.js'
-import type { AccountEvents } from '../../account/events.js'
 import type { BootstrapNode, NetworkOptions } from '../../account/network.js'
 import { publicToxNodes } from '../../account/public-nodes.js'
 import { InvalidArgumentError } from '../../errors.js'
@@ -18,32 +20,8 @@ import { parseArgs, type ParsedArgs } from '../args.js'
 import type { Output } from '../output.js'
 import { passphrase } from './identity.js'
 
-export const usage = 'gitswarm node --account <dir> [--lan] [--bootstrap host:port:dhtkey[,…]] [--tcp-relay host:port:dhtkey[,…]] [--relay <tcp port>] [--public [--bootstrap-file F]] [--port N] [--host H] [--accept-all] [--json]'
+export const usage = 'gitswarm node --account <dir> [--lan] [--bootstrap host:port:dhtkey[,…]] [--tcp-relay host:port:dhtkey[,…]] [--relay <tcp port>] [--public [--bootstrap-file F]] [--port N] [--host H] [--accept-all] [--ui] [--api-port N] [--json]'
 export const peersUsage = 'gitswarm peers --account <dir>               (connected devices and how each is reached)'
-
-const EVENTS: Array<keyof AccountEvents> = [
-  'conversationReady',
-  'conversationRequestReceived',
-  'conversationRequestDeclined',
-  'conversationRemoved',
-  'swarmMessageReceived',
-  'swarmMessageUpdated',
-  'reactionAdded',
-  'reactionRemoved',
-  'conversationMemberEvent',
-  'conversationProfileUpdated',
-  'conversationPreferencesUpdated',
-  'conversationSyncFinished',
-  'onConversationError',
-  'contactAdded',
-  'contactRemoved',
-  'trustRequestReceived',
-  'deviceAdded',
-  'dataTransferEvent',
-  'fileHolderRejected',
-  'peerError',
-  'peerPathChanged',
-]
 
 /**
  * How `gitswarm node` joins the network, from its flags. Default: 127.0.0.1 and only the
@@ -96,16 +74,16 @@ function line(event: string, args: unknown[]): string {
 }
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const args: ParsedArgs = parseArgs(argv, { values: ['account', 'bootstrap', 'bootstrap-file', 'tcp-relay', 'relay', 'port', 'host', 'passphrase-file'], flags: ['accept-all', 'lan', 'public'] })
+  const args: ParsedArgs = parseArgs(argv, { values: ['account', 'bootstrap', 'bootstrap-file', 'tcp-relay', 'relay', 'port', 'host', 'passphrase-file', 'api-port'], flags: ['accept-all', 'lan', 'public', 'ui'] })
   const dir = args.values.get('account')
   if (!dir) throw new InvalidArgumentError('--account <dir> is required')
   const options = networkOptions(args)
   const account = Account.open(dir, { passphrase: passphrase(args) })
-  for (const event of EVENTS) {
-    account.on(event, (...eventArgs: unknown[]) => {
+  for (const event of NOTIFICATION_NAMES) {
+    account.on(event as never, ((...eventArgs: unknown[]) => {
       if (out.json) out.line(JSON.stringify({ event, args: eventArgs.map(plain) }))
       else out.line(line(event, eventArgs))
-    })
+    }) as never)
   }
   if (args.flags.has('accept-all')) {
     account.on('trustRequestReceived', (from) => account.acceptTrustRequest(from))
@@ -113,22 +91,26 @@ export async function run(argv: string[], out: Output): Promise<number> {
   }
   await account.start(options)
   const lan = options.lanDiscovery ?? false
-  let server: Server | undefined
+  let daemon: Daemon | undefined
   try {
-    server = await serveControl(account)
+    daemon = await serveDaemon(account, { ui: args.flags.has('ui'), port: args.values.has('api-port') ? portNumber(args.values.get('api-port')!, '--api-port') : undefined })
     const { node } = account
     const dhtKey = Buffer.from(node.tox.dhtPublicKey).toString('hex')
     const relay = node.tox.relayServer ? `${node.tox.address.host}:${node.tox.relayServer.address.port}:${dhtKey}` : undefined
-    const hello = { account: account.uri, device: account.deviceId, toxId: account.toxId(), bootstrap: `${node.tox.address.host}:${node.tox.address.port}:${dhtKey}`, lanDiscovery: lan, ...(relay ? { relay } : {}) }
+    const hello = { account: account.uri, device: account.deviceId, toxId: account.toxId(), bootstrap: `${node.tox.address.host}:${node.tox.address.port}:${dhtKey}`, lanDiscovery: lan, ...(relay ? { relay } : {}), api: daemon.url, ...(daemon.uiUrl ? { ui: daemon.uiUrl } : {}) }
     if (out.json) out.line(JSON.stringify({ event: 'started', args: [hello] }))
-    else out.line(`started account ${hello.account} Tox ID ${hello.toxId} — others bootstrap with --bootstrap ${hello.bootstrap}${relay ? ` and relay with --tcp-relay ${relay}` : ''}${lan ? ' — LAN discovery on' : ''}`)
+    else {
+      out.line(`started account ${hello.account} Tox ID ${hello.toxId} — others bootstrap with --bootstrap ${hello.bootstrap}${relay ? ` and relay with --tcp-relay ${relay}` : ''}${lan ? ' — LAN discovery on' : ''}`)
+      out.line(`daemon API: JSON-RPC on ${daemon.url} (token in ${dir}/node.token) and on ${dir}/node.sock`)
+      if (daemon.uiUrl) out.line(`web client: ${daemon.uiUrl}`)
+    }
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
     return 0
   } finally {
-    server?.close()
+    await daemon?.close()
     await account.stop()
     if (out.json) out.line(JSON.stringify({ event: 'stopped', args: [] }))
     else out.line('stopped')

@@ -10,7 +10,8 @@ import { Conversation } from '../../swarm/conversation.js'
 import type { ConversationMode } from '../../validation/context.js'
 import { parseArgs, positional, type ParsedArgs } from '../args.js'
 import type { Output } from '../output.js'
-import { callAccount, type ControlOp } from '../../account/control.js'
+import type { MethodName } from '../../daemon/api.js'
+import { callAccount } from '../../daemon/client.js'
 import { passphrase } from './identity.js'
 
 export const usage = [
@@ -79,7 +80,7 @@ export function isWriteVerb(name: string): boolean {
 }
 
 /** The same verbs on an account's conversation: [Account method, its arguments]. */
-const ACCOUNT_VERBS: Record<string, (id: string, a: ParsedArgs) => [ControlOp, unknown[]]> = {
+const ACCOUNT_VERBS: Record<string, (id: string, a: ParsedArgs) => [MethodName, unknown[]]> = {
   send: (id, a) => ['sendMessage', [id, positional(a, 1, 'message text'), { replyTo: a.values.get('reply-to') }]],
   edit: (id, a) => ['editMessage', [id, positional(a, 1, 'commit id'), positional(a, 2, 'new text')]],
   delete: (id, a) => ['deleteMessage', [id, positional(a, 1, 'commit id')]],
