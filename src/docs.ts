@@ -1,12 +1,13 @@
 /**
- * docs/rules.md, docs/errors.md and docs/cli.md are generated from the code (the rule
- * catalogue, the error classes, the commands' usage and exit codes), so they cannot drift;
+ * docs/rules.md, docs/errors.md, docs/cli.md and docs/daemon-api.md are generated from the code
+ * (the rule catalogue, the error classes, the commands' usage and exit codes, the daemon API), so they cannot drift;
  * `npm run docs` rewrites them and a test compares.
  * @module
  */
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { EXIT_CODES, USAGE } from './cli/main.js'
+import { renderDaemonApiDoc } from './daemon/doc.js'
 import { ERROR_CLASSES } from './errors.js'
 import { RULES, RULE_IDS } from './validation/rules.js'
 
@@ -83,6 +84,7 @@ const ERROR_DOCS: Record<string, string> = {
   InvalidPathError: 'A file name or file id that could leave its directory (`../`, an absolute path, NUL, over-long); nothing is written. Jami\'s invalid_pathname. `data.what`, `data.name`, `data.reason`.',
   DiskFullError: 'The disk filled up (ENOSPC) during a download; the partial file and its progress are kept for resume. `data.path`, `data.written`.',
   IntegrityError: 'A downloaded file does not match the size or SHA3-512 its announcement gives, and no holder served the right bytes. `data.fileId`, `data.reason`.',
+  MethodNotFoundError: 'A daemon API client called a method the node does not have (JSON-RPC code -32601). `data.method`.',
 }
 
 export function renderCliDoc(): string {
@@ -117,4 +119,5 @@ export function writeDocs(root = process.cwd()): void {
   writeFileSync(join(root, 'docs/rules.md'), renderRulesDoc())
   writeFileSync(join(root, 'docs/errors.md'), renderErrorsDoc())
   writeFileSync(join(root, 'docs/cli.md'), renderCliDoc())
+  writeFileSync(join(root, 'docs/daemon-api.md'), renderDaemonApiDoc(readFileSync(join(root, 'docs/daemon-client.py'), 'utf8')))
 }

@@ -5,15 +5,17 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from 'vitest'
+import { renderDaemonApiDoc } from '../src/daemon/doc.js'
 import { renderCliDoc, renderErrorsDoc, renderRulesDoc } from '../src/docs.js'
 import { ERROR_CLASSES, GitswarmError, hasCode } from '../src/errors.js'
 
 const root = join(import.meta.dirname, '..')
 
-test('docs/rules.md, docs/errors.md and docs/cli.md are up to date (run `npm run docs`)', () => {
+test('docs/rules.md, docs/errors.md, docs/cli.md and docs/daemon-api.md are up to date (run `npm run docs`)', () => {
   expect(readFileSync(join(root, 'docs/rules.md'), 'utf8')).toBe(renderRulesDoc())
   expect(readFileSync(join(root, 'docs/errors.md'), 'utf8')).toBe(renderErrorsDoc())
   expect(readFileSync(join(root, 'docs/cli.md'), 'utf8')).toBe(renderCliDoc())
+  expect(readFileSync(join(root, 'docs/daemon-api.md'), 'utf8')).toBe(renderDaemonApiDoc(readFileSync(join(root, 'docs/daemon-client.py'), 'utf8')))
 })
 
 test('every error class: stable name and code, structured data, JSON form, documented', () => {

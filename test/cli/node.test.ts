@@ -5,59 +5,16 @@
  * running, write to the account directory (delivered when the node starts). Every process
  * started here is stopped by PID.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { BIN, gitswarm } from './run.js'
+import { startNode, stopNode } from './node-process.js'
+import { gitswarm } from './run.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'gitswarm-node-'))
-const children: ChildProcess[] = []
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.pid) process.kill(c.pid, 'SIGKILL')
-  rmSync(dir, { recursive: true, force: true })
-})
-
-interface RunningNode {
-  child: ChildProcess
-  lines: Array<{ event: string; args: unknown[] }>
-  waitFor(match: (e: { event: string; args: unknown[] }) => boolean, what: string, timeoutMs?: number): Promise<{ event: string; args: unknown[] }>
-}
-
-function startNode(account: string, extra: string[] = []): RunningNode {
-  const child = spawn(process.execPath, [BIN, 'node', '--account', account, '--json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  const lines: RunningNode['lines'] = []
-  let buffered = ''
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8')
-    let nl: number
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(buffered.slice(0, nl)))
-      buffered = buffered.slice(nl + 1)
-    }
-  })
-  const waitFor: RunningNode['waitFor'] = (match, what, timeoutMs = 20_000) =>
-    new Promise((resolve, reject) => {
-      const end = Date.now() + timeoutMs
-      const poll = () => {
-        const hit = lines.find(match)
-        if (hit) return resolve(hit)
-        if (Date.now() > end) return reject(new Error(`${account}: no ${what} within ${timeoutMs} ms; got ${lines.map((l) => l.event).join(', ')}`))
-        setTimeout(poll, 20)
-      }
-      poll()
-    })
-  return { child, lines, waitFor }
-}
-
-async function stop(n: RunningNode): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => n.child.once('exit', (code) => resolve(code)))
-  process.kill(n.child.pid!, 'SIGINT')
-  return exited
-}
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 const json = (r: { stdout: string }) => JSON.parse(r.stdout) as Record<string, unknown>
 
@@ -130,12 +87,12 @@ describe('gitswarm node and the account commands', () => {
     expect(json(bad)['error']).toMatchObject({ code: 'ERR_NOT_FOUND' })
 
     // Without a running node, a write lands in the directory and goes out when it starts.
-    expect(await stop(first)).toBe(0)
+    expect(await stopNode(first)).toBe(0)
     const offline = gitswarm(['send', group, '--account', a, 'written while the node was down']).stdout.trim()
     const again = startNode(a, ['--bootstrap', bobBootstrap])
     await second.waitFor((e) => e.event === 'swarmMessageReceived' && (e.args[1] as { id: string }).id === offline, 'the offline message', 30_000)
-    expect(await stop(again)).toBe(0)
-    expect(await stop(second)).toBe(0)
+    expect(await stopNode(again)).toBe(0)
+    expect(await stopNode(second)).toBe(0)
     expect(gitswarm(['peers', '--account', a]).stdout.trim()).toBe('no node is running for this account (start one with gitswarm node)')
   }, 120_000)
 
