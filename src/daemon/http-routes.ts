@@ -43,7 +43,9 @@ export function serveUi(path: string, res: ServerResponse): boolean {
   else if (path.startsWith('/vendor/') && VENDOR[path.slice(8)]) file = fileURLToPath(import.meta.resolve(VENDOR[path.slice(8)]!))
   if (!file || !existsSync(file)) return false
   const ext = file.slice(file.lastIndexOf('.'))
-  send(res, 200, readFileSync(file, 'utf8'), TYPES[ext] ?? 'application/octet-stream')
+  // The browser has no import map here (an inline script the CSP would refuse): bare imports between the vendored modules point at their paths instead.
+  const text = readFileSync(file, 'utf8').replace(/from\s*"preact"/g, 'from"/vendor/preact.mjs"')
+  send(res, 200, text, TYPES[ext] ?? 'application/octet-stream')
   return true
 }
 
