@@ -86,13 +86,19 @@ function Sidebar({ rpc, state, current, open, refresh, fail }) {
   </aside>`
 }
 
+/** Messages from others (texts and files) after the last one read here, up to 100. */
+async function unreadSince(rpc, id, last, me) {
+  const page = await rpc.call('loadConversation', id, { n: 100, ...(last ? { until: last } : {}) }).catch(() => [])
+  return page.filter((m) => m.id !== last && m.author !== me.uri && (m.type === 'text/plain' || m.type === 'application/data-transfer+json')).length
+}
+
 async function loadState(rpc, me, unread) {
   const [contacts, trust, invitations, ids] = await Promise.all([rpc.call('getContacts'), rpc.call('getTrustRequests'), rpc.call('getConversationRequests'), rpc.call('getConversations')])
   const conversations = await Promise.all(
     ids.map(async (id) => {
       const infos = await rpc.call('conversationInfos', id)
       const members = infos.syncing ? [] : await rpc.call('getConversationMembers', id)
-      if (!(id in unread) && !infos.syncing) unread[id] = await rpc.call('countInteractions', id, lastRead.get(id) ? { since: lastRead.get(id) } : {}).catch(() => 0)
+      if (!(id in unread) && !infos.syncing) unread[id] = await unreadSince(rpc, id, lastRead.get(id), me)
       return { id, title: titleOf(infos, members, me, contacts), unread: unread[id] ?? 0 }
     }),
   )

@@ -7,7 +7,8 @@
  * links a second device from an archive; bob goes offline, misses a message and an
  * invitation, comes back and receives both; alice bans carol, whose later message reaches
  * nobody; and every repository is verified from its root and checked with git fsck. Each
- * step is narrated.
+ * step is narrated. With `--ui`, the accounts then stay up, each with its web client (the
+ * daemon of src/daemon/), until Ctrl-C.
  * @module
  */
 import { execFileSync } from 'node:child_process'
@@ -17,19 +18,20 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Account } from '../../account/account.js'
 import { nextEvent } from '../../account/events.js'
+import { serveDaemon } from '../../daemon/server.js'
 import { ToxNode } from '../../transport/tox-node.js'
 import { verifyRepository } from '../../swarm/verify.js'
 import { parseArgs } from '../args.js'
 import { shortId, type Output } from '../output.js'
 
-export const usage = 'gitswarm demo [--dir D] [--keep]'
+export const usage = 'gitswarm demo [--dir D] [--keep] [--ui]'
 
 const next = nextEvent
 
 const ms = (t: number) => `${(performance.now() - t).toFixed(0)} ms`
 
 export async function run(argv: string[], out: Output): Promise<number> {
-  const args = parseArgs(argv, { values: ['dir'], flags: ['keep'] })
+  const args = parseArgs(argv, { values: ['dir'], flags: ['keep', 'ui'] })
   const base = args.values.get('dir') ?? mkdtempSync(join(tmpdir(), 'gitswarm-demo-'))
   const keep = args.flags.has('keep') || args.values.has('dir')
   let step = 0
@@ -186,6 +188,7 @@ export async function run(argv: string[], out: Output): Promise<number> {
         note(`${a.displayName.padEnd(11)} ${shortId(id)}… ${report.ok ? 'valid' : `INVALID (${report.rejection?.rule})`}: ${report.commits} commits in ${report.milliseconds} ms, ${fsck}`)
       }
     }
+    if (args.flags.has('ui')) await keepServing(accounts, out)
     out.line()
     out.line(keep ? `Kept in ${base}` : 'Done (the accounts were in a temporary directory; use --keep to keep them).')
     return ok ? 0 : 1
@@ -193,6 +196,22 @@ export async function run(argv: string[], out: Output): Promise<number> {
     await Promise.all(accounts.map((a) => a.stop()))
     await boot?.close()
     if (!keep) rmSync(base, { recursive: true, force: true })
+  }
+}
+
+/** Serves each account's web client until SIGINT or SIGTERM. */
+async function keepServing(accounts: Account[], out: Output): Promise<void> {
+  const daemons = await Promise.all(accounts.map((a) => serveDaemon(a, { ui: true })))
+  try {
+    out.line()
+    out.line('   The accounts stay up. Open their web clients (Ctrl-C to stop):')
+    daemons.forEach((d, i) => out.line(`     ${accounts[i]!.displayName.padEnd(11)} ${d.uiUrl}`))
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
+  } finally {
+    await Promise.all(daemons.map((d) => d.close()))
   }
 }
 
