@@ -27,6 +27,8 @@ export interface DaemonOptions {
   ui?: boolean
   /** Bytes a client may leave unread before it is dropped (default 4 MiB). */
   maxUnread?: number
+  /** More for `<dir>/node.json` (the node's bootstrap address, so others on the machine can join through it). */
+  info?: Record<string, unknown>
 }
 
 /** A running daemon. */
@@ -155,7 +157,7 @@ export async function serveDaemon(account: Account, options: DaemonOptions = {})
   port = (http.address() as { port: number }).port
   const url = `ws://127.0.0.1:${port}/rpc`
   const uiUrl = options.ui ? `http://127.0.0.1:${port}/#token=${token}` : undefined
-  writeFileSync(daemonInfoPath(account.dir), JSON.stringify({ pid: process.pid, url, ...(uiUrl ? { ui: `http://127.0.0.1:${port}/` } : {}), socket: socketPath(account.dir) }) + '\n', { mode: 0o600 })
+  writeFileSync(daemonInfoPath(account.dir), JSON.stringify({ pid: process.pid, url, ...(uiUrl ? { ui: `http://127.0.0.1:${port}/` } : {}), socket: socketPath(account.dir), ...options.info }) + '\n', { mode: 0o600 })
 
   return {
     url,

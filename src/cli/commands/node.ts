@@ -7,10 +7,12 @@
  * is; with `--ui`, the address of the web client (token included) too.
  * @module
  */
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { Account } from '../../account/account.js'
 import { NOTIFICATION_NAMES } from '../../daemon/api.js'
 import { callAccount } from '../../daemon/client.js'
-import { serveDaemon, type Daemon } from '../../daemon/server.js'
+import { daemonInfoPath, serveDaemon, type Daemon } from '../../daemon/server.js'
 import type { PeerInfo } from '../../account/swarm-node.js'
 import type { BootstrapNode, NetworkOptions } from '../../account/network.js'
 import { publicToxNodes } from '../../account/public-nodes.js'
@@ -20,7 +22,7 @@ import { parseArgs, type ParsedArgs } from '../args.js'
 import type { Output } from '../output.js'
 import { passphrase } from './identity.js'
 
-export const usage = 'gitswarm node --account <dir> [--lan] [--bootstrap host:port:dhtkey[,…]] [--tcp-relay host:port:dhtkey[,…]] [--relay <tcp port>] [--public [--bootstrap-file F]] [--port N] [--host H] [--accept-all] [--ui] [--api-port N] [--json]'
+export const usage = 'gitswarm node --account <dir> [--lan] [--bootstrap host:port:dhtkey|<dir of a running node>[,…]] [--tcp-relay host:port:dhtkey[,…]] [--relay <tcp port>] [--public [--bootstrap-file F]] [--port N] [--host H] [--accept-all] [--ui] [--api-port N] [--json]'
 export const peersUsage = 'gitswarm peers --account <dir>               (connected devices and how each is reached)'
 
 /**
@@ -45,6 +47,18 @@ export function networkOptions(args: ParsedArgs): NetworkOptions {
   }
 }
 
+/** The bootstrap address a running node wrote to `<dir>/node.json`, when `item` is such a directory. */
+function runningNodeAddress(item: string): string {
+  if (/:\d{1,5}:[0-9a-fA-F]{64}$/.test(item) || !existsSync(item) || !statSync(item).isDirectory()) return item
+  const info = daemonInfoPath(item)
+  // A node started a moment ago (`node --account ./alice & node … --bootstrap ./alice`) may not have written it yet.
+  for (let waited = 0; !existsSync(info) && existsSync(join(item, 'identity')) && waited < 15_000; waited += 100) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+  if (!existsSync(info)) throw new InvalidArgumentError(`no node runs for the account in ${item} (no node.json there): start it with gitswarm node first`, { path: item })
+  const bootstrap = (JSON.parse(readFileSync(info, 'utf8')) as { bootstrap?: unknown }).bootstrap
+  if (typeof bootstrap !== 'string') throw new InvalidArgumentError(`${info} names no bootstrap address`, { path: info })
+  return bootstrap
+}
+
 /** A port number given on the command line (0: any free one). */
 function portNumber(value: string, flag: string): number {
   const n = Number(value)
@@ -52,10 +66,15 @@ function portNumber(value: string, flag: string): number {
   return n
 }
 
-/** `host:port:key` items, comma separated (`what` names them in errors). */
+/**
+ * `host:port:key` items, comma separated (`what` names them in errors). For a bootstrap node,
+ * an item may also be the directory of an account whose node runs on this machine: its
+ * address is read from that directory's node.json.
+ */
 export function parseBootstrap(value: string | undefined, what = 'a bootstrap node'): BootstrapNode[] {
   if (!value) return []
-  return value.split(',').map((item) => {
+  return value.split(',').map((raw) => {
+    const item = what === 'a bootstrap node' ? runningNodeAddress(raw.trim()) : raw
     const m = /^(.+):(\d{1,5}):([0-9a-fA-F]{64})$/.exec(item.trim())
     if (!m) throw new InvalidArgumentError(`${what} is host:port:dhtkey (64 hex digits), got "${item}"`)
     return { host: m[1]!, port: Number(m[2]), publicKey: m[3]!.toLowerCase() }
@@ -93,11 +112,13 @@ export async function run(argv: string[], out: Output): Promise<number> {
   const lan = options.lanDiscovery ?? false
   let daemon: Daemon | undefined
   try {
-    daemon = await serveDaemon(account, { ui: args.flags.has('ui'), port: args.values.has('api-port') ? portNumber(args.values.get('api-port')!, '--api-port') : undefined })
     const { node } = account
     const dhtKey = Buffer.from(node.tox.dhtPublicKey).toString('hex')
+    const bootstrapAddress = `${node.tox.address.host}:${node.tox.address.port}:${dhtKey}`
+    const apiPort = args.values.has('api-port') ? portNumber(args.values.get('api-port')!, '--api-port') : undefined
+    daemon = await serveDaemon(account, { ui: args.flags.has('ui'), port: apiPort, info: { bootstrap: bootstrapAddress, toxId: account.toxId() } })
     const relay = node.tox.relayServer ? `${node.tox.address.host}:${node.tox.relayServer.address.port}:${dhtKey}` : undefined
-    const hello = { account: account.uri, device: account.deviceId, toxId: account.toxId(), bootstrap: `${node.tox.address.host}:${node.tox.address.port}:${dhtKey}`, lanDiscovery: lan, ...(relay ? { relay } : {}), api: daemon.url, ...(daemon.uiUrl ? { ui: daemon.uiUrl } : {}) }
+    const hello = { account: account.uri, device: account.deviceId, toxId: account.toxId(), bootstrap: bootstrapAddress, lanDiscovery: lan, ...(relay ? { relay } : {}), api: daemon.url, ...(daemon.uiUrl ? { ui: daemon.uiUrl } : {}) }
     if (out.json) out.line(JSON.stringify({ event: 'started', args: [hello] }))
     else {
       out.line(`started account ${hello.account} Tox ID ${hello.toxId} — others bootstrap with --bootstrap ${hello.bootstrap}${relay ? ` and relay with --tcp-relay ${relay}` : ''}${lan ? ' — LAN discovery on' : ''}`)
