@@ -40,3 +40,7 @@ export type { Contact, ConversationRequest, TrustRequest, ConversationInfo, OwnD
 export type { VerifiedPeer } from './account/hello.js'
 export { ringNeighbours, ringOffsets, MAX_NEIGHBOURS } from './account/gossip.js'
 export { ProtocolError } from './errors.js'
+export { serveDaemon, socketPath, daemonInfoPath, MAX_FRAME, type Daemon, type DaemonOptions } from './daemon/server.js'
+export { callAccount } from './daemon/client.js'
+export { METHODS, NOTIFICATIONS, type MethodSpec, type NotificationSpec, type ParamSpec, type MethodName } from './daemon/api.js'
+export type { Schema, JsonType } from './daemon/schema.js'

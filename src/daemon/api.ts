@@ -44,6 +44,7 @@ const str: Schema = { type: 'string' }
 const bool: Schema = { type: 'boolean' }
 const list = (items: Schema): Schema => ({ type: 'array', items })
 
+/** Every method of the daemon API, in the order docs/daemon-api.md lists them. */
 export const METHODS = [
   // ── this account and the network
   method({ name: 'getAccountDetails', summary: 'This account and device: URI, device id, display name, Tox ID, and whether the node is on the network.', params: [], result: { type: 'object', properties: { uri: s.accountUri, deviceId: s.deviceId, displayName: str, toxId: s.toxId, started: bool } } }),
@@ -92,6 +93,7 @@ export const METHODS = [
   method({ name: 'unsubscribe', summary: 'Stops notifications for these events (all without a list); returns the events still subscribed.', params: [p('events', { type: 'array', items: { type: 'string' } }, true)], result: list(str), needsNode: true }),
 ] as const
 
+/** Every notification (an Account event) a client may subscribe to. */
 export const NOTIFICATIONS: readonly NotificationSpec[] = [
   { name: 'conversationReady', summary: 'A conversation was created here or cloned, and can be used.', params: [conv] },
   { name: 'conversationRequestReceived', summary: 'An invitation arrived.', params: [conv, p('metadatas', s.strings)] },

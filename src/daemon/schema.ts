@@ -23,6 +23,7 @@ export interface Schema {
   additionalProperties?: boolean | Schema
 }
 
+/** A JSON Schema `type` name. */
 export type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null'
 
 function typeOf(value: unknown): JsonType | 'undefined' {

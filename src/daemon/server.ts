@@ -20,6 +20,7 @@ import { daemonToken, tokenMatches } from './token.js'
 /** Largest frame a client may send (a request), in bytes. */
 export const MAX_FRAME = 1024 * 1024
 
+/** How serveDaemon serves an account. */
 export interface DaemonOptions {
   /** TCP port of the WebSocket (and web client) on 127.0.0.1; 0 (default) takes a free one. */
   port?: number
@@ -41,13 +42,16 @@ export interface Daemon {
   readonly port: number
   /** Clients connected now. */
   clients(): number
+  /** Drops every client, stops listening, removes node.sock and node.json. */
   close(): Promise<void>
 }
 
+/** The daemon's Unix socket in an account directory: `<dir>/node.sock`. */
 export function socketPath(dir: string): string {
   return join(dir, 'node.sock')
 }
 
+/** Where a running daemon says how to reach it (`{pid, url, ui?, socket, bootstrap, toxId}`): `<dir>/node.json`. */
 export function daemonInfoPath(dir: string): string {
   return join(dir, 'node.json')
 }
