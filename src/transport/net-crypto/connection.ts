@@ -14,6 +14,10 @@ import { CRYPTO_DATA, dataPlain, MAX_CRYPTO_PACKET, MAX_DATA, parseDataPlain } f
 import { parseRequest, ReceiveWindow, SendWindow, seqDiff, WINDOW } from './windows.js'
 
 /** Received packets after which acknowledging waits only 10 ms (a stream, not a message). */
+/** Packets resent at once when the resend timeout fires. */
+const TAIL_RESENDS = 32
+/** The longest the resend timeout grows by backing off. */
+const MAX_BACKOFF_MS = 4000
 const ACK_EVERY_PACKETS = 8
 
 export type ConnectionState = 'cookie-requesting' | 'handshake-sent' | 'not-confirmed' | 'established' | 'killed'
@@ -253,6 +257,8 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
     const newest = this.sendWindow.packets.get((bufferStart - 1) >>> 0)
     const sentAt = newest?.sentAt
     const { freed, clean } = this.sendWindow.acknowledge(bufferStart)
+    // A clean sample (nothing resent) shows the path delivers in time again (Karn: resent packets say nothing of it).
+    if (clean) this.backoffMs = 0
     // A round-trip sample only from an acknowledgement no gap held back (Karn's rule, extended).
     if (sentAt !== undefined && clean) this.rttMs = this.rttMs * 0.875 + (this.now() - sentAt) * 0.125
     if (freed > 0) {
@@ -288,11 +294,17 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
   /**
    * Packet requests only name gaps below the highest packet the peer saw, so when the last
    * packets of a burst are lost nobody asks for them: resend the oldest ones after a timeout.
+   * Each timeout that fires doubles the next (TCP's backoff, up to MAX_BACKOFF_MS) until an
+   * acknowledgement moves the window: a peer slow to acknowledge — a busy process whose socket
+   * queue holds our packets and its acks — is not sent copies it will only queue behind the
+   * originals, which made it slower still (a 24-member burst in one process sent three
+   * resends for every packet).
    */
   private resendTail(now: number): void {
-    const timeout = Math.max(200, 4 * this.rttMs)
-    let budget = 32
+    const timeout = Math.max(200, 4 * this.rttMs, this.backoffMs)
+    let budget = TAIL_RESENDS
     let scan = 4096
+    let fired = false
     for (let n = this.sendWindow.start; n !== this.sendWindow.end && budget > 0 && scan-- > 0; n = (n + 1) >>> 0) {
       const p = this.sendWindow.packets.get(n)
       if (!p) continue
@@ -301,9 +313,14 @@ export class CryptoConnection extends EventEmitter<ConnectionEvents> {
       p.sends++
       this.resent++
       budget--
+      fired = true
       this.sendData(this.recvWindow.start, n, p.data)
     }
+    if (fired) this.backoffMs = Math.min(MAX_BACKOFF_MS, timeout * 2)
   }
+
+  /** The resend timeout after timeouts fired without progress (0: none fired). */
+  private backoffMs = 0
 
   /** Housekeeping every tick: packet requests (acks for a quiet receiver) and resends. */
   tick(): void {
