@@ -151,6 +151,15 @@ export class Channel extends Duplex {
     this.writeFrames(chunk).then(() => callback(), callback)
   }
 
+  /**
+   * @internal Writes made while a frame was going out, as one: git writes a pkt-line at a
+   * time (an advertisement line per ref, a `have` per commit), and a packet each cost a
+   * seal, a datagram, an open and an acknowledgement on both sides.
+   */
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this.writeFrames(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk))).then(() => callback(), callback)
+  }
+
   private async writeFrames(chunk: Buffer): Promise<void> {
     let at = 0
     while (at < chunk.length) {
