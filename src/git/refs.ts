@@ -5,7 +5,7 @@
  * @module
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { CorruptObjectError, InvalidArgumentError, LockedError, RefConflictError } from '../errors.js'
 import { faultPoint } from '../util/fault-points.js'
 import { defaultDurability, syncDir, syncFile, traceRef, type Durability } from './durability.js'
@@ -25,6 +25,19 @@ export interface RefStoreOptions {
   durability?: Durability
   /** Called before any ref moves: the object store's flush(), so no ref gets ahead of its objects. */
   beforeUpdate?: () => void
+}
+
+/** Refs read in the current synchronous job, by repository directory (see RefStore.recent). */
+const RECENT = new Map<string, Map<string, string | undefined>>()
+let forgetting = false
+
+function scheduleForget(): void {
+  if (forgetting) return
+  forgetting = true
+  queueMicrotask(() => {
+    RECENT.clear()
+    forgetting = false
+  })
 }
 
 export class RefStore {
@@ -74,6 +87,34 @@ export class RefStore {
       return this.resolve(target)
     }
     assertRefName(name)
+    if (this.recent.has(name)) return this.recent.get(name)
+    const oid = this.read(name)
+    this.remember(name, oid)
+    return oid
+  }
+
+  /**
+   * Refs of this repository read during the current synchronous job, shared by every
+   * RefStore of the same directory in this process (cleared when the job ends, and on every
+   * write through any of them): one step of sync or take-in asks for `main` a dozen times,
+   * and each read is four system calls. Another process's write is seen from the next job on.
+   */
+  private get recent(): Map<string, string | undefined> {
+    this.recentKey ??= resolve(this.gitdir)
+    let map = RECENT.get(this.recentKey)
+    if (!map) RECENT.set(this.recentKey, (map = new Map()))
+    return map
+  }
+
+  private recentKey: string | undefined
+
+  private remember(name: string, oid: string | undefined): void {
+    scheduleForget()
+    this.recent.set(name, oid)
+  }
+
+  /** The ref as the files hold it now. */
+  private read(name: string): string | undefined {
     let text: string | undefined
     try {
       text = readFileSync(join(this.gitdir, name), 'utf8').trim()
@@ -103,13 +144,17 @@ export class RefStore {
         }
       }
     }
-    walk(join(this.gitdir, 'refs'), 'refs')
+    // Only the prefix's own folder (refs/gitswarm/held/ is asked for on every fetch; refs/remotes/ holds one ref per peer).
+    const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix.slice(0, prefix.lastIndexOf('/'))
+    walk(join(this.gitdir, base), base)
     return out
   }
 
   /**
    * Points `name` at `oid`. When `expected` is given (an id, or null for "must not exist"),
-   * the update fails with RefConflictError if the ref holds anything else.
+   * the update fails with RefConflictError if the ref holds anything else. `sync: false`
+   * leaves the ref's own bytes unflushed (the objects' folders are still flushed first): for
+   * refs that only note what peers hold, which a power cut may lose and a fetch brings back.
    *
    * The `<ref>.lock` file is taken as git does (as a link, ./link-lock.ts), so git and
    * gitswarm exclude each other. A ref that already holds a 41-byte id line is then
@@ -117,11 +162,13 @@ export class RefStore {
    * ext4 flush data first (auto_da_alloc), which cost 0.25 ms of the 0.5 ms budget of a
    * message. New refs use git's rename.
    */
-  update(name: string, oid: string, expected?: string | null): void {
+  update(name: string, oid: string, expected?: string | null, options: { sync?: boolean } = {}): void {
     assertRefName(name)
     if (!isOid(oid)) throw new InvalidArgumentError(`not an object id: ${oid}`)
     const path = join(this.gitdir, name)
     const line = `${oid}\n`
+    this.recent.clear()
+    const sync = this.durability === 'full' && options.sync !== false
     this.beforeUpdate?.()
     const lock = linkLock(this.gitdir, `${path}.lock`)
     if (lock === 'busy') throw new LockedError(`${path}.lock`)
@@ -129,23 +176,23 @@ export class RefStore {
     if (lock === 'taken') {
       let done = false
       try {
-        done = this.updateInPlace(path, name, line, expected)
+        done = this.updateInPlace(path, name, line, expected, sync)
       } finally {
         unlinkSync(`${path}.lock`)
       }
-      if (done) return this.written(name, oid)
+      if (done) return this.written(name, oid, sync)
     }
-    this.updateByRename(path, name, line, expected)
-    this.written(name, oid)
+    this.updateByRename(path, name, line, expected, sync)
+    this.written(name, oid, sync)
   }
 
-  private written(name: string, oid: string): void {
-    traceRef(name, oid, this.durability === 'full')
+  private written(name: string, oid: string, synced: boolean): void {
+    traceRef(name, oid, synced)
     faultPoint('ref:written', this.gitdir)
   }
 
   /** git's own way: the new line written into an O_EXCL `<ref>.lock`, renamed over the ref. */
-  private updateByRename(path: string, name: string, line: string, expected: string | null | undefined): void {
+  private updateByRename(path: string, name: string, line: string, expected: string | null | undefined, sync: boolean): void {
     const lock = `${path}.lock`
     let fd: number
     try {
@@ -160,16 +207,16 @@ export class RefStore {
     let renamed = false
     try {
       if (expected !== undefined) {
-        const actual = this.resolve(name) ?? null
+        const actual = this.read(name) ?? null
         if (actual !== expected) throw new RefConflictError(name, expected, actual)
       }
       writeSync(fd, line)
-      if (this.durability === 'full') syncFile(fd, lock)
+      if (sync) syncFile(fd, lock)
       closeSync(fd)
       fd = -1
       renameSync(lock, path)
       renamed = true
-      if (this.durability === 'full') syncDir(dirname(path))
+      if (sync) syncDir(dirname(path))
     } finally {
       if (fd >= 0) closeSync(fd)
       if (!renamed) unlinkSync(lock)
@@ -181,7 +228,7 @@ export class RefStore {
    * holds the lock). False when the file is absent or holds anything else (symbolic ref,
    * packed ref): use the rename path.
    */
-  private updateInPlace(path: string, name: string, line: string, expected: string | null | undefined): boolean {
+  private updateInPlace(path: string, name: string, line: string, expected: string | null | undefined, sync: boolean): boolean {
     let fd: number
     try {
       fd = openSync(path, 'r+')
@@ -195,7 +242,7 @@ export class RefStore {
       const actual = current.toString('latin1', 0, 40)
       if (expected !== undefined && actual !== expected) throw new RefConflictError(name, expected, actual)
       if (writeSync(fd, line, 0, 'latin1') !== 41) return false
-      if (this.durability === 'full') syncFile(fd, path)
+      if (sync) syncFile(fd, path)
       return true
     } finally {
       closeSync(fd)
@@ -205,6 +252,7 @@ export class RefStore {
   /** Removes a loose ref (packed entries are left to `git pack-refs`, which gitswarm never runs). */
   delete(name: string): void {
     assertRefName(name)
+    this.recent.clear()
     rmSync(join(this.gitdir, name), { force: true })
   }
 }

@@ -6,6 +6,7 @@
  * device for the group — so that twelve people writing at once do not make twelve devices
  * merge every head they see. A held ref is written only after its history was validated,
  * so a device that stops before merging loses nothing: the next start shows and merges it.
+ * (Held refs are not flushed with fsync, unlike `main`: see updateHeld.)
  * @module
  */
 import type { Repository } from '../git/repository.js'
@@ -42,7 +43,10 @@ export function updateHeld(repo: Repository, view: RepositoryView & { isAncestor
   const candidates = [...new Set([...old, ...tips])]
   const kept = candidates.filter((id) => id !== main && !view.isAncestor(id, main) && !candidates.some((other) => other !== id && view.isAncestor(id, other))).sort()
   if (write) {
-    for (const id of kept) if (!old.includes(id)) repo.refs.update(HELD_PREFIX + id, id)
+    // Not flushed to disk: a held head is others' history, which its authors and the other
+    // members still have. Lost to a power cut (a crash of the process keeps it), it comes
+    // back with the next fetch; `main`, which holds this device's own writes, is flushed.
+    for (const id of kept) if (!old.includes(id)) repo.refs.update(HELD_PREFIX + id, id, undefined, { sync: false })
     for (const id of old) if (!kept.includes(id)) repo.refs.delete(HELD_PREFIX + id)
   }
   return kept

@@ -6,6 +6,7 @@
  * a signed merge commit. Serving is upload-pack over the same kind of stream.
  * @module
  */
+import { tracer } from '../util/trace.js'
 import type { Duplex } from 'node:stream'
 import { CorruptObjectError, InvalidArgumentError, LimitExceededError, NotFoundError } from '../errors.js'
 import type { GraphNode } from '../git/commit-queue.js'
@@ -79,6 +80,8 @@ function completeNewCommits(conv: Conversation, tips: string[]): string[] {
 }
 
 /** Serves our history to a peer on `stream` (the non-initiating side of a `git://` channel). */
+const traceServe = tracer('serve')
+
 export function serveConversation(conv: Conversation, stream: Duplex, options: { onFetched?: (wants: string[]) => void; timeoutMs?: number } = {}): Promise<ServedFetch[]> {
   return serveUploadPack(stream, {
     repo: conv.repo,
@@ -86,6 +89,9 @@ export function serveConversation(conv: Conversation, stream: Duplex, options: {
     refs: () => new Map([['HEAD', conv.head], ['refs/heads/main', conv.head], ...conv.heldHeads().map((id): [string, string] => [HELD_PREFIX + id, id])]),
     onFetched: options.onFetched,
     timeoutMs: options.timeoutMs,
+  }).then((served) => {
+    for (const s of served) traceServe?.(`served ${conv.id.slice(0, 8)}: ${s.objects} objects for ${s.wants.length} wants, ${s.common.length} common`)
+    return served
   })
 }
 
@@ -133,7 +139,8 @@ export async function syncFrom(conv: Conversation, stream: Duplex, peer: string,
     conv.emit('conversationError', { code, peer, reason: (err as Error).message })
     throw err
   }
-  conv.repo.refs.update(remoteRef(peer), tips[0]!)
+  // The quarantine ref is not flushed: what it names is the peer's, fetched again if a power cut loses it.
+  conv.repo.refs.update(remoteRef(peer), tips[0]!, undefined, { sync: false })
   faultPoint('sync:quarantined', conv.repo.gitdir)
   if (brokenOnPurpose.fetchThrowsUnexpected) {
     conv.repo.refs.delete(remoteRef(peer))
