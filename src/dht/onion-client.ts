@@ -90,6 +90,8 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
   private readonly paths = new Map<string, PathState>()
   private readonly now: () => number
   private readonly realShared: SharedKeyCache
+  /** Whether a friend is connected now: then, as c-toxcore, its announcement is not searched. */
+  private readonly isOnline: (realPk: Uint8Array) => boolean
   /**
    * Our own onion node: a friend may have announced itself to us (c-toxcore never announces
    * to itself, so on a small network we may be the only node holding its announcement).
@@ -132,10 +134,11 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     private readonly dht: DhtNode,
     private readonly link: DatagramLink,
     private readonly realKeys: BoxKeyPair,
-    options: { now?: () => number; realShared?: SharedKeyCache } = {},
+    options: { now?: () => number; realShared?: SharedKeyCache; isOnline?: (realPk: Uint8Array) => boolean } = {},
   ) {
     super()
     this.now = options.now ?? (() => performance.now())
+    this.isOnline = options.isOnline ?? (() => false)
     this.realShared = options.realShared ?? new SharedKeyCache(realKeys.secretKey)
     link.on(ONION.announceResponse, (p, from) => this.onAnnounceResponse(p, from))
     link.on(ONION.dataResponse, (p) => this.onDataResponse(p))
@@ -315,7 +318,10 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
       s.path.failures++
     }
     this.refresh(this.self, this.realKeys.publicKey, ANNOUNCE_NODES, undefined, now)
-    for (const f of this.friends.values()) this.refresh(f.nodes, f.realPk, SEARCH_NODES, f, now)
+    // A connected friend needs no search (c-toxcore's do_friend skips online friends): a
+    // device in a 24-member group links with 16 others, and searching each every second
+    // was most of the node's onion traffic. Its nodes stay, for DHT-PK packets.
+    for (const f of this.friends.values()) if (!this.isOnline(f.realPk)) this.refresh(f.nodes, f.realPk, SEARCH_NODES, f, now)
   }
 
   private refresh(list: Map<string, ListNode>, target: Uint8Array, max: number, friend: Friend | undefined, now: number): void {

@@ -150,7 +150,7 @@ export class ToxNode extends EventEmitter<ToxNodeEvents> {
     })
     this.nospam = new Uint8Array(options.nospam ?? randomBytes(4))
     if (this.nospam.length !== 4) throw new InvalidArgumentError('nospam is 4 bytes')
-    this.onion = new OnionClient(this.dht, this.link, this.realKeys, { realShared })
+    this.onion = new OnionClient(this.dht, this.link, this.realKeys, { realShared, isOnline: (pk) => this.friends.get(hex(pk))?.connection.established ?? false })
     this.onionServer = new OnionServer(this.dht, this.link, { self: { realPk: this.realKeys.publicKey, dataPk: () => this.onion.dataKeys.publicKey, deliver: (r) => this.onion.deliverLocal(r) } })
     this.onion.local = this.onionServer
     this.finder = new FriendFinder({
