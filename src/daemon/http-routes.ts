@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Account } from '../account/account.js'
+import { fileNameOr } from './methods.js'
 
 /** The web client's folder in the package. */
 const UI_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../ui')
@@ -73,10 +74,9 @@ export function receiveUpload(account: Account, req: IncomingMessage, res: Serve
   const declared = Number(req.headers['content-length'] ?? NaN)
   if (!Number.isFinite(declared)) return send(res, 411, 'content-length required')
   if (declared > account.maxFileSize) return send(res, 413, `larger than ${account.maxFileSize} bytes`)
-  const safe = basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 200) || 'file'
   const dir = join(account.dir, 'uploads', randomBytes(8).toString('hex'))
   mkdirSync(dir, { recursive: true })
-  const path = join(dir, safe === '.' || safe === '..' ? 'file' : safe)
+  const path = join(dir, fileNameOr(name, 'file'))
   const out = createWriteStream(path, { mode: 0o600 })
   let received = 0
   req.on('data', (chunk: Buffer) => {

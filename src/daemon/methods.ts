@@ -6,9 +6,10 @@
  * @module
  */
 import { mkdirSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { join } from 'node:path'
 import type { Account } from '../account/account.js'
 import { InvalidArgumentError, InvalidStateError, MethodNotFoundError } from '../errors.js'
+import { safeFileName } from '../filetransfer/names.js'
 import { methodSpec, NOTIFICATION_NAMES, type MethodSpec } from './api.js'
 import { schemaError } from './schema.js'
 
@@ -38,12 +39,13 @@ function eventList(value: unknown): readonly string[] {
   return names
 }
 
-/** A file name safe to put in a folder: its last path part, without control characters. */
-function safeName(name: string, fallback: string): string {
-  const clean = basename(name.replace(/\\/g, '/'))
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .slice(0, 200)
-  return clean && clean !== '.' && clean !== '..' ? clean : fallback
+/** `name` when it is safe as one file in a folder (../filetransfer/names.ts), else `fallback`. */
+export function fileNameOr(name: string, fallback: string): string {
+  try {
+    return safeFileName(name)
+  } catch {
+    return fallback
+  }
 }
 
 /** Where downloadFile puts a file when no path is given: `<account>/downloads/<fileId>/<its name>`. */
@@ -51,7 +53,7 @@ export function defaultDownloadPath(account: Account, conversationId: string, in
   const name = account.getMessage(conversationId, interactionId).body.displayName ?? fileId
   const dir = join(account.dir, 'downloads', fileId)
   mkdirSync(dir, { recursive: true })
-  return join(dir, safeName(name, fileId))
+  return join(dir, fileNameOr(name, fileId))
 }
 
 type Own = (account: Account, params: unknown[], subscriptions?: Subscriptions) => unknown

@@ -14,7 +14,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { Account } from '../account/account.js'
 import { NOTIFICATION_NAMES } from './api.js'
 import { receiveUpload, send, serveDownloaded, serveUi } from './http-routes.js'
-import { ClientSession, DEFAULT_MAX_UNREAD } from './session.js'
+import { ClientSession, DEFAULT_MAX_UNREAD, type ClientTransport } from './session.js'
 import { daemonToken, tokenMatches } from './token.js'
 
 /** Largest frame a client may send (a request), in bytes. */
@@ -57,7 +57,7 @@ export function daemonInfoPath(dir: string): string {
 }
 
 /** The Unix socket: one JSON-RPC frame a line each way. */
-function serveUnixSocket(path: string, attach: (t: ConstructorParameters<typeof ClientSession>[1]) => ClientSession): Promise<NetServer> {
+function serveUnixSocket(path: string, attach: (t: ClientTransport) => ClientSession): Promise<NetServer> {
   if (existsSync(path)) rmSync(path, { force: true })
   const server = createNetServer((socket: Socket) => {
     let buffered = ''
@@ -103,7 +103,7 @@ function presentedToken(req: IncomingMessage, url: URL): string | null {
 export async function serveDaemon(account: Account, options: DaemonOptions = {}): Promise<Daemon> {
   const token = daemonToken(account.dir)
   const sessions = new Set<ClientSession>()
-  const attach = (transport: ConstructorParameters<typeof ClientSession>[1]): ClientSession => {
+  const attach = (transport: ClientTransport): ClientSession => {
     const session: ClientSession = new ClientSession(account, transport, options.maxUnread ?? DEFAULT_MAX_UNREAD, () => sessions.delete(session))
     sessions.add(session)
     return session

@@ -6,8 +6,8 @@
  * a signed merge commit. Serving is upload-pack over the same kind of stream.
  * @module
  */
-import { tracer } from '../util/trace.js'
 import type { Duplex } from 'node:stream'
+import { tracer } from '../util/trace.js'
 import { CorruptObjectError, InvalidArgumentError, LimitExceededError, NotFoundError } from '../errors.js'
 import type { GraphNode } from '../git/commit-queue.js'
 import { fetchPack, type FetchLimits } from '../git/fetch-pack.js'
@@ -79,9 +79,9 @@ function completeNewCommits(conv: Conversation, tips: string[]): string[] {
   }
 }
 
-/** Serves our history to a peer on `stream` (the non-initiating side of a `git://` channel). */
 const traceServe = tracer('serve')
 
+/** Serves our history to a peer on `stream` (the non-initiating side of a `git://` channel). */
 export function serveConversation(conv: Conversation, stream: Duplex, options: { onFetched?: (wants: string[]) => void; timeoutMs?: number } = {}): Promise<ServedFetch[]> {
   return serveUploadPack(stream, {
     repo: conv.repo,
