@@ -15,11 +15,9 @@
  * @module
  */
 import { EventEmitter } from 'node:events'
-import { existsSync, rmSync } from 'node:fs'
-import { findGitDir } from '../git/repository.js'
-import { recoverRepository } from '../git/recovery.js'
+import { existsSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { AlreadyExistsError, InvalidStateError, NotFoundError } from '../errors.js'
+import { AlreadyExistsError, InvalidStateError } from '../errors.js'
 import { addDevice, createAccount, type DeviceIdentity } from '../identity/identity.js'
 import { loadIdentity, saveIdentity } from '../identity/storage.js'
 import { toxId, toxPublicKey } from '../identity/tox.js'
@@ -29,17 +27,18 @@ import type { Member } from '../swarm/members.js'
 import type { ConversationProfile } from '../swarm/profile.js'
 import type { ConversationMode } from '../validation/context.js'
 import { accountFromArchive, archiveContent, openArchive, sealArchive } from './archive.js'
-import { emitCommitEvents, type AccountEvents, type ConversationError } from './events.js'
+import type { AccountEvents, ConversationError } from './events.js'
 import * as contacts from './commands/contacts.js'
+import * as trust from './commands/trust.js'
 import * as membership from './commands/membership.js'
-import { AccountFiles, DEFAULT_MAX_FILE_SIZE, type TransferInfo } from './files.js'
+import { AccountFiles, type TransferInfo } from './files.js'
 import { AccountNetwork, type NetworkOptions } from './network.js'
 import { takeRunLock } from './run-lock.js'
 import type { NetworkStatus } from '../transport/tox-node.js'
 import type { PeerInfo } from './swarm-node.js'
-import { memberDevices as conversationDevices } from './peers.js'
-import { MAX_METADATA_VALUE } from './wire.js'
-import { AccountStore, ACCOUNT_FORMAT, nowSeconds, type Contact, type ConversationRequest, type TrustRequest } from './store.js'
+import type { AccountContext } from './context.js'
+import { ConversationRegistry } from './conversations.js'
+import { AccountStore, ACCOUNT_FORMAT, type Contact, type ConversationRequest, type TrustRequest } from './store.js'
 
 /** How Account.create makes an account directory. */
 export interface CreateAccountDirOptions {
@@ -50,20 +49,21 @@ export interface CreateAccountDirOptions {
   identity?: DeviceIdentity
 }
 
-const isConversationId = (id: unknown): id is string => typeof id === 'string' && /^[0-9a-f]{40}$/.test(id)
-
 /** One device of an account, kept in a directory, and — started — alive on the Tox network (see the module). */
-export class Account extends EventEmitter<AccountEvents> {
+export class Account extends EventEmitter<AccountEvents> implements AccountContext {
   readonly store: AccountStore
-  private readonly conversations = new Map<string, Conversation>()
-  /** Removed conversations still served until the next start. */
-  private readonly leaving = new Set<Conversation>()
+  private readonly registry: ConversationRegistry
   private net: AccountNetwork | undefined
   private releaseRunLock: (() => void) | undefined
   /** @internal files sent, hosted and downloaded (./files.ts). */
   readonly files: AccountFiles
   /** Largest file sendFile announces and downloadFile fetches, in bytes (default 4 GiB). */
-  maxFileSize = DEFAULT_MAX_FILE_SIZE
+  get maxFileSize(): number {
+    return this.files.maxFileSize
+  }
+  set maxFileSize(bytes: number) {
+    this.files.maxFileSize = bytes
+  }
 
   private constructor(
     readonly dir: string,
@@ -72,11 +72,12 @@ export class Account extends EventEmitter<AccountEvents> {
     super()
     this.store = new AccountStore(dir)
     this.files = new AccountFiles(this)
+    this.registry = new ConversationRegistry(this, () => this.net, (id) => this.files.removeHosted(id))
     if (!this.store.meta.value.nospam) {
       this.store.meta.value = { format: ACCOUNT_FORMAT, nospam: randomBytes(4).toString('hex') }
       this.store.meta.save()
     }
-    this.eraseRemoved()
+    this.registry.eraseRemoved()
     this.on('swarmMessageUpdated', (id, message) => this.files.onMessageUpdated(id, message))
   }
 
@@ -191,19 +192,14 @@ export class Account extends EventEmitter<AccountEvents> {
     if (this.net) throw new InvalidStateError('start', 'already started')
     const lock = takeRunLock(this.dir)
     try {
-      // No other node writes these repositories now: what a crashed one left half done can go.
-      for (const info of Object.values(this.store.conversations.value)) {
-        if (info.removed || info.syncing || !isConversationId(info.id)) continue
-        if (existsSync(this.store.repositoryPath(info.id))) recoverRepository(findGitDir(this.store.repositoryPath(info.id)).gitdir)
-        this.openConversation(info.id)
-      }
-      this.net = await AccountNetwork.start(this, options)
+      this.registry.recoverAll()
+      this.net = await AccountNetwork.start(this, this.files, options)
     } catch (err) {
       lock.release()
       throw err
     }
     this.releaseRunLock = lock.release
-    for (const conv of this.conversations.values()) this.net.node.host(conv)
+    for (const conv of this.registry.opened()) this.net.node.host(conv)
     this.files.attach(this.net.node)
   }
 
@@ -213,9 +209,7 @@ export class Account extends EventEmitter<AccountEvents> {
     this.net = undefined
     await this.files.detach()
     await net?.close()
-    for (const conv of [...this.conversations.values(), ...this.leaving]) conv.close()
-    this.conversations.clear()
-    this.leaving.clear()
+    this.registry.closeAll()
     this.releaseRunLock?.()
     this.releaseRunLock = undefined
   }
@@ -248,12 +242,12 @@ export class Account extends EventEmitter<AccountEvents> {
 
   /** Accepts someone's request to be a contact (Jami's acceptTrustRequest). */
   acceptTrustRequest(from: string): void {
-    contacts.acceptTrustRequest(this, from)
+    trust.acceptTrustRequest(this, from)
   }
 
   /** Ignores a trust request (later ones from that device are refused until it is asked again). */
   discardTrustRequest(from: string): void {
-    contacts.discardTrustRequest(this, from)
+    trust.discardTrustRequest(this, from)
   }
 
   /**
@@ -269,139 +263,64 @@ export class Account extends EventEmitter<AccountEvents> {
 
   /** Creates a conversation (invites only by default) with this account as admin. */
   startConversation(options: { mode?: Exclude<ConversationMode, 0>; title?: string; description?: string } = {}): string {
-    const conv = this.createRepository({ mode: options.mode ?? 2 })
-    this.adopt(conv, 'created')
+    const conv = this.registry.create({ mode: options.mode ?? 2 })
     if (options.title !== undefined || options.description !== undefined) this.updateConversationInfos(conv.id, { title: options.title, description: options.description })
     return conv.id
   }
 
-  /** A new repository (Conversation.create gives each a root of its own, even in one second). */
-  private createRepository(options: { mode: ConversationMode; invited?: string }): Conversation {
-    return Conversation.create(this.identity, { ...options, dir: `${this.dir}/conversations` })
-  }
-
-  /** @internal the one-to-one conversation with a newly confirmed contact, offered to it. */
-  startOneToOne(contact: Contact): void {
-    const conv = this.createRepository({ mode: 0, invited: contact.uri })
-    contact.conversationId = conv.id
-    this.store.contacts.save()
-    this.adopt(conv, 'created')
-    this.net?.sendInvite(conv, contact.uri)
-  }
-
   /** Non-removed conversations, by id (those still being cloned included). */
   getConversations(): string[] {
-    return Object.values(this.store.conversations.value)
-      .filter((c) => !c.removed)
-      .map((c) => c.id)
+    return this.registry.ids()
   }
 
   /** The open repository of a conversation (for reading history, or for tools). */
   conversation(id: string): Conversation {
-    const conv = this.openConversation(id)
-    if (!conv) throw new NotFoundError(`conversation ${id}`)
-    return conv
+    return this.registry.conversation(id)
   }
 
   /** @internal */
   openConversation(id: string): Conversation | undefined {
-    const open = this.conversations.get(id)
-    if (open) return open
-    const info = this.store.conversations.value[id]
-    if (!info || info.removed || info.syncing || !isConversationId(id)) return undefined
-    const conv = Conversation.open(this.store.repositoryPath(id), { identity: this.identity })
-    this.watch(conv)
-    return conv
+    return this.registry.openConversation(id)
   }
 
   /** @internal */
   openConversations(): Conversation[] {
-    return this.getConversations().flatMap((id) => this.openConversation(id) ?? [])
+    return this.registry.openConversations()
   }
 
-  private watch(conv: Conversation): void {
-    this.conversations.set(conv.id, conv)
-    conv.on('commitsAdded', (ids) => {
-      emitCommitEvents(this, conv, ids)
-      this.net?.refreshRing()
-    })
-    conv.on('profileUpdated', (profile) => this.emit('conversationProfileUpdated', conv.id, profile))
-    conv.on('conversationError', (e) =>
-      this.emit('onConversationError', conv.id, { code: e.code === 'invalid-fetch' ? 'invalid-fetch' : 'fetch', what: e.reason, peer: e.peer, rule: e.rule, commit: e.commit }),
-    )
-    this.net?.node.host(conv)
-  }
-
-  private adopt(conv: Conversation, how: 'created' | 'cloned'): void {
-    const info = this.store.conversations.value[conv.id]
-    this.store.conversations.value[conv.id] = { id: conv.id, created: info?.created ?? nowSeconds(), mode: conv.mode }
-    this.store.conversations.save()
-    this.watch(conv)
-    this.net?.refreshRing()
-    if (how === 'created') emitCommitEvents(this, conv, [conv.id])
-    this.emit('conversationReady', conv.id)
-    this.net?.syncOwnDevices()
+  /** @internal the one-to-one conversation with a newly confirmed contact, offered to it. */
+  startOneToOne(contactUri: string): void {
+    this.registry.startOneToOne(contactUri)
   }
 
   /** @internal a clone finished: join if invited, then ready. */
   adoptClone(conv: Conversation): void {
-    const role = conv.roleOf(this.uri)
-    if (role !== 'invited' && role !== 'member' && role !== 'admin') {
-      conv.close()
-      rmSync(conv.path, { recursive: true, force: true })
-      this.abandonClone(conv.id, { code: 'unauthorized', what: 'the cloned conversation does not invite this account' })
-      return
-    }
-    delete this.store.requests.value[conv.id]
-    this.store.requests.save()
-    this.adopt(conv, 'cloned')
-    if (role === 'invited') this.write(conv.id, (c) => c.join())
+    this.registry.adoptClone(conv)
   }
 
   /** @internal */
   abandonClone(id: string, error: ConversationError): void {
-    delete this.store.conversations.value[id]
-    this.store.conversations.save()
-    this.emit('onConversationError', id, error)
+    this.registry.abandonClone(id, error)
   }
 
   /** @internal known Tox keys (hex) of the devices of `uri`: from contacts, and from shared conversations. */
   devicesOf(uri: string): string[] {
-    const out = new Set(this.store.contacts.value[uri]?.devices ?? [])
-    if (uri === this.uri) for (const d of Object.values(this.store.devices.value)) out.add(d.toxPk)
-    for (const conv of this.conversations.values()) {
-      for (const d of conversationDevices(conv)) if (d.uri === uri) out.add(d.toxPk)
-    }
-    return [...out]
+    return this.registry.devicesOf(uri)
   }
 
   /** @internal Jami's invite metadatas: the profile and the mode. */
   inviteMetadatas(conv: Conversation): Record<string, string> {
-    const profile = conv.profile()
-    const out: Record<string, string> = { mode: String(conv.mode) }
-    for (const [k, v] of Object.entries(profile)) if (typeof v === 'string' && v.length < MAX_METADATA_VALUE) out[k] = v
-    return out
+    return this.registry.inviteMetadatas(conv)
   }
 
   /** Jami's conversationInfos: the profile and mode; for a request or a clone in progress, the request's metadata. */
   conversationInfos(id: string): Record<string, string> {
-    const info = this.store.conversations.value[id]
-    const request = this.store.requests.value[id]
-    if (info?.syncing || (!info && request)) return { ...(request?.metadatas ?? {}), ...(info?.syncing ? { syncing: 'true', created: String(info.created) } : {}) }
-    return this.inviteMetadatas(this.conversation(id))
+    return this.registry.infos(id)
   }
 
   /** @internal writes through `fn`, then emits the events and announces. */
   write(id: string, fn: (conv: Conversation) => string | string[] | undefined): string[] {
-    const conv = this.conversation(id)
-    const before = conv.head
-    const result = fn(conv)
-    const ids = result === undefined ? [] : Array.isArray(result) ? result : [result]
-    if (conv.head !== before) {
-      emitCommitEvents(this, conv, ids)
-      this.net?.delivery.announce(conv)
-    }
-    return ids
+    return this.registry.write(id, fn)
   }
 
   /**
@@ -557,22 +476,6 @@ export class Account extends EventEmitter<AccountEvents> {
 
   /** @internal */
   removeLocally(id: string, erase = false): void {
-    const conv = this.conversations.get(id)
-    this.conversations.delete(id)
-    if (erase || !conv) {
-      this.net?.node.unhost(id)
-      conv?.close()
-      rmSync(this.store.repositoryPath(id), { recursive: true, force: true })
-      this.files.removeHosted(id)
-    } else this.leaving.add(conv) // still served, so peers can fetch the leave; erased at the next start
-    this.emit('conversationRemoved', id)
-  }
-
-  /** Repositories of conversations removed before this start are erased. */
-  private eraseRemoved(): void {
-    for (const info of Object.values(this.store.conversations.value)) {
-      if (info.removed && existsSync(this.store.repositoryPath(info.id))) rmSync(this.store.repositoryPath(info.id), { recursive: true, force: true })
-      if (info.removed) this.files.removeHosted(info.id)
-    }
+    this.registry.removeLocally(id, erase)
   }
 }

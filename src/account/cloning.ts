@@ -8,7 +8,7 @@
  */
 import { rmSync } from 'node:fs'
 import { GitswarmError } from '../errors.js'
-import type { Account } from './account.js'
+import type { AccountContext } from './context.js'
 import type { VerifiedPeer } from './hello.js'
 import { peerOf, type SwarmNode } from './swarm-node.js'
 
@@ -22,7 +22,7 @@ export class Cloner {
   private readonly rounds = new Map<string, number>()
 
   constructor(
-    private readonly account: Account,
+    private readonly account: AccountContext,
     private readonly node: SwarmNode,
   ) {}
 

@@ -84,8 +84,13 @@ export interface AccountEvents {
   peerPathChanged: [peer: PeerInfo]
 }
 
+/** Anything that emits the account's events (the Account, or a context standing for it). */
+export interface AccountEmitter {
+  emit<K extends keyof AccountEvents>(event: K, ...args: AccountEvents[K]): boolean
+}
+
 /** Emits the events for commits just taken into `conv` (written here or fetched), in order. */
-export function emitCommitEvents(target: EventEmitter<AccountEvents>, conv: Conversation, ids: readonly string[]): void {
+export function emitCommitEvents(target: AccountEmitter, conv: Conversation, ids: readonly string[]): void {
   const convId = conv.id
   const emit = target.emit.bind(target)
   for (const id of ids) {

@@ -23,7 +23,7 @@ import type { Conversation } from '../swarm/conversation.js'
 import type { SwarmMessage } from '../swarm/history-view.js'
 import { MIME } from '../swarm/messages.js'
 import type { ChannelDecision, Channel } from '../transport/channels.js'
-import type { Account } from './account.js'
+import type { AccountContext } from './context.js'
 import type { DataTransferEvent } from './events.js'
 import type { VerifiedPeer } from './hello.js'
 import type { DownloadRecord } from './store.js'
@@ -55,7 +55,10 @@ export class AccountFiles {
   private readonly verified: VerifiedFiles
   private node: SwarmNode | undefined
 
-  constructor(private readonly account: Account) {
+  /** Largest file sent or downloaded, in bytes (Account.maxFileSize). */
+  maxFileSize = DEFAULT_MAX_FILE_SIZE
+
+  constructor(private readonly account: AccountContext) {
     this.verified = new VerifiedFiles(account.store.hosted)
   }
 
@@ -345,7 +348,7 @@ export class AccountFiles {
   }
 
   private checkSize(size: number): void {
-    if (size > this.account.maxFileSize) throw new LimitExceededError('file size', this.account.maxFileSize, size)
+    if (size > this.maxFileSize) throw new LimitExceededError('file size', this.maxFileSize, size)
   }
 
   private emitTransfer(conversationId: string, interactionId: string, fileId: string, event: DataTransferEvent): void {

@@ -11,16 +11,18 @@ import { keyHex } from '../dht/routing-table.js'
 import { toxId } from '../identity/tox.js'
 import type { Conversation } from '../swarm/conversation.js'
 import type { RelayAddress } from '../transport/tcp-relay.js'
-import type { Account } from './account.js'
+import type { AccountContext } from './context.js'
 import { Cloner } from './cloning.js'
 import { Delivery } from './delivery.js'
 import { take, type Frame } from './frames.js'
 import type { VerifiedPeer } from './hello.js'
-import { mergeSnapshot, SYNC, syncSnapshot } from './own-sync.js'
+import type { AccountFiles } from './files.js'
+import { registerInbound, type FrameHandler } from './inbound.js'
+import { syncSnapshot } from './own-sync.js'
 import { conversationNeighbours } from './peers.js'
 import { SwarmNode } from './swarm-node.js'
 import { nowSeconds, type Contact } from './store.js'
-import { ACK, ANNOUNCE, ASK_INVITE, DEVICES, friendRequestMessage, INVITE, inviteFrame, parseAnnouncement, parseAskInvite, parseDevices, parseFriendRequest, parseInvitation, type Invitation } from './wire.js'
+import { ACK, DEVICES, friendRequestMessage, inviteFrame, parseFriendRequest } from './wire.js'
 
 /** A Tox node to join the network through: its address and DHT key (hex or bytes). */
 export interface BootstrapNode {
@@ -64,9 +66,12 @@ export class AccountNetwork {
   private readonly claimed = new Map<string, string>()
   private readonly rate = new Map<string, { times: number[]; reported: number }>()
   private readonly cloner: Cloner
+  private readonly handlers = new Map<string, FrameHandler>()
+  private readonly syncHandlers = new Map<string, FrameHandler>()
 
   private constructor(
-    private readonly account: Account,
+    private readonly account: AccountContext,
+    files: AccountFiles,
     readonly node: SwarmNode,
   ) {
     this.delivery = new Delivery({
@@ -85,12 +90,12 @@ export class AccountNetwork {
     node.on('syncMessage', (p, f) => this.guard(() => this.onSyncMessage(p, f)))
     node.on('peerError', (e) => account.emit('peerError', e))
     node.on('peerPathChanged', (p) => account.emit('peerPathChanged', p))
-    node.on('fileRequest', (_p, request, channel) => account.files.serve(request, channel))
-    node.on('peerOnline', (p) => this.guard(() => account.files.onPeer(p)))
+    node.on('fileRequest', (_p, request, channel) => files.serve(request, channel))
+    node.on('peerOnline', (p) => this.guard(() => files.onPeer(p)))
     node.tox.on('friendRequest', (pk, message) => this.guard(() => this.onFriendRequest(pk, message)))
   }
 
-  static async start(account: Account, options: NetworkOptions): Promise<AccountNetwork> {
+  static async start(account: AccountContext, files: AccountFiles, options: NetworkOptions): Promise<AccountNetwork> {
     const node = await SwarmNode.start(account.identity, {
       host: options.host ?? '127.0.0.1',
       port: options.port,
@@ -100,9 +105,10 @@ export class AccountNetwork {
       nospam: Buffer.from(account.store.meta.value.nospam, 'hex'),
       ownDevices: () => ownDeviceKeys(account),
       authorizeGit: (peer) => !account.store.contacts.value[peer.accountUri]?.banned,
-      authorizeFile: (peer, request) => account.files.authorize(peer, request),
+      authorizeFile: (peer, request) => files.authorize(peer, request),
     })
-    const net = new AccountNetwork(account, node)
+    const net = new AccountNetwork(account, files, node)
+    registerInbound(net, account)
     for (const b of options.bootstrap ?? []) {
       const key = typeof b.publicKey === 'string' ? Buffer.from(b.publicKey, 'hex') : b.publicKey
       node.tox.bootstrap({ host: b.host, port: b.port }, key)
@@ -210,6 +216,10 @@ export class AccountNetwork {
     for (const to of devices) this.node.send(to, { ...frame, ack: key })
   }
 
+  sendToConnected(uri: string, frame: Frame): void {
+    for (const p of this.node.onlinePeers()) if (p.accountUri === uri) this.node.send(p.toxPk, frame)
+  }
+
   sendInvite(conv: Conversation, uri: string, received = nowSeconds()): void {
     this.sendToAccount(uri, `invite:${conv.id}`, inviteFrame({ conversationId: conv.id, metadatas: this.account.inviteMetadatas(conv), received }))
   }
@@ -225,7 +235,8 @@ export class AccountNetwork {
     for (const pk of this.ownDeviceKeys()) if (pk !== except) this.node.sendSync(pk, frame)
   }
 
-  private limited(toxPk: string, what: string): boolean {
+  /** Whether a request from `toxPk` is over the rate (reported once a minute), else counted. */
+  limited(toxPk: string, what: string): boolean {
     const now = Date.now()
     const key = `${toxPk}:${what}`
     const r = this.rate.get(key) ?? { times: [], reported: 0 }
@@ -355,7 +366,16 @@ export class AccountNetwork {
     }
     // Both asked at once: only the smaller account URI makes the one-to-one, the other takes it.
     const makesIt = !pending?.pending?.mutual || this.account.uri < p.accountUri
-    if (pending && !contact.conversationId && makesIt) this.account.startOneToOne(contact)
+    if (pending && !contact.conversationId && makesIt) this.account.startOneToOne(contact.uri)
+  }
+
+  /**
+   * Who handles frames of type `t` on `msg:` (or, with `sync`, on `sync://` from own devices):
+   * the feature modules register here. A frame of a type nobody handles is dropped (a newer
+   * peer's), its `ack` still sent.
+   */
+  handle(t: string, handler: FrameHandler, options: { sync?: boolean } = {}): void {
+    ;(options.sync ? this.syncHandlers : this.handlers).set(t, handler)
   }
 
   private onMessage(p: VerifiedPeer, frame: Frame): void {
@@ -367,99 +387,20 @@ export class AccountNetwork {
       return
     }
     try {
-      this.handle(p, frame)
+      this.handlers.get(frame.t)?.(p, frame)
     } finally {
       const ack = take.string(frame['ack'], 256)
       if (ack) this.node.send(p.toxPk, { t: ACK, key: ack })
     }
   }
 
-  private handle(p: VerifiedPeer, frame: Frame): void {
-    const { store } = this.account
-    if (frame.t === ANNOUNCE) {
-      const a = parseAnnouncement(frame)
-      if (!a) throw new ProtocolError(p.toxPk, 'a malformed announcement')
-      const info = store.conversations.value[a.conversationId]
-      if (info?.removed) return
-      if (!info) {
-        if (!store.requests.value[a.conversationId]) this.node.send(p.toxPk, { t: ASK_INVITE, conversationId: a.conversationId })
-        return
-      }
-      if (info.syncing) return this.clone(info.id)
-      const conv = this.account.openConversation(a.conversationId)
-      if (conv) this.delivery.onAnnouncement(conv, p, a)
-    } else if (frame.t === INVITE) {
-      const inv = parseInvitation(frame)
-      if (!inv) throw new ProtocolError(p.toxPk, 'a malformed invitation')
-      this.onInvitation(p, inv)
-    } else if (frame.t === ASK_INVITE) {
-      const id = parseAskInvite(frame)
-      const conv = id ? this.account.openConversation(id) : undefined
-      const role = conv?.roleOf(p.accountUri)
-      if (conv && (role === 'invited' || role === 'member' || role === 'admin')) this.node.send(p.toxPk, inviteFrame({ conversationId: conv.id, metadatas: this.account.inviteMetadatas(conv), received: nowSeconds() }))
-    } else if (frame.t === DEVICES) {
-      const contact = store.contacts.value[p.accountUri]
-      if (!contact?.confirmed || contact.removed) return
-      const devices = parseDevices(frame).filter((pk) => pk !== hex(this.node.tox.publicKey))
-      contact.devices = [...new Set([...contact.devices, ...devices])]
-      store.contacts.save()
-      devices.forEach((pk) => this.befriend(pk))
-    }
-  }
-
-  private onInvitation(p: VerifiedPeer, inv: Invitation): void {
-    const { store } = this.account
-    const id = inv.conversationId
-    const info = store.conversations.value[id]
-    if (info && !info.removed) return
-    const existing = store.requests.value[id]
-    if (existing && (!existing.declined || inv.received <= existing.declined)) return
-    if (this.limited(p.toxPk, 'invitations')) return
-    const contact = store.contacts.value[p.accountUri]
-    const oneToOne = inv.metadatas['mode'] === '0' && contact?.confirmed && !contact.removed
-    // Both sides made a one-to-one at once: the smaller id is kept on both, the other dropped
-    // while still empty (a conversation with messages is never dropped; it stays a request).
-    const ours = oneToOne ? contact.conversationId : undefined
-    const oursEmpty = ours !== undefined && this.account.openConversation(ours)?.head === ours
-    if (ours && ours !== id && oursEmpty && id > ours) return
-    store.requests.value[id] = { conversationId: id, from: p.accountUri, metadatas: inv.metadatas, received: Math.min(inv.received, nowSeconds() + 300) }
-    store.requests.save()
-    this.account.emit('conversationRequestReceived', id, { ...inv.metadatas, id, from: p.accountUri, received: String(inv.received) })
-    this.syncOwnDevices()
-    if (oneToOne && (!ours || ours === id || oursEmpty)) {
-      contact.conversationId = id
-      store.contacts.save()
-      this.account.acceptConversationRequest(id)
-      if (ours && ours !== id) this.account.removeConversation(ours)
-    }
-  }
-
   private onSyncMessage(p: VerifiedPeer, frame: Frame): void {
-    if (frame.t !== SYNC) return
-    const { store } = this.account
-    const changes = mergeSnapshot(store, frame, this.account.deviceId)
-    if (!changes.changed) return
-    for (const f of [store.conversations, store.requests, store.preferences, store.contacts, store.devices]) f.save()
-    const emit = this.account.emit.bind(this.account)
-    for (const d of changes.newDevices) this.befriend(d.toxPk)
-    for (const uri of changes.newContacts) {
-      store.contacts.value[uri]!.devices.forEach((pk) => this.befriend(pk))
-      emit('contactAdded', uri, store.contacts.value[uri]!.confirmed)
-    }
-    for (const uri of changes.removedContacts) {
-      store.contacts.value[uri]!.devices.forEach((pk) => this.unfriend(pk))
-      emit('contactRemoved', uri, !!store.contacts.value[uri]!.banned)
-    }
-    for (const id of changes.newRequests) emit('conversationRequestReceived', id, { ...store.requests.value[id]!.metadatas, id, from: store.requests.value[id]!.from })
-    for (const id of changes.declinedRequests) emit('conversationRequestDeclined', id)
-    for (const id of changes.preferences) emit('conversationPreferencesUpdated', id, store.preferences.value[id]!.values)
-    for (const id of changes.removedConversations) this.account.removeLocally(id)
-    for (const id of changes.newConversations) this.clone(id)
-    this.syncOwnDevices(p.toxPk)
+    this.syncHandlers.get(frame.t)?.(p, frame)
   }
+
 }
 
 /** Tox keys (hex) of the account's other devices. */
-function ownDeviceKeys(account: Account): string[] {
+function ownDeviceKeys(account: AccountContext): string[] {
   return Object.values(account.store.devices.value).map((d) => d.toxPk)
 }

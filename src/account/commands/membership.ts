@@ -5,15 +5,16 @@
  */
 import { InvalidArgumentError, InvalidStateError, NotFoundError, UnauthorizedError } from '../../errors.js'
 import { isAccountUri } from '../../identity/ids.js'
-import type { Account } from '../account.js'
+import type { AccountContext } from '../context.js'
 import { nowSeconds } from '../store.js'
+import { acceptTrustRequest } from './trust.js'
 
 /**
  * Invites an account: an `add` commit (or, for a banned member, the unban vote), then the
  * invitation to every known device of the invitee, now or when it comes online. An account
  * already invited gets the invitation again.
  */
-export function addConversationMember(account: Account, id: string, uri: string): void {
+export function addConversationMember(account: AccountContext, id: string, uri: string): void {
   if (!isAccountUri(uri)) throw new InvalidArgumentError('an account URI is 40 hex digits', { uri })
   const conv = account.conversation(id)
   const role = conv.roleOf(uri)
@@ -24,7 +25,7 @@ export function addConversationMember(account: Account, id: string, uri: string)
 }
 
 /** Admins only: bans a member (the vote and, with enough votes, the ban). */
-export function removeConversationMember(account: Account, id: string, uri: string): void {
+export function removeConversationMember(account: AccountContext, id: string, uri: string): void {
   const conv = account.conversation(id)
   if (conv.roleOf() !== 'admin') throw new UnauthorizedError(`remove ${uri}`, 'only admins remove members')
   if (uri === account.uri) throw new InvalidArgumentError('an admin cannot ban itself')
@@ -32,18 +33,18 @@ export function removeConversationMember(account: Account, id: string, uri: stri
 }
 
 /** Accepts an invitation: the conversation is cloned from the inviter's devices (or any member), joined, then ready. */
-export function acceptConversationRequest(account: Account, id: string): void {
+export function acceptConversationRequest(account: AccountContext, id: string): void {
   const request = account.store.requests.value[id]
   if (!request || request.declined) throw new NotFoundError(`conversation request ${id}`)
   const contact = account.store.contacts.value[request.from]
-  if (!contact && account.store.trustRequests.value[request.from]) account.acceptTrustRequest(request.from)
+  if (!contact && account.store.trustRequests.value[request.from]) acceptTrustRequest(account, request.from)
   account.store.conversations.value[id] = { id, created: nowSeconds(), syncing: { from: request.from, since: Date.now() } }
   account.store.conversations.save()
   account.network?.syncOwnDevices()
   account.network?.clone(id)
 }
 
-export function declineConversationRequest(account: Account, id: string): void {
+export function declineConversationRequest(account: AccountContext, id: string): void {
   const request = account.store.requests.value[id]
   if (!request || request.declined) throw new NotFoundError(`conversation request ${id}`)
   request.declined = nowSeconds()
@@ -53,7 +54,7 @@ export function declineConversationRequest(account: Account, id: string): void {
 }
 
 /** Replaces the local preferences of a conversation (not in git; synced to own devices). */
-export function setConversationPreferences(account: Account, id: string, preferences: Record<string, string>): void {
+export function setConversationPreferences(account: AccountContext, id: string, preferences: Record<string, string>): void {
   if (!account.store.conversations.value[id]) throw new NotFoundError(`conversation ${id}`)
   account.store.preferences.value[id] = { values: { ...preferences }, updated: Date.now() }
   account.store.preferences.save()
@@ -66,7 +67,7 @@ export function setConversationPreferences(account: Account, id: string, prefere
  * account's other devices. The repository stays until the next start, so peers can fetch
  * the leave; alone in it, it is erased at once. False for an unknown conversation.
  */
-export function removeConversation(account: Account, id: string): boolean {
+export function removeConversation(account: AccountContext, id: string): boolean {
   const info = account.store.conversations.value[id]
   if (!info || info.removed) return false
   const conv = account.openConversation(id)
