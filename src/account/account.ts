@@ -14,31 +14,24 @@
  * ```
  * @module
  */
-import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
-import { AlreadyExistsError, InvalidStateError } from '../errors.js'
+import { AlreadyExistsError } from '../errors.js'
 import { addDevice, createAccount, type DeviceIdentity } from '../identity/identity.js'
 import { loadIdentity, saveIdentity } from '../identity/storage.js'
-import { toxId, toxPublicKey } from '../identity/tox.js'
-import { Conversation } from '../swarm/conversation.js'
+import type { Conversation } from '../swarm/conversation.js'
 import type { LoadOptions, SearchOptions, SwarmMessage } from '../swarm/history-view.js'
 import type { Member } from '../swarm/members.js'
 import type { ConversationProfile } from '../swarm/profile.js'
 import type { ConversationMode } from '../validation/context.js'
-import { accountFromArchive, archiveContent, openArchive, sealArchive } from './archive.js'
-import type { AccountEvents, ConversationError } from './events.js'
+import { AccountBase } from './account-base.js'
+import { accountFromArchive, openArchive, restoreArchiveState } from './archive.js'
 import * as contacts from './commands/contacts.js'
-import * as trust from './commands/trust.js'
 import * as membership from './commands/membership.js'
-import { AccountFiles, type TransferInfo } from './files.js'
-import { AccountNetwork, type NetworkOptions } from './network.js'
-import { takeRunLock } from './run-lock.js'
-import type { NetworkStatus } from '../transport/tox-node.js'
-import type { PeerInfo } from './swarm-node.js'
-import type { AccountContext } from './context.js'
-import { ConversationRegistry } from './conversations.js'
-import { AccountStore, ACCOUNT_FORMAT, type Contact, type ConversationRequest, type TrustRequest } from './store.js'
+import * as trust from './commands/trust.js'
+import type { TransferInfo } from './files.js'
+import type { AccountProfile } from './profile.js'
+import { knownDevices } from './revocation.js'
+import type { Contact, ConversationRequest, TrustRequest } from './store.js'
 
 /** How Account.create makes an account directory. */
 export interface CreateAccountDirOptions {
@@ -50,37 +43,7 @@ export interface CreateAccountDirOptions {
 }
 
 /** One device of an account, kept in a directory, and — started — alive on the Tox network (see the module). */
-export class Account extends EventEmitter<AccountEvents> implements AccountContext {
-  readonly store: AccountStore
-  private readonly registry: ConversationRegistry
-  private net: AccountNetwork | undefined
-  private releaseRunLock: (() => void) | undefined
-  /** @internal files sent, hosted and downloaded (./files.ts). */
-  readonly files: AccountFiles
-  /** Largest file sendFile announces and downloadFile fetches, in bytes (default 4 GiB). */
-  get maxFileSize(): number {
-    return this.files.maxFileSize
-  }
-  set maxFileSize(bytes: number) {
-    this.files.maxFileSize = bytes
-  }
-
-  private constructor(
-    readonly dir: string,
-    readonly identity: DeviceIdentity,
-  ) {
-    super()
-    this.store = new AccountStore(dir)
-    this.files = new AccountFiles(this)
-    this.registry = new ConversationRegistry(this, () => this.net, (id) => this.files.removeHosted(id))
-    if (!this.store.meta.value.nospam) {
-      this.store.meta.value = { format: ACCOUNT_FORMAT, nospam: randomBytes(4).toString('hex') }
-      this.store.meta.save()
-    }
-    this.registry.eraseRemoved()
-    this.on('swarmMessageUpdated', (id, message) => this.files.onMessageUpdated(id, message))
-  }
-
+export class Account extends AccountBase {
   /** Creates an account (new keys unless `identity` is given) in an empty or new directory. */
   static async create(dir: string, options: CreateAccountDirOptions = {}): Promise<Account> {
     if (existsSync(`${dir}/identity`)) throw new AlreadyExistsError(`account in ${dir}`)
@@ -104,114 +67,8 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
     const base = accountFromArchive(content)
     const identity = await addDevice(base as DeviceIdentity, { displayName: options.displayName ?? content.displayName })
     const account = await Account.create(dir, { identity, passphrase: options.passphrase })
-    const { store } = account
-    store.contacts.value = content.contacts
-    store.requests.value = content.requests
-    store.preferences.value = content.preferences
-    store.devices.value = content.devices
-    store.conversations.value = Object.fromEntries(
-      Object.values(content.conversations).map((c) => [c.id, c.removed ? c : { ...c, syncing: { from: identity.uri, since: Date.now() } }]),
-    )
-    for (const f of [store.contacts, store.requests, store.preferences, store.devices, store.conversations]) f.save()
+    restoreArchiveState(account.store, content, identity.uri)
     return account
-  }
-
-  /** The archive of this account, sealed with `passphrase` (this device must hold the account key). */
-  exportArchive(passphrase: string): Buffer {
-    const { store } = this
-    const self = { deviceId: this.deviceId, toxPk: Buffer.from(this.toxPublicKey).toString('hex'), toxId: this.toxId(), name: this.displayName, added: Date.now(), introduced: false }
-    return sealArchive(
-      archiveContent(this.identity, {
-        contacts: store.contacts.value,
-        conversations: store.conversations.value,
-        requests: store.requests.value,
-        preferences: store.preferences.value,
-        devices: { ...Object.fromEntries(Object.entries(store.devices.value).map(([k, d]) => [k, { ...d, introduced: false }])), [this.deviceId]: self },
-      }),
-      passphrase,
-    )
-  }
-
-  /** Account URI: hex SHA-1 of the account key. */
-  get uri(): string {
-    return this.identity.uri
-  }
-
-  /** This device's id: hex SHA-256 of its device key. */
-  get deviceId(): string {
-    return this.identity.deviceId
-  }
-
-  /** The name written into this device's commits. */
-  get displayName(): string {
-    return this.identity.displayName
-  }
-
-  /** This device's Tox key (its Ed25519 device key, converted). */
-  get toxPublicKey(): Uint8Array {
-    return toxPublicKey(this.identity.deviceKey.publicKey)
-  }
-
-  /** This device's Tox ID (76 hex digits, with the account's nospam): what others add. */
-  toxId(): string {
-    return this.net?.node.tox.toxId() ?? toxId(this.toxPublicKey, Buffer.from(this.store.meta.value.nospam, 'hex'))
-  }
-
-  /** The node of a started account: its address and DHT key make it a bootstrap node for others. */
-  get node() {
-    if (!this.net) throw new InvalidStateError('reach the network', 'the account is not started')
-    return this.net.node
-  }
-
-  /** @internal the network side, once started. */
-  get network(): AccountNetwork | undefined {
-    return this.net
-  }
-
-  /**
-   * The devices connected now (own and others', each verified by its hello) and how each is
-   * reached: path `udp-lan`, `udp-direct` or `tcp-relay`, remote address, round-trip time.
-   * Empty when the account is not started.
-   */
-  getPeers(): PeerInfo[] {
-    return this.net?.node.peerInfos() ?? []
-  }
-
-  /** How this device stands on the Tox network (DHT, TCP relays, the onion's way out); undefined when not started. */
-  getNetworkStatus(): NetworkStatus | undefined {
-    return this.net?.node.tox.status()
-  }
-
-  /** Whether the account is on the network (between start and stop). */
-  get started(): boolean {
-    return this.net !== undefined
-  }
-
-  /** Joins the Tox network (bootstrap nodes in `options`) and starts delivering. */
-  async start(options: NetworkOptions = {}): Promise<void> {
-    if (this.net) throw new InvalidStateError('start', 'already started')
-    const lock = takeRunLock(this.dir)
-    try {
-      this.registry.recoverAll()
-      this.net = await AccountNetwork.start(this, this.files, options)
-    } catch (err) {
-      lock.release()
-      throw err
-    }
-    this.releaseRunLock = lock.release
-    for (const conv of this.registry.opened()) this.net.node.host(conv)
-    this.files.attach(this.net.node)
-  }
-
-  /** Leaves the network (peers see the connections close at once) and closes the repositories. */
-  async stop(): Promise<void> {
-    const net = this.net
-    this.net = undefined
-    await this.files.detach()
-    await net?.close()
-    this.registry.closeAll()
-    this.releaseRunLock?.()
-    this.releaseRunLock = undefined
   }
 
   // ── contacts (Jami's addContact, trust requests) ─────────────────────────────────────
@@ -222,7 +79,7 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
    * confirmed contact (contactAdded) and the one-to-one conversation is created and offered.
    */
   addContact(toxIdOfContact: string): void {
-    contacts.addContact(this, toxIdOfContact)
+    contacts.addContact(this.ctx, toxIdOfContact)
   }
 
   /** Contacts (confirmed or not), without removed ones. */
@@ -230,9 +87,10 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
     return Object.values(this.store.contacts.value).filter((c) => !c.removed)
   }
 
-  /** One contact's record (removed ones too, with `removed` set), or undefined. */
-  getContactDetails(uri: string): Contact | undefined {
-    return this.store.contacts.value[uri]
+  /** One contact's record (removed ones too, with `removed` set) with its presence (0, 1, 2), or undefined. */
+  getContactDetails(uri: string): (Contact & { presence: number }) | undefined {
+    const contact = this.store.contacts.value[uri]
+    return contact && { ...contact, presence: this.presence.of(uri) }
   }
 
   /** Requests to become a contact, not yet accepted or discarded. */
@@ -242,12 +100,12 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
 
   /** Accepts someone's request to be a contact (Jami's acceptTrustRequest). */
   acceptTrustRequest(from: string): void {
-    trust.acceptTrustRequest(this, from)
+    trust.acceptTrustRequest(this.ctx, from)
   }
 
   /** Ignores a trust request (later ones from that device are refused until it is asked again). */
   discardTrustRequest(from: string): void {
-    trust.discardTrustRequest(this, from)
+    trust.discardTrustRequest(this.ctx, from)
   }
 
   /**
@@ -256,7 +114,7 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
    * (as Jami's testBanContact), silent.
    */
   removeContact(uri: string, options: { ban?: boolean } = {}): void {
-    contacts.removeContact(this, uri, options)
+    contacts.removeContact(this.ctx, uri, options)
   }
 
   // ── conversations ───────────────────────────────────────────────────────────────────
@@ -278,49 +136,9 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
     return this.registry.conversation(id)
   }
 
-  /** @internal */
-  openConversation(id: string): Conversation | undefined {
-    return this.registry.openConversation(id)
-  }
-
-  /** @internal */
-  openConversations(): Conversation[] {
-    return this.registry.openConversations()
-  }
-
-  /** @internal the one-to-one conversation with a newly confirmed contact, offered to it. */
-  startOneToOne(contactUri: string): void {
-    this.registry.startOneToOne(contactUri)
-  }
-
-  /** @internal a clone finished: join if invited, then ready. */
-  adoptClone(conv: Conversation): void {
-    this.registry.adoptClone(conv)
-  }
-
-  /** @internal */
-  abandonClone(id: string, error: ConversationError): void {
-    this.registry.abandonClone(id, error)
-  }
-
-  /** @internal known Tox keys (hex) of the devices of `uri`: from contacts, and from shared conversations. */
-  devicesOf(uri: string): string[] {
-    return this.registry.devicesOf(uri)
-  }
-
-  /** @internal Jami's invite metadatas: the profile and the mode. */
-  inviteMetadatas(conv: Conversation): Record<string, string> {
-    return this.registry.inviteMetadatas(conv)
-  }
-
   /** Jami's conversationInfos: the profile and mode; for a request or a clone in progress, the request's metadata. */
   conversationInfos(id: string): Record<string, string> {
     return this.registry.infos(id)
-  }
-
-  /** @internal writes through `fn`, then emits the events and announces. */
-  write(id: string, fn: (conv: Conversation) => string | string[] | undefined): string[] {
-    return this.registry.write(id, fn)
   }
 
   /**
@@ -333,27 +151,87 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
 
   /** Sends a text message (optionally a reply); returns its id. Announced at once to connected members. */
   sendMessage(id: string, body: string, options: { replyTo?: string } = {}): string {
-    return this.write(id, (c) => c.sendMessage(body, options))[0]!
+    return this.registry.write(id, (c) => c.sendMessage(body, options))[0]!
   }
 
   /** Replaces the text of one of this account's messages (an edit commit); returns its id. */
   editMessage(id: string, messageId: string, body: string): string {
-    return this.write(id, (c) => c.editMessage(messageId, body))[0]!
+    return this.registry.write(id, (c) => c.editMessage(messageId, body))[0]!
   }
 
   /** Deletes one of this account's messages or files (an empty edit); returns the commit id. */
   deleteMessage(id: string, messageId: string): string {
-    return this.write(id, (c) => c.deleteMessage(messageId))[0]!
+    return this.registry.write(id, (c) => c.deleteMessage(messageId))[0]!
   }
 
   /** Reacts to a message; returns the reaction's id. */
   addReaction(id: string, messageId: string, emoji: string): string {
-    return this.write(id, (c) => c.addReaction(messageId, emoji))[0]!
+    return this.registry.write(id, (c) => c.addReaction(messageId, emoji))[0]!
   }
 
   /** Takes back one of this account's reactions. */
   removeReaction(id: string, reactionId: string): string {
-    return this.write(id, (c) => c.removeReaction(reactionId))[0]!
+    return this.registry.write(id, (c) => c.removeReaction(reactionId))[0]!
+  }
+
+  // ── what chat apps show: status, typing, presence, profiles, devices (Jami's names) ──
+
+  /**
+   * Marks a message, and every older one, displayed by this account: shared with own devices
+   * and sent to the members as a read receipt (unless sendReadReceipt is off or the group has
+   * more than 20 members). False when it was displayed already.
+   */
+  setMessageDisplayed(id: string, messageId: string): boolean {
+    return this.statuses.setMessageDisplayed(id, messageId)
+  }
+
+  /** Each member's status for one message: 2 sent (fetched), 3 displayed; members with neither are absent. */
+  getMessageStatus(id: string, messageId: string): Record<string, number> {
+    const conv = this.conversation(id)
+    const message = conv.getMessage(messageId)
+    return this.statuses.statusOf(conv.id, messageId, message.author, new Map(conv.history().all().map((e, i) => [e.id, i])))
+  }
+
+  /** Tells the members' connected devices that this account is typing (or stopped); true lasts 12 s unless renewed. */
+  setIsComposing(id: string, composing: boolean): void {
+    this.typers.setIsComposing(id, composing)
+  }
+
+  /** Members typing in a conversation now. */
+  getComposing(id: string): string[] {
+    return this.typers.composing(id)
+  }
+
+  /** An account's presence over its devices: 0 disconnected, 1 available, 2 connected. */
+  getPresence(uri: string): number {
+    return this.presence.of(uri)
+  }
+
+  /**
+   * Sets this account's display name and/or avatar (PNG, JPEG, GIF or WebP, at most 32 KiB;
+   * null removes it), shared with contacts and own devices. LimitExceededError past the bounds.
+   */
+  updateProfile(changes: { displayName?: string; avatar?: Uint8Array | string | null }): AccountProfile {
+    return this.profiles.update(changes)
+  }
+
+  /** This account's profile, or a contact's as received; undefined when none is known. */
+  getProfile(uri?: string): AccountProfile | undefined {
+    return this.profiles.get(uri)
+  }
+
+  /**
+   * Revokes another device of the account (this device must hold the account key): a CRL
+   * signed by the account goes into every conversation and to the own devices; members refuse
+   * the device's later commits and the devices its connections. deviceRevocationEnded after.
+   */
+  revokeDevice(deviceId: string): Promise<void> {
+    return this.revocations.revoke(deviceId)
+  }
+
+  /** The account's devices that are not revoked, this one included: id → name. */
+  getKnownDevices(): Record<string, string> {
+    return knownDevices(this.ctx)
   }
 
   // ── files (Jami's sendFile, downloadFile, cancelDataTransfer, fileTransferInfo) ─────────
@@ -386,9 +264,12 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
     return this.files.fileTransferInfo(id, fileId)
   }
 
-  /** Messages newest first (Jami's loadConversation, answered at once). */
+  /** Messages newest first (Jami's loadConversation, answered at once), each with its `status` per member. */
   loadConversation(id: string, options: LoadOptions = {}): SwarmMessage[] {
-    return this.conversation(id).loadMessages(options)
+    const conv = this.conversation(id)
+    const messages = conv.loadMessages(options)
+    const order = new Map(conv.history().all().map((e, i) => [e.id, i]))
+    return messages.map((m) => ({ ...m, status: this.statuses.statusOf(conv.id, m.id, m.author, order) }))
   }
 
   /** One message by id, with its edits and reactions folded in. */
@@ -401,27 +282,32 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
     return this.conversation(id).searchMessages(options)
   }
 
-  /** Messages newer than `since` (optionally by one author): an unread counter. */
-  countInteractions(id: string, options: { since?: string; author?: string } = {}): number {
+  /** Messages newer than `since` (optionally by one author, or only those after `untilAuthor` last wrote, as Jami's authorUri): an unread counter. */
+  countInteractions(id: string, options: { since?: string; author?: string; untilAuthor?: string } = {}): number {
     return this.conversation(id).countMessages(options)
   }
 
   /** Admins only: sets title, description, avatar… (an update-profile commit). */
   updateConversationInfos(id: string, infos: ConversationProfile): string {
     const clean = Object.fromEntries(Object.entries(infos).filter(([, v]) => v !== undefined)) as ConversationProfile
-    const [commit] = this.write(id, (c) => c.updateProfile(clean))
+    const [commit] = this.registry.write(id, (c) => c.updateProfile(clean))
     this.emit('conversationProfileUpdated', id, this.conversation(id).profile())
     return commit!
   }
 
-  /** Members with their roles (invited, banned and left included); while cloning, the inviter and this account. */
-  getConversationMembers(id: string): Member[] {
+  /** Members with their roles (invited, banned and left included) and the message each displayed last; while cloning, the inviter and this account. */
+  getConversationMembers(id: string): Array<Member & { lastDisplayed?: string }> {
     const info = this.store.conversations.value[id]
     if (info?.syncing) {
       const from = this.store.requests.value[id]?.from ?? info.syncing.from
       return [...(from && from !== this.uri ? [{ uri: from, role: 'admin' as const }] : []), { uri: this.uri, role: 'invited' as const }]
     }
-    return this.conversation(id).members()
+    return this.conversation(id)
+      .members()
+      .map((m) => {
+        const lastDisplayed = this.statuses.lastDisplayed(id, m.uri)
+        return lastDisplayed ? { ...m, lastDisplayed } : m
+      })
   }
 
   /**
@@ -430,12 +316,12 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
    * already invited gets the invitation again.
    */
   addConversationMember(id: string, uri: string): void {
-    membership.addConversationMember(this, id, uri)
+    membership.addConversationMember(this.ctx, id, uri)
   }
 
   /** Admins only: bans a member (the vote and, with enough votes, the ban). */
   removeConversationMember(id: string, uri: string): void {
-    membership.removeConversationMember(this, id, uri)
+    membership.removeConversationMember(this.ctx, id, uri)
   }
 
   /** Pending (not declined) requests, with Jami's fields: metadatas plus id, from, received. */
@@ -447,17 +333,17 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
 
   /** Accepts an invitation: the conversation is cloned from the inviter's devices (or any member), joined, then ready. */
   acceptConversationRequest(id: string): void {
-    membership.acceptConversationRequest(this, id)
+    membership.acceptConversationRequest(this.ctx, id)
   }
 
   /** Declines an invitation, here and on the account's other devices (conversationRequestDeclined). */
   declineConversationRequest(id: string): void {
-    membership.declineConversationRequest(this, id)
+    membership.declineConversationRequest(this.ctx, id)
   }
 
   /** Replaces the local preferences of a conversation (not in git; synced to own devices). */
   setConversationPreferences(id: string, preferences: Record<string, string>): void {
-    membership.setConversationPreferences(this, id, preferences)
+    membership.setConversationPreferences(this.ctx, id, preferences)
   }
 
   /** This conversation's local preferences. */
@@ -471,11 +357,7 @@ export class Account extends EventEmitter<AccountEvents> implements AccountConte
    * the leave; alone in it, it is erased at once. False for an unknown conversation.
    */
   removeConversation(id: string): boolean {
-    return membership.removeConversation(this, id)
+    return membership.removeConversation(this.ctx, id)
   }
 
-  /** @internal */
-  removeLocally(id: string, erase = false): void {
-    this.registry.removeLocally(id, erase)
-  }
 }

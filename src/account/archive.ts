@@ -12,7 +12,7 @@ import { BadPassphraseError, InvalidArgumentError } from '../errors.js'
 import { parseCertificates } from '../identity/certificate.js'
 import type { DeviceIdentity } from '../identity/identity.js'
 import { keyPairFromPrivate } from '../identity/keys.js'
-import type { Contact, ConversationInfo, ConversationRequest, OwnDevice } from './store.js'
+import type { AccountStore, Contact, ConversationInfo, ConversationRequest, OwnDevice } from './store.js'
 
 const MAGIC = Buffer.from('GSARCH01')
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }
@@ -88,4 +88,29 @@ export function accountFromArchive(content: ArchiveContent): Omit<DeviceIdentity
     caKey: content.caKeyPem ? keyPairFromPrivate(createPrivateKey(content.caKeyPem)) : undefined,
     crl: content.crl ? Buffer.from(content.crl, 'base64') : undefined,
   }
+}
+
+/** The archive of the account `store` belongs to, `self` being this device as the new one will know it. */
+export function exportAccountArchive(identity: DeviceIdentity, store: AccountStore, self: OwnDevice, passphrase: string): Buffer {
+  const devices = Object.fromEntries(Object.entries(store.devices.value).map(([k, d]) => [k, { ...d, introduced: false }]))
+  return sealArchive(
+    archiveContent(identity, {
+      contacts: store.contacts.value,
+      conversations: store.conversations.value,
+      requests: store.requests.value,
+      preferences: store.preferences.value,
+      devices: { ...devices, [self.deviceId]: self },
+    }),
+    passphrase,
+  )
+}
+
+/** Writes an archive's state into a new device's store: its conversations are to be cloned from the account's devices. */
+export function restoreArchiveState(store: AccountStore, content: ArchiveContent, uri: string): void {
+  store.contacts.value = content.contacts
+  store.requests.value = content.requests
+  store.preferences.value = content.preferences
+  store.devices.value = content.devices
+  store.conversations.value = Object.fromEntries(Object.values(content.conversations).map((c) => [c.id, c.removed ? c : { ...c, syncing: { from: uri, since: Date.now() } }]))
+  for (const f of [store.contacts, store.requests, store.preferences, store.devices, store.conversations]) f.save()
 }

@@ -9,6 +9,7 @@ import type { DeviceIdentity } from '../identity/identity.js'
 import type { Conversation } from '../swarm/conversation.js'
 import type { AccountEmitter, ConversationError } from './events.js'
 import type { Frame } from './frames.js'
+import type { VerifiedPeer } from './hello.js'
 import type { SwarmNode } from './swarm-node.js'
 import type { AccountStore } from './store.js'
 
@@ -50,6 +51,8 @@ export interface ConversationsPort {
   abandonClone(id: string, error: ConversationError): void
   /** Creates the one-to-one conversation with a newly confirmed contact and offers it. */
   startOneToOne(contactUri: string): void
+  /** A contact confirmed again: its one-to-one comes back (kept, or cloned from it), or a new one is made. */
+  restoreOneToOne(contactUri: string): void
 }
 
 /** What commands ask of the account's network side (./network.ts), once it is started. */
@@ -71,6 +74,8 @@ export interface NetworkPort {
   sendToAccount(uri: string, key: string, frame: Frame): void
   /** A frame to the connected devices of `uri` only (lost for the others): for what is only worth sending now. */
   sendToConnected(uri: string, frame: Frame): void
+  /** Registers the handler of frames of type `t` on `msg:` (or, with `sync`, on own devices' `sync://`). */
+  handle(t: string, handler: (peer: VerifiedPeer, frame: Frame) => void, options?: { sync?: boolean }): void
 }
 
 /** The whole context the account's commands take. */

@@ -11,7 +11,7 @@ import { recoverRepository } from '../git/recovery.js'
 import { findGitDir } from '../git/repository.js'
 import { Conversation } from '../swarm/conversation.js'
 import type { ConversationMode } from '../validation/context.js'
-import type { AccountCore, ConversationsPort } from './context.js'
+import type { AccountContext, AccountCore, ConversationsPort, NetworkPort } from './context.js'
 import { emitCommitEvents, type ConversationError } from './events.js'
 import { memberDevices } from './peers.js'
 import { nowSeconds } from './store.js'
@@ -23,6 +23,7 @@ export interface RegistryNetwork {
   delivery: { announce(conv: Conversation): void }
   refreshRing(): void
   syncOwnDevices(): void
+  clone(id: string): void
   sendInvite(conv: Conversation, uri: string): void
 }
 
@@ -113,6 +114,35 @@ export class ConversationRegistry implements ConversationsPort {
     this.net()?.syncOwnDevices()
   }
 
+  /**
+   * The one-to-one with a contact confirmed again: the conversation its record names comes
+   * back (kept here, or cloned from the contact), none is made anew; without one, a new one.
+   */
+  restoreOneToOne(contactUri: string): void {
+    const { store } = this.core
+    const id = store.contacts.value[contactUri]?.conversationId
+    const info = id ? store.conversations.value[id] : undefined
+    if (!id || !info) return this.startOneToOne(contactUri)
+    if (!info.removed) return
+    delete info.removed
+    info.created = nowSeconds()
+    if (info.kept && existsSync(store.repositoryPath(id))) {
+      delete info.kept
+      store.conversations.save()
+      const conv = this.openConversation(id)
+      if (conv) {
+        this.net()?.refreshRing()
+        this.core.emit('conversationReady', id)
+      }
+    } else {
+      delete info.kept
+      info.syncing = { from: contactUri, since: Date.now() }
+      store.conversations.save()
+      this.net()?.clone(id)
+    }
+    this.net()?.syncOwnDevices()
+  }
+
   startOneToOne(contactUri: string): void {
     const contact = this.core.store.contacts.value[contactUri]
     if (!contact) throw new NotFoundError(`contact ${contactUri}`)
@@ -147,7 +177,7 @@ export class ConversationRegistry implements ConversationsPort {
   devicesOf(uri: string): string[] {
     const { store } = this.core
     const out = new Set(store.contacts.value[uri]?.devices ?? [])
-    if (uri === this.core.uri) for (const d of Object.values(store.devices.value)) out.add(d.toxPk)
+    if (uri === this.core.uri) for (const d of Object.values(store.devices.value)) if (!d.revoked) out.add(d.toxPk)
     for (const conv of this.open.values()) {
       for (const d of memberDevices(conv)) if (d.uri === uri) out.add(d.toxPk)
     }
@@ -208,8 +238,37 @@ export class ConversationRegistry implements ConversationsPort {
   eraseRemoved(): void {
     const { store } = this.core
     for (const info of Object.values(store.conversations.value)) {
-      if (info.removed && existsSync(store.repositoryPath(info.id))) rmSync(store.repositoryPath(info.id), { recursive: true, force: true })
-      if (info.removed) this.removeHosted(info.id)
+      if (!info.removed || info.kept) continue
+      if (existsSync(store.repositoryPath(info.id))) rmSync(store.repositoryPath(info.id), { recursive: true, force: true })
+      this.removeHosted(info.id)
     }
+  }
+}
+
+/** The context the account's modules are given: `core` and the registry's operations, the network while started. */
+export function accountContext(core: AccountCore, registry: () => ConversationRegistry, network: () => NetworkPort | undefined): AccountContext {
+  const reg = registry
+  return {
+    dir: core.dir,
+    identity: core.identity,
+    uri: core.uri,
+    deviceId: core.deviceId,
+    displayName: core.displayName,
+    store: core.store,
+    emit: (event, ...args) => core.emit(event, ...args),
+    get network() {
+      return network()
+    },
+    conversation: (id) => reg().conversation(id),
+    openConversation: (id) => reg().openConversation(id),
+    openConversations: () => reg().openConversations(),
+    write: (id, fn) => reg().write(id, fn),
+    devicesOf: (uri) => reg().devicesOf(uri),
+    inviteMetadatas: (conv) => reg().inviteMetadatas(conv),
+    removeLocally: (id, erase) => reg().removeLocally(id, erase),
+    adoptClone: (conv) => reg().adoptClone(conv),
+    abandonClone: (id, error) => reg().abandonClone(id, error),
+    startOneToOne: (uri) => reg().startOneToOne(uri),
+    restoreOneToOne: (uri) => reg().restoreOneToOne(uri),
   }
 }

@@ -82,6 +82,23 @@ export interface AccountEvents {
   peerError: [error: ProtocolError]
   /** A connected device is now reached another way (a new address; `path` says which kind). */
   peerPathChanged: [peer: PeerInfo]
+  /**
+   * A member's status for a message moved up (Jami's AccountMessageStatusChanged): 2 sent (one
+   * of its devices fetched it), 3 displayed. Older messages inherit it.
+   */
+  accountMessageStatusChanged: [conversationId: string, peerUri: string, messageId: string, status: number]
+  /** A member started or stopped typing (Jami's ComposingStatusChanged); true expires after 12 s unless renewed. */
+  composingStatusChanged: [conversationId: string, peerUri: string, composing: boolean]
+  /** An account's presence changed (0 disconnected, 1 available on the network, 2 connected), over all its devices. */
+  presenceChanged: [uri: string, status: number]
+  /** A contact's profile (or, from an own device, this account's) arrived or changed: read it with getProfile(uri). */
+  profileReceived: [uri: string]
+  /** The account's device list changed (a device linked or revoked): every device id with its name. */
+  knownDevicesChanged: [devices: Record<string, string>]
+  /** A revocation made here was published (status 0), or failed: the code of the error. */
+  deviceRevocationEnded: [deviceId: string, status: number]
+  /** This device was revoked by the account: it stops syncing (the account stops). */
+  deviceRevoked: [deviceId: string]
 }
 
 /** Anything that emits the account's events (the Account, or a context standing for it). */

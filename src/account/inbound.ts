@@ -115,6 +115,7 @@ function onSyncSnapshot(net: InboundNetwork, account: AccountContext, p: Verifie
   for (const id of changes.declinedRequests) emit('conversationRequestDeclined', id)
   for (const id of changes.preferences) emit('conversationPreferencesUpdated', id, store.preferences.value[id]!.values)
   for (const id of changes.removedConversations) account.removeLocally(id)
+  for (const id of changes.restoredConversations) if (account.openConversation(id)) emit('conversationReady', id)
   for (const id of changes.newConversations) net.clone(id)
   net.syncOwnDevices(p.toxPk)
 }

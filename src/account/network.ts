@@ -21,6 +21,8 @@ import { registerInbound, type FrameHandler } from './inbound.js'
 import { syncSnapshot } from './own-sync.js'
 import { conversationNeighbours } from './peers.js'
 import { SwarmNode } from './swarm-node.js'
+import { profileName } from './profile.js'
+import { knownDevices } from './revocation.js'
 import { nowSeconds, type Contact } from './store.js'
 import { ACK, DEVICES, friendRequestMessage, inviteFrame, parseFriendRequest } from './wire.js'
 
@@ -95,7 +97,7 @@ export class AccountNetwork {
     node.tox.on('friendRequest', (pk, message) => this.guard(() => this.onFriendRequest(pk, message)))
   }
 
-  static async start(account: AccountContext, files: AccountFiles, options: NetworkOptions): Promise<AccountNetwork> {
+  static async start(account: AccountContext, files: AccountFiles, options: NetworkOptions, hooks: { refusePeer?: (peer: VerifiedPeer) => Frame | undefined } = {}): Promise<AccountNetwork> {
     const node = await SwarmNode.start(account.identity, {
       host: options.host ?? '127.0.0.1',
       port: options.port,
@@ -106,6 +108,7 @@ export class AccountNetwork {
       ownDevices: () => ownDeviceKeys(account),
       authorizeGit: (peer) => !account.store.contacts.value[peer.accountUri]?.banned,
       authorizeFile: (peer, request) => files.authorize(peer, request),
+      refusePeer: hooks.refusePeer,
     })
     const net = new AccountNetwork(account, files, node)
     registerInbound(net, account)
@@ -155,7 +158,7 @@ export class AccountNetwork {
   /** Own devices, contacts' devices, and each conversation's ring neighbours. */
   befriendAll(): void {
     const { store } = this.account
-    for (const d of Object.values(store.devices.value)) this.befriend(d.toxPk)
+    for (const d of Object.values(store.devices.value)) if (!d.revoked) this.befriend(d.toxPk)
     for (const c of Object.values(store.contacts.value)) {
       if (c.removed || c.banned) continue
       if (c.pending) this.requestContact(c.pending.toxPk, c.pending.nospam)
@@ -164,7 +167,7 @@ export class AccountNetwork {
     this.refreshRing()
     // A device imported from an archive introduces itself to the devices it knows.
     for (const d of Object.values(store.devices.value)) {
-      if (!d.toxId || d.introduced) continue
+      if (!d.toxId || d.introduced || d.revoked) continue
       this.expectOwn.add(d.toxPk)
       this.friendRequest(d.toxId, 'device')
     }
@@ -192,7 +195,8 @@ export class AccountNetwork {
   }
 
   private friendRequest(toxId: string, kind: 'contact' | 'device'): void {
-    const message = friendRequestMessage({ kind, uri: this.account.uri, name: this.account.displayName })
+    // The profile's name, when set (Jami's trust request carries the vCard; a Tox request has room for the name).
+    const message = friendRequestMessage({ kind, uri: this.account.uri, name: profileName(this.account.dir) ?? this.account.displayName })
     const pk = this.node.tox.addFriendByToxId(toxId, message)
     this.befriended.add(hex(pk))
     this.node.tox.addFriend(pk, { requireNoise: true })
@@ -322,11 +326,13 @@ export class AccountNetwork {
   private onOwnDevice(p: VerifiedPeer): void {
     const { store } = this.account
     const known = store.devices.value[p.deviceId]
-    if (!known || !known.introduced || known.toxPk !== p.toxPk) {
-      store.devices.value[p.deviceId] = { ...(known ?? { added: Date.now() }), deviceId: p.deviceId, toxPk: p.toxPk, name: p.name, introduced: true }
+    if (known?.revoked) return
+    if (!known || !known.introduced || known.toxPk !== p.toxPk || !known.cert) {
+      store.devices.value[p.deviceId] = { ...(known ?? { added: Date.now() }), deviceId: p.deviceId, toxPk: p.toxPk, name: p.name, introduced: true, cert: p.deviceCertPem }
       store.devices.save()
       if (!known) {
         this.account.emit('deviceAdded', p.deviceId, p.name)
+        this.account.emit('knownDevicesChanged', knownDevices(this.account))
         this.tellDevices()
       }
     }
@@ -348,7 +354,7 @@ export class AccountNetwork {
     let contact: Contact | undefined = contacts[p.accountUri]
     if (pending) {
       delete contacts[pendingKey]
-      const { pending: _asked, removed: _removed, ...rest } = { ...(contact ?? {}), ...pending }
+      const { pending: _asked, removed: _removed, banned: _banned, ...rest } = { ...(contact ?? {}), ...pending }
       contact = { ...rest, uri: p.accountUri, confirmed: true, devices: [...new Set([...(contact?.devices ?? []), p.toxPk])], name: p.name }
       contacts[p.accountUri] = contact
       store.contacts.save()
@@ -366,7 +372,9 @@ export class AccountNetwork {
     }
     // Both asked at once: only the smaller account URI makes the one-to-one, the other takes it.
     const makesIt = !pending?.pending?.mutual || this.account.uri < p.accountUri
-    if (pending && !contact.conversationId && makesIt) this.account.startOneToOne(contact.uri)
+    // Added again: the one-to-one it had comes back (never a second one).
+    if (pending && contact.conversationId) this.account.restoreOneToOne(contact.uri)
+    else if (pending && makesIt) this.account.startOneToOne(contact.uri)
   }
 
   /**
@@ -402,5 +410,7 @@ export class AccountNetwork {
 
 /** Tox keys (hex) of the account's other devices. */
 function ownDeviceKeys(account: AccountContext): string[] {
-  return Object.values(account.store.devices.value).map((d) => d.toxPk)
+  return Object.values(account.store.devices.value)
+    .filter((d) => !d.revoked)
+    .map((d) => d.toxPk)
 }

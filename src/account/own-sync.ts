@@ -27,6 +27,8 @@ export function syncSnapshot(store: AccountStore): Frame {
 export interface SyncChanges {
   /** Conversations to clone from the sending device. */
   newConversations: string[]
+  /** Conversations put away with a contact and brought back (their repository is here). */
+  restoredConversations: string[]
   removedConversations: string[]
   newRequests: string[]
   declinedRequests: string[]
@@ -41,7 +43,7 @@ const isHex40 = (v: unknown) => take.hex(v, 40) !== undefined
 
 /** Merges a peer device's snapshot into `store` (not saved); returns what changed. */
 export function mergeSnapshot(store: AccountStore, frame: Frame, ownDeviceId: string): SyncChanges {
-  const out: SyncChanges = { newConversations: [], removedConversations: [], newRequests: [], declinedRequests: [], preferences: [], newContacts: [], removedContacts: [], newDevices: [], changed: false }
+  const out: SyncChanges = { newConversations: [], restoredConversations: [], removedConversations: [], newRequests: [], declinedRequests: [], preferences: [], newContacts: [], removedContacts: [], newDevices: [], changed: false }
   const convs = store.conversations.value
   for (const [id, raw] of Object.entries(take.record(frame['conversations']) ?? {})) {
     const info = take.record(raw) as Partial<ConversationInfo> | undefined
@@ -54,7 +56,16 @@ export function mergeSnapshot(store: AccountStore, frame: Frame, ownDeviceId: st
       out.changed = true
     } else if (removed !== undefined && local.removed === undefined && removed >= local.created) {
       local.removed = removed
+      if (info.kept) local.kept = true
       out.removedConversations.push(id)
+      out.changed = true
+    } else if (removed === undefined && local.removed !== undefined && info.created >= local.removed) {
+      // Brought back on the other device (its contact added again).
+      delete local.removed
+      local.created = info.created
+      if (local.kept) out.restoredConversations.push(id)
+      else ((local.syncing = { from: '', since: Date.now() }), out.newConversations.push(id))
+      delete local.kept
       out.changed = true
     }
   }
@@ -93,7 +104,9 @@ export function mergeSnapshot(store: AccountStore, frame: Frame, ownDeviceId: st
     const local = contacts[uri]
     if (!local) {
       contacts[uri] = { uri, devices, confirmed: !!c.confirmed, added: c.added, ...(c.conversationId && isHex40(c.conversationId) ? { conversationId: c.conversationId } : {}), ...(typeof c.removed === 'number' ? { removed: c.removed, banned: !!c.banned } : {}) }
+      // A removed one is news too: a ban made on another device (of an account that only asked) is one here.
       if (typeof c.removed !== 'number') out.newContacts.push(uri)
+      else out.removedContacts.push(uri)
       out.changed = true
       continue
     }
@@ -104,13 +117,30 @@ export function mergeSnapshot(store: AccountStore, frame: Frame, ownDeviceId: st
       local.banned = !!c.banned
       out.removedContacts.push(uri)
       out.changed = true
+    } else if (c.removed === undefined && local.removed !== undefined && c.added >= local.removed) {
+      // Added again on the other device.
+      delete local.removed
+      delete local.banned
+      local.added = c.added
+      local.confirmed = !!c.confirmed
+      if (c.conversationId && isHex40(c.conversationId)) local.conversationId = c.conversationId
+      out.newContacts.push(uri)
+      out.changed = true
     }
   }
+  // Revocations travel as the signed CRL (./revocation.ts); a device marked revoked here is
+  // not revived by a peer's older list.
   const devices = store.devices.value
   for (const [id, raw] of Object.entries(take.record(frame['devices']) ?? {})) {
     const d = take.record(raw) as Partial<OwnDevice> | undefined
-    if (id === ownDeviceId || devices[id] || take.hex(id, 64) === undefined || !d || take.hex(d.toxPk, 64) === undefined) continue
-    devices[id] = { deviceId: id, toxPk: d.toxPk!, name: take.string(d.name, 256) ?? '', added: take.number(d.added) ?? Date.now(), ...(typeof d.toxId === 'string' ? { toxId: d.toxId } : {}) }
+    if (id === ownDeviceId || take.hex(id, 64) === undefined || !d || take.hex(d.toxPk, 64) === undefined) continue
+    const cert = take.string(d.cert, 8192)
+    if (devices[id]) {
+      if (cert && !devices[id]!.cert) ((devices[id]!.cert = cert), (out.changed = true))
+      continue
+    }
+    if (typeof d.revoked === 'number') continue
+    devices[id] = { deviceId: id, toxPk: d.toxPk!, name: take.string(d.name, 256) ?? '', added: take.number(d.added) ?? Date.now(), ...(typeof d.toxId === 'string' ? { toxId: d.toxId } : {}), ...(cert ? { cert } : {}) }
     out.newDevices.push(devices[id]!)
     out.changed = true
   }

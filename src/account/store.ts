@@ -12,8 +12,12 @@
  *   <dir>/outbox.json              frames for peers that were offline
  *   <dir>/downloads.json           file downloads: waiting, partial (with the ranges held), done
  *   <dir>/hosted.json              hosted files already checked against their SHA3-512 (stamps)
+ *   <dir>/settings.json            account settings (read receipts, typing notifications)
+ *   <dir>/profile.json             the account profile (name, avatar), shared with contacts
+ *   <dir>/profiles/<uri>.json      each contact's profile, as received
  *   <dir>/conversations/<id>/      the repositories (bare)
- *   <dir>/conversation_data/<id>/  files hosted for a conversation, as Jami: <commit>_<tid>[.<ext>]
+ *   <dir>/conversation_data/<id>/  files hosted for a conversation, as Jami: <commit>_<tid>[.<ext>],
+ *                                  and `status`: each member's last fetched and last read message
  *
  * Every file is written whole beside its place, flushed to disk and renamed in, and the
  * directory flushed after: a crash leaves the old file or the new one, never half of either.
@@ -89,6 +93,11 @@ export interface ConversationInfo {
   /** Accepted, being cloned: the account to clone from. */
   syncing?: { from: string; since: number }
   mode?: number
+  /**
+   * Removed with its contact (a one-to-one): the repository is kept, not erased, so that
+   * adding the contact again brings the same conversation back (Jami's testAvoidTwoOneToOne).
+   */
+  kept?: boolean
 }
 
 /** Another device of this account. */
@@ -102,6 +111,10 @@ export interface OwnDevice {
   added: number
   /** We have been connected to it and its hello verified. */
   introduced?: boolean
+  /** Its device certificate (PEM), as its hello gave it: what a revocation lists. */
+  cert?: string
+  /** Revoked (ms): not befriended, its sync refused. */
+  revoked?: number
 }
 
 export interface OutboxEntry {
@@ -120,6 +133,16 @@ export interface AccountFiles {
 
 export const ACCOUNT_FORMAT = 'gitswarm-account/1'
 
+/** Account settings (Jami's account details of the same meaning). */
+export interface AccountSettings {
+  /** Send read receipts, and show the ones members send (Jami's sendReadReceipt; default true). */
+  sendReadReceipt: boolean
+  /** Tell members when this account is typing (Jami's sendComposing; default true). */
+  sendComposing: boolean
+}
+
+export const DEFAULT_SETTINGS: AccountSettings = { sendReadReceipt: true, sendComposing: true }
+
 /** The state of an account directory, loaded and saved as a whole per file. */
 export class AccountStore {
   readonly meta: JsonFile<AccountFiles>
@@ -132,6 +155,7 @@ export class AccountStore {
   readonly outbox: JsonFile<OutboxEntry[]>
   readonly downloads: JsonFile<Record<string, DownloadRecord>>
   readonly hosted: JsonFile<Record<string, string>>
+  readonly settings: JsonFile<AccountSettings>
 
   constructor(readonly dir: string) {
     mkdirSync(join(dir, 'conversations'), { recursive: true })
@@ -146,6 +170,7 @@ export class AccountStore {
     this.outbox = new JsonFile(join(dir, 'outbox.json'), () => [])
     this.downloads = new JsonFile(join(dir, 'downloads.json'), () => ({}))
     this.hosted = new JsonFile(join(dir, 'hosted.json'), () => ({}))
+    this.settings = new JsonFile(join(dir, 'settings.json'), () => ({ ...DEFAULT_SETTINGS }))
   }
 
   /** Where a conversation's files are hosted (Jami's conversation_data/<id>). */

@@ -58,6 +58,8 @@ export interface SwarmNodeEvents {
   peerOnline: [peer: VerifiedPeer]
   /** A verified device's connection went away. */
   peerOffline: [peer: VerifiedPeer]
+  /** A verified device fetched these commits of a conversation from us (the wants of a git serve). */
+  fetched: [peer: VerifiedPeer, conversationId: string, wants: string[]]
   /** A frame on a verified device's `msg:` channel. */
   message: [peer: VerifiedPeer, frame: Frame]
   /** A frame on `sync://` from another device of our own account. */
@@ -85,6 +87,8 @@ interface Link {
   announced?: boolean
   /** The hello verified and our sync:// open to an own device was answered (or there is none to open). */
   syncSettled?: boolean
+  /** Refused (refusePeer): its frames are dropped until the connection closes. */
+  refused?: boolean
 }
 
 /**
@@ -102,6 +106,11 @@ export interface SwarmNodeOptions extends ToxNodeOptions {
   authorizeGit?: (peer: Peer, conversation: Conversation) => boolean
   /** Whether a verified device may open this `data-transfer://` channel (default: nobody). */
   authorizeFile?: (peer: VerifiedPeer, request: FileRequest) => ChannelDecision
+  /**
+   * A verified device refused outright (a revoked one): undefined lets it in; a frame is sent
+   * to it as the last word, then the connection closes; its channels are refused meanwhile.
+   */
+  refusePeer?: (peer: VerifiedPeer) => Frame | undefined
 }
 
 /** A device on the network: its Tox node, the conversations it hosts, verified links to its peers. */
@@ -210,6 +219,7 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
   }
 
   private decide(verified: VerifiedPeer, parsed: ChannelName): ChannelDecision {
+    if (this.options.refusePeer?.(verified)) return { refuse: 'unauthorised', message: 'this device is revoked' }
     if (parsed.kind === 'sync') return verified.accountUri === this.identity.uri ? true : { refuse: 'unauthorised', message: 'sync is for devices of one account' }
     if (parsed.kind === 'data-transfer') {
       if (parsed.device !== verified.deviceId) return { refuse: 'unauthorised', message: 'the requester is another device' }
@@ -260,7 +270,7 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
       const conv = this.conversations.get(channel.name.split('/').pop()!)
       // Served until the client hangs up; then our side ends too, and the channel is released.
       if (conv)
-        void conv.serve(channel).then(
+        void conv.serve(channel, { onFetched: (wants) => link.verified && this.emit('fetched', link.verified, conv.id, wants) }).then(
           () => channel.end(),
           (err: Error) => (traceServe?.(`serving ${conv.id.slice(0, 8)} to ${key.slice(0, 8)} failed: ${err.message}`), channel.destroy()),
         )
@@ -272,6 +282,7 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     const sync = channel.name.startsWith('sync://')
     readFrames(channel, key, {
       frame: (frame) => {
+        if (link.refused) return
         if (sync) return void this.emit('syncMessage', link.verified!, frame)
         if (link.verified) return void this.emit('message', link.verified, frame)
         try {
@@ -299,7 +310,16 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
    * for our own devices, `sync://`) channel is open: whatever they send it then goes out.
    */
   private maybeOnline(link: Link): void {
-    if (link.announced || !link.verified || !link.out || !link.syncSettled || !link.friend.online) return
+    if (link.announced || link.refused || !link.verified || !link.out || !link.syncSettled || !link.friend.online) return
+    const farewell = this.options.refusePeer?.(link.verified)
+    if (farewell) {
+      link.refused = true
+      this.emit('peerError', new ProtocolError(link.verified.toxPk, `device ${link.verified.deviceId} is revoked: refused`))
+      link.out.write(encodeFrame(farewell))
+      // Time for the farewell to leave before the connection goes.
+      setTimeout(() => link.friend.close(), 1000).unref()
+      return
+    }
     link.announced = true
     this.emit('peerOnline', link.verified)
   }

@@ -19,7 +19,7 @@ import type { DeviceIdentity } from '../identity/identity.js'
 import { CertificateCache } from '../validation/certs.js'
 import { field, parseCommitMessage, type CommitMessage } from '../validation/commit-message.js'
 import { DEFAULT_LIMITS, type ConversationMode, type ValidationEnv, type ValidationLimits } from '../validation/context.js'
-import { adminPath, crlPath, devicePath, invitedPath } from '../validation/paths.js'
+import { adminPath, crlPath, devicePath, invitedPath, memberPath } from '../validation/paths.js'
 import { validateCommit } from '../validation/validate.js'
 import type { TreeView } from '../validation/view.js'
 import { signCommit, writeSignedCommit } from './commit-writer.js'
@@ -328,7 +328,20 @@ export class Conversation extends EventEmitter<ConversationEvents> {
 
   /** What the rules need to judge a commit of this repository (its view, certificates, limits). */
   validationEnv(): ValidationEnv {
-    return { repo: this.view, certs: this.certs, rootId: this.id, limits: this.limits }
+    return { repo: this.view, certs: this.certs, rootId: this.id, limits: this.limits, revokedAt: (uri, serial) => this.revokedAt(uri, serial) }
+  }
+
+  /** A device's revocation date by the CRL its account published in our head (signed by the account as our head has it). */
+  private revokedAt(uri: string, serial: bigint): Date | undefined {
+    // A repository being made (its root checked before `main` exists) has no head to ask.
+    const head = this.repo.refs.resolve(MAIN_REF)
+    if (!head || !this.view.hasCommit(head)) return undefined
+    const tree = this.view.commit(head).tree
+    const crl = this.certs.crl(tree, crlPath(uri))
+    if (!crl?.ok) return undefined
+    const account = this.certs.certificates(tree, memberPath(uri)) ?? this.certs.certificates(tree, adminPath(uri))
+    if (!account?.ok || !this.certs.crlSignedBy(crl.value, account.value[0]!)) return undefined
+    return crl.value.revoked.get(serial)
   }
 
   private checkOrThrow(id: string, verifySignature: boolean): void {
@@ -555,7 +568,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
   }
 
   /** How many messages are newer than `since` (optionally by one author). */
-  countMessages(options: { since?: string; author?: string } = {}): number {
+  countMessages(options: { since?: string; author?: string; untilAuthor?: string } = {}): number {
     return countMessages(this, options)
   }
 

@@ -44,6 +44,8 @@ export interface SwarmMessage {
   latestEditionId?: string
   /** `<commit>_<tid>[.<ext>]` for file announcements. */
   fileId?: string
+  /** Per member account: 2 sent (fetched), 3 displayed (Jami's MessageStates); set by Account.loadConversation. */
+  status?: Record<string, number>
 }
 
 /** A commit's message fields except `type`, as strings (what SwarmMessage.body holds). */
@@ -230,11 +232,13 @@ export function searchMessages(conv: Conversation, options: SearchOptions = {}):
 }
 
 /** Displayed messages newer than `since` (exclusive), or all; optionally by one author. */
-export function countMessages(conv: Conversation, options: { since?: string; author?: string } = {}): number {
+export function countMessages(conv: Conversation, options: { since?: string; author?: string; untilAuthor?: string } = {}): number {
   let count = 0
   for (const entry of conv.history().all()) {
     if (entry.id === options.since) break
     if (entry.kind !== 'message') continue
+    // Jami's authorUri: what came after this author last wrote (an unread count).
+    if (options.untilAuthor && entry.uri === options.untilAuthor) break
     if (options.author && entry.uri !== options.author) continue
     count++
   }

@@ -45,6 +45,8 @@ export function resolveAuthor(ctx: CommitContext, tree: TreeView): AuthorInfo {
       crlPath(uri),
     )
   }
+  const known = ctx.env.revokedAt?.(uri, deviceCert.serial)
+  check(known === undefined || known.getTime() > ctx.time * 1000, 'device.revoked', `device ${id} was revoked by the CRL of ${uri} this device holds, on ${known?.toISOString()}`, crlPath(uri))
   return { uri, deviceId: id, deviceCert, accountCert }
 }
 

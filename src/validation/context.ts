@@ -27,6 +27,12 @@ export interface ValidationEnv {
    * them in parallel; by default they run inline.
    */
   deferSignatures?: boolean
+  /**
+   * Revocations the receiver already trusts (the CRLs in its own head), consulted besides the
+   * CRL in the commit's tree: a revoked device cannot escape its revocation by writing on a
+   * parent older than it. Returns the revocation date of a device certificate, if revoked.
+   */
+  revokedAt?: (accountUri: string, serial: bigint) => Date | undefined
 }
 
 /** A signature check the dispatcher hands back when `deferSignatures` is set. */

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../../errors.js'
 import { parseToxId, toxPublicKey } from '../../identity/tox.js'
 import type { AccountContext } from '../context.js'
 import { nowSeconds } from '../store.js'
-import { declineConversationRequest, removeConversation } from './membership.js'
+import { declineConversationRequest } from './membership.js'
 
 /**
  * Adds a contact by Tox ID: a friend request carrying our account goes out through the
@@ -25,22 +25,37 @@ export function addContact(account: AccountContext, toxIdOfContact: string): voi
 }
 
 /**
- * Removes a contact: its pending requests are declined and its one-to-one conversation is
- * removed. With `ban`, its devices are refused from then on and the conversation is kept
- * (as Jami's testBanContact), silent.
+ * Removes a contact (Jami's removeContact): its trust request and pending conversation
+ * requests are declined, here and on the account's other devices. The one-to-one
+ * conversation is put away without a leave commit and kept: adding the contact again brings
+ * the same one back (as Jami, never a second one). With `ban`, its devices are refused from
+ * then on and the conversation stays (testBanContact); an account that only asked to be a
+ * contact can be banned too.
  */
 export function removeContact(account: AccountContext, uri: string, options: { ban?: boolean } = {}): void {
-  const contact = account.store.contacts.value[uri]
-  if (!contact || uri === account.uri) return
-  contact.removed = nowSeconds()
+  const { store } = account
+  const request = store.trustRequests.value[uri]
+  if (uri === account.uri || (!store.contacts.value[uri] && !request)) return
+  const now = nowSeconds()
+  const contact = (store.contacts.value[uri] ??= { uri, devices: request ? [request.toxPk] : [], confirmed: false, added: now })
+  contact.removed = now
   contact.banned = options.ban ?? false
-  account.store.contacts.save()
+  store.contacts.save()
+  if (request) {
+    delete store.trustRequests.value[uri]
+    store.trustRequests.save()
+    account.network?.node.tox.refuseFriendRequest(Buffer.from(request.toxPk, 'hex'))
+  }
   for (const pk of contact.devices) account.network?.unfriend(pk)
-  for (const [id, r] of Object.entries(account.store.requests.value)) {
+  for (const [id, r] of Object.entries(store.requests.value)) {
     if (r.from === uri && !r.declined) declineConversationRequest(account, id)
   }
-  if (!contact.banned && contact.conversationId && account.store.conversations.value[contact.conversationId] && !account.store.conversations.value[contact.conversationId]!.removed) {
-    removeConversation(account, contact.conversationId)
+  const info = contact.conversationId ? store.conversations.value[contact.conversationId] : undefined
+  if (!contact.banned && info && !info.removed) {
+    info.removed = now
+    info.kept = true
+    store.conversations.save()
+    account.removeLocally(info.id)
   }
   account.emit('contactRemoved', uri, contact.banned)
   account.network?.syncOwnDevices()

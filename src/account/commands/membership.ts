@@ -7,7 +7,7 @@ import { InvalidArgumentError, InvalidStateError, NotFoundError, UnauthorizedErr
 import { isAccountUri } from '../../identity/ids.js'
 import type { AccountContext } from '../context.js'
 import { nowSeconds } from '../store.js'
-import { acceptTrustRequest } from './trust.js'
+import { acceptTrustRequest, discardTrustRequest } from './trust.js'
 
 /**
  * Invites an account: an `add` commit (or, for a banned member, the unban vote), then the
@@ -44,11 +44,13 @@ export function acceptConversationRequest(account: AccountContext, id: string): 
   account.network?.clone(id)
 }
 
+/** Declines an invitation, here and on own devices; a one-to-one's decline discards the sender's trust request too (as Jami). */
 export function declineConversationRequest(account: AccountContext, id: string): void {
   const request = account.store.requests.value[id]
   if (!request || request.declined) throw new NotFoundError(`conversation request ${id}`)
   request.declined = nowSeconds()
   account.store.requests.save()
+  if (request.metadatas['mode'] === '0' && account.store.trustRequests.value[request.from]) discardTrustRequest(account, request.from)
   account.emit('conversationRequestDeclined', id)
   account.network?.syncOwnDevices()
 }
@@ -80,7 +82,14 @@ export function removeConversation(account: AccountContext, id: string): boolean
   }
   info.removed = nowSeconds()
   delete info.syncing
+  delete info.kept
   account.store.conversations.save()
+  // A one-to-one removed on purpose is no longer the contact's (Jami's testRemoveConversationUpdateContactDetails).
+  for (const c of Object.values(account.store.contacts.value)) {
+    if (c.conversationId !== id) continue
+    delete c.conversationId
+    account.store.contacts.save()
+  }
   delete account.store.preferences.value[id]
   account.store.preferences.save()
   account.network?.syncOwnDevices()

@@ -22,6 +22,8 @@ export function acceptTrustRequest(account: AccountContext, from: string): void 
   store.contacts.save()
   account.network?.acceptTrust(request.toxPk, from)
   account.emit('contactAdded', from, true)
+  // Added again: the one-to-one both had comes back (the requester offers it if we lost it).
+  if (existing?.conversationId) account.restoreOneToOne(from)
   account.network?.syncOwnDevices()
 }
 
