@@ -86,6 +86,41 @@ export async function benchAccounts(options: { rounds: number; invites: number; 
       met: p50 <= 20 && p99 <= 50,
       note: `a bare msg: frame round trip on the same connection: p50 ${median(rtts).toFixed(2)} ms (the message costs ${(p50 / median(rtts)).toFixed(1)}x: announce, git fetch, validation, merge, event)`,
     })
+
+    // Read receipts: setMessageDisplayed on bob → accountMessageStatusChanged (3) on alice.
+    const receipts: number[] = []
+    for (let i = 0; i < options.rounds; i++) {
+      const got = once(bob, 'swarmMessageReceived', (cid, m) => cid === oneToOne && m.body['body'] === `read ${i}`)
+      const id = alice.sendMessage(oneToOne, `read ${i}`)
+      await got
+      const shown = once(alice, 'accountMessageStatusChanged', (cid, uri, m, status) => cid === oneToOne && uri === bob.uri && m === id && status === 3)
+      const start = performance.now()
+      bob.setMessageDisplayed(oneToOne, id)
+      await shown
+      receipts.push(performance.now() - start)
+    }
+    receipts.sort((a, b) => a - b)
+    figures.push({
+      what: `setMessageDisplayed → accountMessageStatusChanged (displayed) at the author over loopback Tox (${options.rounds} receipts)`,
+      value: `p50 ${median(receipts).toFixed(2)} ms, p99 ${pct(receipts, 0.99).toFixed(2)} ms`,
+      target: 'p50 ≤ 10 ms',
+      met: median(receipts) <= 10,
+      note: `next to a bare msg: frame round trip, p50 ${median(rtts).toFixed(2)} ms (a receipt is one frame, kept in the outbox until acknowledged, and the status file written atomically on both sides)`,
+    })
+
+    // Presence: bob's device stops → presenceChanged(bob, 0) on alice.
+    const gone = once(alice, 'presenceChanged', (uri, status) => uri === bob.uri && status === 0, 30_000)
+    const stopAt = performance.now()
+    await bob.stop()
+    await gone
+    const presenceMs = performance.now() - stopAt
+    figures.push({
+      what: 'a contact’s device stops → presenceChanged (0) on the other account',
+      value: `${presenceMs.toFixed(0)} ms`,
+      target: '≤ 5 s',
+      met: presenceMs <= 5000,
+      note: 'a stopping device closes its connections (net_crypto kill packets): the peer sees it at once, not at the connection timeout',
+    })
   } finally {
     await Promise.all([alice.stop(), bob.stop()])
     await boot.close()

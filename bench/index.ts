@@ -25,7 +25,7 @@ if (only.has('sync')) printFigures('Sync (issue #4)', await benchSync({ messages
 if (only.has('swarm')) printFigures('Sync over Tox tunnels (DESIGN targets)', await benchSwarmOverTox({ messages: Math.round(10_000 * scale), rounds: Math.max(20, Math.round(200 * scale)) }))
 if (only.has('transport')) printFigures('Tox transport (issue #5)', await benchTransport({ seconds: Math.max(2, Math.round(10 * scale)), streamBytes: 64 * 1024 * 1024 }))
 if (only.has('network')) printFigures('Tox network: finding friends, and the DHT simulation (issue #6)', await benchToxNetwork({ simulationNodes: Math.max(1000, Math.round(10_000 * scale)), lookups: Math.max(200, Math.round(1000 * scale)) }))
-if (only.has('accounts')) printFigures('Accounts on the network: contacts, invitations, live messages, gossip (issue #10)', await benchAccounts({ rounds: Math.max(50, Math.round(500 * scale)), invites: Math.max(3, Math.round(10 * scale)), gossipMembers: 1000 }))
+if (only.has('accounts')) printFigures('Accounts on the network: contacts, invitations, live messages, read receipts, presence, gossip (issues #10, #19)', await benchAccounts({ rounds: Math.max(50, Math.round(500 * scale)), invites: Math.max(3, Math.round(10 * scale)), gossipMembers: 1000 }))
 // A quick look uses small groups: the figures are for 12 and 24 members.
 if (only.has('groups')) printFigures('Groups where several people write at once: real Accounts, one writer and rotating writers (issue #22)', await benchGroups(scale >= 0.5 ? { sizes: [12, 24], messages: 30 } : { sizes: [4, 6], messages: 10 }))
 if (only.has('files')) printFigures('Files on demand: one holder, three holders, c-toxcore file transfer (issue #11)', await benchFiles({ bytes: Math.max(16 << 20, Math.round((256 << 20) * scale)) }))

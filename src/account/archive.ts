@@ -113,4 +113,6 @@ export function restoreArchiveState(store: AccountStore, content: ArchiveContent
   store.devices.value = content.devices
   store.conversations.value = Object.fromEntries(Object.values(content.conversations).map((c) => [c.id, c.removed ? c : { ...c, syncing: { from: uri, since: Date.now() } }]))
   for (const f of [store.contacts, store.requests, store.preferences, store.devices, store.conversations]) f.save()
+  store.meta.value = { ...store.meta.value, introduce: true }
+  store.meta.save()
 }

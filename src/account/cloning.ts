@@ -64,6 +64,8 @@ export class Cloner {
           // is asked; this one again only when it announces the conversation or reconnects.
           continue
         }
+        // A mode we do not support is Jami's EINVALIDMODE; retrying would only fetch it again.
+        if (code === 'ERR_INVALID_MODE') return this.account.abandonClone(id, { code: 'invalid-mode', what: (err as Error).message, peer: peer.deviceId })
         if (code === 'ERR_INVALID_COMMIT' || code === 'ERR_INVALID_STATE' || code === 'ERR_LIMIT_EXCEEDED') {
           return this.account.abandonClone(id, { code: 'invalid-fetch', what: (err as Error).message, peer: peer.deviceId, rule: (err as GitswarmError).data['rule'] as string | undefined })
         }

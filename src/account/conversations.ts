@@ -186,7 +186,8 @@ export class ConversationRegistry implements ConversationsPort {
 
   inviteMetadatas(conv: Conversation): Record<string, string> {
     const profile = conv.profile()
-    const out: Record<string, string> = { mode: String(conv.mode) }
+    // The mode as the root says it, even one we do not support: the invitee's clone decides.
+    const out: Record<string, string> = { mode: String(conv.rootMode()) }
     for (const [k, v] of Object.entries(profile)) if (typeof v === 'string' && v.length < MAX_METADATA_VALUE) out[k] = v
     return out
   }

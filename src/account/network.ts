@@ -165,6 +165,14 @@ export class AccountNetwork {
       else c.devices.forEach((pk) => this.befriend(pk))
     }
     this.refreshRing()
+    // A device made from an archive asks its contacts too: no old device may be left to introduce it.
+    if (store.meta.value.introduce) {
+      for (const c of Object.values(store.contacts.value)) {
+        if (!c.confirmed || c.removed || !c.toxId) continue
+        this.claimed.set(keyOfToxId(c.toxId), c.uri)
+        this.friendRequest(c.toxId, 'contact')
+      }
+    }
     // A device imported from an archive introduces itself to the devices it knows.
     for (const d of Object.values(store.devices.value)) {
       if (!d.toxId || d.introduced || d.revoked) continue
@@ -180,7 +188,8 @@ export class AccountNetwork {
    */
   refreshRing(): void {
     const wanted = new Set<string>()
-    for (const conv of this.account.openConversations()) for (const d of conversationNeighbours(conv, this.account.deviceId)) wanted.add(d.toxPk)
+    const banned = (uri: string) => !!this.account.store.contacts.value[uri]?.banned
+    for (const conv of this.account.openConversations()) for (const d of conversationNeighbours(conv, this.account.deviceId)) if (!banned(d.uri)) wanted.add(d.toxPk)
     const keep = new Set([...this.ownDeviceKeys(), ...this.expectOwn, ...this.claimed.keys()])
     for (const c of Object.values(this.account.store.contacts.value)) if (!c.removed) c.devices.forEach((pk) => keep.add(pk))
     for (const pk of this.ring) {
@@ -310,6 +319,9 @@ export class AccountNetwork {
 
   private onPeerOnline(p: VerifiedPeer): void {
     const { store } = this.account
+    // A banned account's device (a ring neighbour in a shared conversation, say) gets nothing,
+    // unless we are asking that device to be a contact again.
+    if (store.contacts.value[p.accountUri]?.banned && !store.contacts.value[`pending:${p.toxPk}`]) return this.unfriend(p.toxPk)
     const claimed = this.claimed.get(p.toxPk)
     if ((this.expectOwn.has(p.toxPk) && p.accountUri !== this.account.uri) || (claimed && claimed !== p.accountUri)) {
       this.account.emit('peerError', new ProtocolError(p.toxPk, `its device belongs to ${p.accountUri}, not the account it claimed`))
@@ -348,6 +360,10 @@ export class AccountNetwork {
 
   private onContactDevice(p: VerifiedPeer): void {
     const { store } = this.account
+    if (store.meta.value.introduce) {
+      delete store.meta.value.introduce
+      store.meta.save()
+    }
     const contacts = store.contacts.value
     const pendingKey = `pending:${p.toxPk}`
     const pending = contacts[pendingKey]
@@ -355,7 +371,8 @@ export class AccountNetwork {
     if (pending) {
       delete contacts[pendingKey]
       const { pending: _asked, removed: _removed, banned: _banned, ...rest } = { ...(contact ?? {}), ...pending }
-      contact = { ...rest, uri: p.accountUri, confirmed: true, devices: [...new Set([...(contact?.devices ?? []), p.toxPk])], name: p.name }
+      const asked = pending.pending ? toxId(Buffer.from(pending.pending.toxPk, 'hex'), Buffer.from(pending.pending.nospam, 'hex')) : undefined
+      contact = { ...rest, uri: p.accountUri, confirmed: true, devices: [...new Set([...(contact?.devices ?? []), p.toxPk])], name: p.name, ...(asked ? { toxId: asked } : {}) }
       contacts[p.accountUri] = contact
       store.contacts.save()
       this.account.emit('contactAdded', p.accountUri, true)
@@ -407,6 +424,9 @@ export class AccountNetwork {
   }
 
 }
+
+/** The Tox key (hex) in a Tox ID. */
+const keyOfToxId = (id: string): string => id.slice(0, 64).toLowerCase()
 
 /** Tox keys (hex) of the account's other devices. */
 function ownDeviceKeys(account: AccountContext): string[] {

@@ -49,6 +49,8 @@ export interface Contact {
   removed?: number
   banned?: boolean
   name?: string
+  /** The Tox ID we added it by (with its nospam): a device restored from an archive asks it again. */
+  toxId?: string
 }
 
 /** A download asked for (Jami's waiting list, with the ranges held for resume). */
@@ -129,6 +131,12 @@ export interface OutboxEntry {
 export interface AccountFiles {
   format: string
   nospam: string
+  /**
+   * Made from an archive and not yet connected to a contact: it sends its contacts (those it
+   * knows by Tox ID) a friend request, as no other device of the account may be left to
+   * introduce it (Jami's testSyncCreateAccountExportDeleteReimport*).
+   */
+  introduce?: boolean
 }
 
 export const ACCOUNT_FORMAT = 'gitswarm-account/1'

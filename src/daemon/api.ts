@@ -83,6 +83,18 @@ export const METHODS = [
   method({ name: 'getMessage', summary: 'One message, with its edits and reactions.', params: [conv, p('messageId', s.messageId)], result: s.message }),
   method({ name: 'searchConversation', summary: 'Messages matching a regular expression, author, type or time range.', params: [conv, p('options', { type: 'object', properties: { regex: { type: 'string', maxLength: 1000 }, caseSensitive: bool, author: s.accountUri, type: str, after: { type: 'integer' }, before: { type: 'integer' }, max: { type: 'integer', minimum: 0 } }, additionalProperties: false }, true)], result: list(s.message) }),
   method({ name: 'countInteractions', summary: 'How many messages after `since` (all without it), optionally by one author, or only those after `untilAuthor` last wrote (Jami’s authorUri) — unread counts.', params: [conv, p('options', { type: 'object', properties: { since: s.messageId, author: s.accountUri, untilAuthor: s.accountUri }, additionalProperties: false }, true)], result: { type: 'integer' } }),
+  // ── status, typing, presence, profiles, devices, settings
+  method({ name: 'setMessageDisplayed', summary: 'Marks a message (and every older one) displayed: own devices learn it, members get a read receipt (not with sendReadReceipt off, nor above 20 members). False when it was already.', params: [conv, p('messageId', s.messageId)], result: bool }),
+  method({ name: 'getMessageStatus', summary: 'Each member’s status for one message: 2 sent, 3 displayed.', params: [conv, p('messageId', s.messageId)], result: { type: 'object', additionalProperties: { type: 'integer' } } }),
+  method({ name: 'setIsComposing', summary: 'Tells members this account is typing (true lasts 12 s unless renewed) or stopped.', params: [conv, p('composing', bool)], result: nothing }),
+  method({ name: 'getComposing', summary: 'Members typing in a conversation now.', params: [conv], result: list(s.accountUri) }),
+  method({ name: 'getPresence', summary: 'An account’s presence over its devices: 0 disconnected, 1 available, 2 connected.', params: [p('uri', s.accountUri)], result: { type: 'integer', enum: [0, 1, 2] } }),
+  method({ name: 'updateProfile', summary: 'Sets this account’s display name and/or avatar (base64; null removes it); sent to contacts and own devices. ERR_LIMIT_EXCEEDED past 32 KiB.', params: [p('profile', { type: 'object', properties: { displayName: { type: 'string', maxLength: 256 }, avatar: { type: ['string', 'null'], maxLength: 65_536 } }, additionalProperties: false })], result: s.accountProfile }),
+  method({ name: 'getProfile', summary: 'This account’s profile (no uri) or a contact’s, or null.', params: [p('uri', s.accountUri, true)], result: { ...s.accountProfile, type: ['object', 'null'] } }),
+  method({ name: 'revokeDevice', summary: 'Revokes another device of this account (this device must hold the account key): a signed CRL goes into every conversation and to own devices.', params: [p('deviceId', s.deviceId)], result: nothing }),
+  method({ name: 'getKnownDevices', summary: 'The account’s devices that are not revoked: device id → name.', params: [], result: s.strings }),
+  method({ name: 'getSettings', summary: 'sendReadReceipt and sendComposing.', params: [], result: s.settings }),
+  method({ name: 'updateSettings', summary: 'Changes some settings; returns them all.', params: [p('settings', s.settings)], result: s.settings }),
   // ── files
   method({ name: 'sendFile', summary: 'Shares a file on the node’s machine: hosted here, announced in the conversation; returns the message id.', params: [conv, p('path', s.path), p('options', { type: 'object', properties: { displayName: { type: 'string', maxLength: 255 }, replyTo: s.messageId }, additionalProperties: false }, true)], result: s.messageId }),
   method({ name: 'downloadFile', summary: 'Fetches a shared file from any device holding it, into `path` (default: the account’s downloads/ folder); progress as dataTransferEvent. Returns the destination.', params: [conv, p('interactionId', s.messageId), p('fileId', s.fileId), p('path', s.path, true)], result: s.path }),
@@ -116,6 +128,13 @@ export const NOTIFICATIONS: readonly NotificationSpec[] = [
   { name: 'fileHolderRejected', summary: 'A holder served bytes that do not match: dropped from that download.', params: [conv, p('fileId', s.fileId), p('deviceId', s.deviceId), p('reason', str)] },
   { name: 'peerError', summary: 'A peer sent something refused: garbage, an oversized frame, a bad hello, a flood.', params: [p('error', s.typedError)] },
   { name: 'peerPathChanged', summary: 'A connected device is now reached another way.', params: [p('peer', s.peer)] },
+  { name: 'accountMessageStatusChanged', summary: 'A member’s status for a message moved up (2 sent, 3 displayed); older messages inherit it.', params: [conv, p('peerUri', s.accountUri), p('messageId', s.messageId), p('status', { type: 'integer' })] },
+  { name: 'composingStatusChanged', summary: 'A member started or stopped typing.', params: [conv, p('peerUri', s.accountUri), p('composing', bool)] },
+  { name: 'presenceChanged', summary: 'An account’s presence changed: 0 disconnected, 1 available, 2 connected.', params: [p('uri', s.accountUri), p('status', { type: 'integer', enum: [0, 1, 2] })] },
+  { name: 'profileReceived', summary: 'A contact’s profile (or this account’s, from an own device) arrived: read it with getProfile.', params: [p('uri', s.accountUri)] },
+  { name: 'knownDevicesChanged', summary: 'The account’s devices changed (one linked or revoked): device id → name.', params: [p('devices', s.strings)] },
+  { name: 'deviceRevocationEnded', summary: 'A revocation made here was published (status 0).', params: [p('deviceId', s.deviceId), p('status', { type: 'integer' })] },
+  { name: 'deviceRevoked', summary: 'This device was revoked by its account: the node stops.', params: [p('deviceId', s.deviceId)] },
 ]
 
 /** The name of a daemon API method. */

@@ -35,6 +35,7 @@ export const message: Schema = {
     editions: { type: 'array', description: 'Earlier versions, newest first.', items: { type: 'object', properties: { id: messageId, body: strings } } },
     latestEditionId: messageId,
     fileId,
+    status: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Per member account: 2 sent (one of its devices fetched it), 3 displayed (Jami’s MessageStates); absent members have neither.' },
   },
   required: ['id', 'type', 'author', 'timestamp', 'body'],
 }
@@ -51,8 +52,23 @@ export const contact: Schema = {
     removed: millis,
     banned: { type: 'boolean' },
     name: { type: 'string' },
+    toxId: { type: 'string', description: 'The Tox ID it was added by, when this account asked.' },
+    presence: { type: 'integer', enum: [0, 1, 2], description: '0 disconnected, 1 available, 2 connected (getContactDetails only).' },
   },
   required: ['uri', 'devices', 'confirmed', 'added'],
+}
+
+export const accountProfile: Schema = {
+  type: 'object',
+  description: 'An account’s profile: a display name and a small avatar (base64 PNG, JPEG, GIF or WebP, at most 32 KiB).',
+  properties: { displayName: { type: 'string', maxLength: 256 }, avatar: { type: 'string' }, updated: millis },
+  required: ['updated'],
+}
+
+export const settings: Schema = {
+  type: 'object',
+  properties: { sendReadReceipt: { type: 'boolean' }, sendComposing: { type: 'boolean' } },
+  additionalProperties: false,
 }
 
 export const trustRequest: Schema = {
@@ -69,7 +85,7 @@ export const conversationRequest: Schema = {
 
 export const member: Schema = {
   type: 'object',
-  properties: { uri: accountUri, role: { type: 'string', enum: ['admin', 'member', 'invited', 'banned', 'left'] } },
+  properties: { uri: accountUri, role: { type: 'string', enum: ['admin', 'member', 'invited', 'banned', 'left'] }, lastDisplayed: messageId },
   required: ['uri', 'role'],
 }
 

@@ -274,6 +274,11 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     return parsed.ok ? parsed.value : {}
   }
 
+  /** The mode the root commit names, whatever it is (mode throws for unsupported ones). */
+  rootMode(): unknown {
+    return this.rootMessage()['mode']
+  }
+
   get mode(): ConversationMode {
     const mode = this.rootMessage()['mode']
     if (typeof mode !== 'number' || ![0, 1, 2, 3].includes(mode)) throw new InvalidModeError(mode)
@@ -282,7 +287,8 @@ export class Conversation extends EventEmitter<ConversationEvents> {
 
   /** The two members a one-to-one conversation was created for (empty otherwise). */
   initialMembers(): string[] {
-    if (this.mode !== 0) return []
+    // By the root's word, even an unsupported mode: who is in it can still be told (and served).
+    if (this.rootMode() !== 0) return []
     const root = this.view.commit(this.id)
     const cert = this.certs.certificates(root.tree, devicePath(root.fields.author.email))
     return [cert?.ok ? cert.value[0]!.issuerUid : '', field(this.rootMessage(), 'invited')].filter(Boolean)

@@ -98,6 +98,9 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
   }
 
   forget(realPk: Uint8Array): void {
+    // As c-toxcore's m_delfriend (remove_request_received): a friend let go may ask again.
+    const recent = this.recentRequests.indexOf(keyHex(realPk))
+    if (recent >= 0) this.recentRequests.splice(recent, 1)
     const w = this.wanted.get(keyHex(realPk))
     this.wanted.delete(keyHex(realPk))
     this.ctx.onion.stopSearch(realPk)
