@@ -8,7 +8,7 @@ import { parseCommit } from '../git/object-codec.js'
 import { diffTrees, editTree } from '../git/tree.js'
 import { callHistoryMessage, dataTransferMessage, editMessage, fileDeletedMessage, memberMessage, reactionMessage, textMessage, updateProfileMessage, voteMessage } from '../swarm/messages.js'
 import { serializeProfile } from '../swarm/profile.js'
-import { bannedPath, devicePath, invitedPath, memberPath, votePath } from '../validation/paths.js'
+import { bannedPath, crlPath, devicePath, invitedPath, memberPath, votePath } from '../validation/paths.js'
 import type { DeviceIdentity } from '../identity/identity.js'
 import type { Builder, BuildResult } from './builder.js'
 import type { CaseDefinition } from './case.js'
@@ -328,7 +328,43 @@ const BATCHES: CaseDefinition[] = [
       return { head: b.say(b.actors.bob, 'new 2'), base }
     },
   },
+  revokedBehindBase(false),
+  revokedBehindBase(true),
 ]
+
+/**
+ * A device revoked by a CRL the receiver already holds (the trusted base) writes on an older
+ * parent, whose tree lacks the CRL: dated after its revocation it is refused all the same —
+ * a revoked device cannot slip past its revocation by building on old history.
+ */
+function revokedBehindBase(before: boolean): CaseDefinition {
+  return {
+    id: before ? 'revoked-device-old-parent-before-revocation' : 'revoked-device-old-parent-after-revocation',
+    title: before ? 'a revoked device’s commit on a parent older than the CRL, dated before its revocation' : 'a revoked device’s commit on a parent older than the CRL the receiver holds, dated after its revocation',
+    reference: '§1 CRLs note (device.revoked, with the receiver’s revocations)',
+    ...(before ? {} : { rule: 'device.revoked' as const }),
+    valid: before,
+    jamiAccepts: true,
+    build: async (b) => {
+      const { alice, bob } = b.actors
+      b.group()
+      const alice2 = await b.device(alice, 'alice2')
+      b.say(alice2, 'alice2 was here')
+      const at = b.tick() + 600
+      const crl = await b.crl(alice, alice2, new Date(at * 1000))
+      // The receiver's side holds the CRL (the base); alice2's side writes on the older head; bob merges both.
+      let base = ''
+      let late = ''
+      const head = partition(
+        b,
+        (b) => (base = b.step({ author: alice, message: text('revoking alice2'), edits: [b.put(crlPath(alice.uri), crl)] })),
+        (b) => (late = b.step({ author: alice2, message: text(before ? 'written before' : 'written after'), time: before ? at - 60 : at + 60 })),
+        bob,
+      )
+      return before ? { head, base } : { head, base, bad: late }
+    },
+  }
+}
 
 /** Two partitions growing from the same commit, then merged by `merger`. */
 function partition(b: Builder, left: (b: Builder) => void, right: (b: Builder) => void, merger = b.actors.alice): string {

@@ -19,7 +19,8 @@ import type { DeviceIdentity } from '../identity/identity.js'
 import { CertificateCache } from '../validation/certs.js'
 import { field, parseCommitMessage, type CommitMessage } from '../validation/commit-message.js'
 import { DEFAULT_LIMITS, type ConversationMode, type ValidationEnv, type ValidationLimits } from '../validation/context.js'
-import { adminPath, crlPath, devicePath, invitedPath, memberPath } from '../validation/paths.js'
+import { adminPath, crlPath, devicePath, invitedPath } from '../validation/paths.js'
+import { treeRevocations } from '../validation/author.js'
 import { validateCommit } from '../validation/validate.js'
 import type { TreeView } from '../validation/view.js'
 import { signCommit, writeSignedCommit } from './commit-writer.js'
@@ -342,13 +343,9 @@ export class Conversation extends EventEmitter<ConversationEvents> {
     // A repository being made (its root checked before `main` exists) has no head to ask.
     const head = this.repo.refs.resolve(MAIN_REF)
     if (!head || !this.view.hasCommit(head)) return undefined
-    const tree = this.view.commit(head).tree
-    const crl = this.certs.crl(tree, crlPath(uri))
-    if (!crl?.ok) return undefined
-    const account = this.certs.certificates(tree, memberPath(uri)) ?? this.certs.certificates(tree, adminPath(uri))
-    if (!account?.ok || !this.certs.crlSignedBy(crl.value, account.value[0]!)) return undefined
-    return crl.value.revoked.get(serial)
+    return treeRevocations(this.certs, this.view.commit(head).tree)(uri, serial)
   }
+
 
   private checkOrThrow(id: string, verifySignature: boolean): void {
     const env = { ...this.validationEnv(), deferSignatures: !verifySignature }

@@ -9,6 +9,7 @@ import { openRepository, type Repository } from '../git/repository.js'
 import { isOid, stripHeader } from '../git/object-codec.js'
 import { inlineVerifier, validateBatch, type SignatureVerifier } from '../validation/batch.js'
 import { CertificateCache } from '../validation/certs.js'
+import { treeRevocations } from '../validation/author.js'
 import { DEFAULT_LIMITS, type SignatureJob, type ValidationLimits } from '../validation/context.js'
 import type { Rejection } from '../validation/verdict.js'
 import { dateOrder, type GraphNode } from './order.js'
@@ -185,7 +186,9 @@ export async function verifyRepository(target: string | Repository, options: Ver
       })
       if (walk.broken) return done({ ok: false, validated: 0, rejection: walk.broken, rejections: [walk.broken] })
       const order = dateOrder(walk.nodes, [head]).reverse()
-      const env = { repo: view, certs, rootId: walk.root, limits: { ...DEFAULT_LIMITS, ...options.limits } }
+      // A fetch after `base`: the revocations the receiver holds there apply to what follows.
+      const revokedAt = base ? treeRevocations(certs, view.commit(base).tree) : undefined
+      const env = { repo: view, certs, rootId: walk.root, limits: { ...DEFAULT_LIMITS, ...options.limits }, ...(revokedAt ? { revokedAt } : {}) }
       const result = await validateBatch(env, order, { verifier, onProgress: options.onProgress, collectAll: options.collectAll })
       return result.ok
         ? done({ ok: true, validated: result.validated, rejections: [] })

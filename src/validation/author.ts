@@ -9,6 +9,7 @@ import { isAccountUri } from '../identity/ids.js'
 import type { AuthorInfo, CommitContext } from './context.js'
 import { adminPath, crlPath, devicePath, memberPath } from './paths.js'
 import { check, violate } from './verdict.js'
+import type { CertificateCache } from './certs.js'
 import type { TreeView } from './view.js'
 
 /** The author of the commit, checked against `tree` (the commit's own, or its parent's for a leave). */
@@ -48,6 +49,21 @@ export function resolveAuthor(ctx: CommitContext, tree: TreeView): AuthorInfo {
   const known = ctx.env.revokedAt?.(uri, deviceCert.serial)
   check(known === undefined || known.getTime() > ctx.time * 1000, 'device.revoked', `device ${id} was revoked by the CRL of ${uri} this device holds, on ${known?.toISOString()}`, crlPath(uri))
   return { uri, deviceId: id, deviceCert, accountCert }
+}
+
+/**
+ * The revocations `tree` holds: for an account, the date its CRL at `CRLs/<uri>` revokes a
+ * device certificate — only when the CRL is signed by the account as that tree has it. What a
+ * receiver trusts (its head, a fetch's base) passed as ValidationEnv.revokedAt.
+ */
+export function treeRevocations(certs: CertificateCache, tree: TreeView): (uri: string, serial: bigint) => Date | undefined {
+  return (uri, serial) => {
+    const crl = certs.crl(tree, crlPath(uri))
+    if (!crl?.ok) return undefined
+    const account = certs.certificates(tree, memberPath(uri)) ?? certs.certificates(tree, adminPath(uri))
+    if (!account?.ok || !certs.crlSignedBy(crl.value, account.value[0]!)) return undefined
+    return crl.value.revoked.get(serial)
+  }
 }
 
 export function isAdmin(tree: TreeView | undefined, uri: string): boolean {

@@ -113,10 +113,10 @@ export const RULES = {
     ours: SAME,
   },
   'device.revoked': {
-    what: "The device is not listed in the account's CRL at `CRLs/<uri>` with a revocation date at or before the commit time.",
+    what: "The device is not listed, with a revocation date at or before the commit time, in its account's CRL at `CRLs/<uri>` — of the commit's tree, or of the tree the receiver already trusts (its head, a fetch's base).",
     ref: '§1 CRLs note',
     jami: 'CRLs are never consulted.',
-    ours: 'Revoked devices cannot author commits after their revocation date.',
+    ours: 'Revoked devices cannot author commits after their revocation date, not even on a parent older than the CRL.',
     deviation: 'strict',
   },
   'author.account-cert': {
