@@ -3,60 +3,32 @@
  * each frame — contacts and their requests (Tox friend requests carrying the account URI),
  * invitations and the cloning of accepted ones, announcements (./delivery.ts), the outbox,
  * and the `sync://` state shared with its own devices (./own-sync.ts). A flood of requests
- * from one peer is cut at a bounded rate and queue size, with one peerError per minute.
+ * from one peer is cut at a bounded rate and queue size (./request-limits.ts).
  * @module
  */
-import { LimitExceededError, ProtocolError } from '../errors.js'
+import { ProtocolError } from '../errors.js'
 import { keyHex } from '../dht/routing-table.js'
 import { toxId } from '../identity/tox.js'
 import type { Conversation } from '../swarm/conversation.js'
-import type { RelayAddress } from '../transport/tcp-relay.js'
 import type { AccountContext } from './context.js'
 import { Cloner } from './cloning.js'
 import { Delivery } from './delivery.js'
 import { take, type Frame } from './frames.js'
 import type { VerifiedPeer } from './hello.js'
 import type { AccountFiles } from './files.js'
+import type { NetworkOptions } from './network-options.js'
 import { registerInbound, type FrameHandler } from './inbound.js'
 import { syncSnapshot } from './own-sync.js'
 import { conversationNeighbours } from './peers.js'
 import { SwarmNode } from './swarm-node.js'
 import { profileName } from './profile.js'
+import { RequestLimiter } from './request-limits.js'
 import { knownDevices } from './revocation.js'
 import { nowSeconds, type Contact } from './store.js'
 import { ACK, DEVICES, friendRequestMessage, inviteFrame, parseFriendRequest } from './wire.js'
 
-/** A Tox node to join the network through: its address and DHT key (hex or bytes). */
-export interface BootstrapNode {
-  host: string
-  port: number
-  publicKey: string | Uint8Array
-  /** TCP ports where it is also a relay (a tox-bootstrapd's tcp_relay_ports): kept as TCP relays. */
-  tcpPorts?: number[]
-}
-
-/** How an Account joins the network (Account.start). */
-export interface NetworkOptions {
-  bootstrap?: BootstrapNode[]
-  /**
-   * Address to bind: 127.0.0.1 by default (nothing leaves the machine), `'0.0.0.0'` or `'::'`
-   * for every interface. Port: any free one by default (with lanDiscovery, the first free
-   * one of 33445–33545, where LAN peers look).
-   */
-  host?: string
-  port?: number
-  /** TCP relays to keep (connected in the background, again whenever they drop). */
-  tcpRelays?: RelayAddress[]
-  /** Find and be found by Tox nodes on the local networks (default false; see ToxNodeOptions.lanDiscovery). */
-  lanDiscovery?: boolean
-  /** Also serve c-toxcore's TCP relay protocol on this TCP port (see ToxNodeOptions.relayPort). */
-  relayPort?: number
-}
-
-/** Requests (friend requests and invitations) taken from one peer per minute. */
-export const REQUESTS_PER_MINUTE = 20
-/** Pending requests kept in all: older ones stay, newer ones are dropped. */
-export const MAX_PENDING_REQUESTS = 256
+export type { BootstrapNode, NetworkOptions } from './network-options.js'
+export { MAX_PENDING_REQUESTS, REQUESTS_PER_MINUTE } from './request-limits.js'
 
 const hex = keyHex
 export class AccountNetwork {
@@ -66,7 +38,7 @@ export class AccountNetwork {
   private readonly ring = new Set<string>()
   private readonly expectOwn = new Set<string>()
   private readonly claimed = new Map<string, string>()
-  private readonly rate = new Map<string, { times: number[]; reported: number }>()
+  private readonly limiter: RequestLimiter
   private readonly cloner: Cloner
   private readonly handlers = new Map<string, FrameHandler>()
   private readonly syncHandlers = new Map<string, FrameHandler>()
@@ -87,6 +59,8 @@ export class AccountNetwork {
       idle: () => account.emit('conversationSyncFinished'),
     })
     this.cloner = new Cloner(account, node)
+    const { store } = account
+    this.limiter = new RequestLimiter(() => Object.keys(store.requests.value).length + Object.keys(store.trustRequests.value).length, (e) => account.emit('peerError', e))
     node.on('peerOnline', (p) => this.guard(() => this.onPeerOnline(p)))
     node.on('message', (p, f) => this.guard(() => this.onMessage(p, f)))
     node.on('syncMessage', (p, f) => this.guard(() => this.onSyncMessage(p, f)))
@@ -248,27 +222,11 @@ export class AccountNetwork {
     for (const pk of this.ownDeviceKeys()) if (pk !== except) this.node.sendSync(pk, frame)
   }
 
-  /** Whether a request from `toxPk` is over the rate (reported once a minute), else counted. */
+  /** Whether a request from `toxPk` is over the rate (./request-limits.ts), else counted. */
   limited(toxPk: string, what: string): boolean {
-    const now = Date.now()
-    const key = `${toxPk}:${what}`
-    const r = this.rate.get(key) ?? { times: [], reported: 0 }
-    r.times = r.times.filter((t) => now - t < 60_000)
-    this.rate.delete(key)
-    this.rate.set(key, r)
-    if (this.rate.size > 4096) this.rate.delete(this.rate.keys().next().value!)
-    const pending = Object.keys(this.account.store.requests.value).length + Object.keys(this.account.store.trustRequests.value).length
-    if (r.times.length < REQUESTS_PER_MINUTE && pending < MAX_PENDING_REQUESTS) {
-      r.times.push(now)
-      return false
-    }
-    if (now - r.reported > 60_000) {
-      r.reported = now
-      const limit = r.times.length >= REQUESTS_PER_MINUTE ? new LimitExceededError(`${what} per minute from one peer`, REQUESTS_PER_MINUTE, r.times.length + 1) : new LimitExceededError('pending requests', MAX_PENDING_REQUESTS, pending + 1)
-      this.account.emit('peerError', new ProtocolError(toxPk, `request flood: ${limit.message}; further ones are dropped`))
-    }
-    return true
+    return this.limiter.limited(toxPk, what)
   }
+
 
   private onFriendRequest(pk: Uint8Array, message: string): void {
     const key = hex(pk)

@@ -7,7 +7,17 @@
  */
 import { toxPublicKey } from '../identity/tox.js'
 import type { Conversation } from '../swarm/conversation.js'
+import type { DeviceIdentity } from '../identity/identity.js'
 import { ringNeighbours } from './gossip.js'
+import type { VerifiedPeer } from './hello.js'
+
+/** Another device we sync with. */
+export interface Peer {
+  accountUri: string
+  deviceId: string
+  /** Its Tox key: its device key, converted (toxPublicKey). */
+  toxPublicKey: Uint8Array
+}
 
 export interface MemberDevice {
   deviceId: string
@@ -48,4 +58,21 @@ export function conversationNeighbours(conv: Conversation, selfDeviceId: string)
   const devices = memberDevices(conv)
   const chosen = new Set(ringNeighbours(selfDeviceId, devices.map((d) => d.deviceId)))
   return devices.filter((d) => chosen.has(d.deviceId))
+}
+
+/** The Peer (what pull and clone take) of a verified device. */
+export function peerOf(v: VerifiedPeer): Peer {
+  return { accountUri: v.accountUri, deviceId: v.deviceId, toxPublicKey: Buffer.from(v.toxPk, 'hex') }
+}
+
+/** Jami's isPeerAuthorized with invited included: member, admin or invited, and the device not banned. */
+export function mayFetch(conv: Conversation, peer: Peer): boolean {
+  const role = conv.members().find((m) => m.uri === peer.accountUri)?.role
+  if (!role || role === 'banned' || role === 'left') return false
+  return !conv.devices().some((d) => d.banned && d.deviceId === peer.deviceId)
+}
+
+/** A device's Tox public key from its identity (what peers put in `Peer.toxPublicKey`). */
+export function devicePeer(identity: DeviceIdentity): Peer {
+  return { accountUri: identity.uri, deviceId: identity.deviceId, toxPublicKey: toxPublicKey(identity.deviceKey.publicKey) }
 }

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events'
 import { rmSync } from 'node:fs'
 import { ChannelRefusedError, InvalidArgumentError, InvalidStateError, NotFoundError, ProtocolError, UnauthorizedError } from '../errors.js'
 import type { DeviceIdentity } from '../identity/identity.js'
-import { toxPublicKey, toxSecretKey } from '../identity/tox.js'
+import { toxSecretKey } from '../identity/tox.js'
 import { ChannelMux, opensEvenIds, parseChannelName, type Channel, type ChannelDecision, type ChannelName } from '../transport/channels.js'
 import type { Friend } from '../transport/messenger.js'
 import { pathOf, type PathKind } from '../transport/link.js'
@@ -26,16 +26,9 @@ import { keyHex } from '../dht/routing-table.js'
 import { encodeFrame, readFrames, type Frame } from './frames.js'
 import { helloFrame, verifyHello, type VerifiedPeer } from './hello.js'
 import { tracer } from '../util/trace.js'
+import { mayFetch, peerOf, type Peer } from './peers.js'
 
 const traceServe = tracer('serve')
-
-/** Another device we sync with. */
-export interface Peer {
-  accountUri: string
-  deviceId: string
-  /** Its Tox key: its device key, converted (toxPublicKey). */
-  toxPublicKey: Uint8Array
-}
 
 /** A connected, verified device and how it is reached now (Account.getPeers). */
 export interface PeerInfo {
@@ -399,19 +392,4 @@ function describePeer(v: VerifiedPeer, friend: Friend): PeerInfo {
   return { accountUri: v.accountUri, deviceId: v.deviceId, toxPk: v.toxPk, path, address: path === 'tcp-relay' ? 'relay' : `${address.host}:${address.port}`, rttMs: Math.round(friend.connection.rttMs * 10) / 10 }
 }
 
-/** The Peer (what pull and clone take) of a verified device. */
-export function peerOf(v: VerifiedPeer): Peer {
-  return { accountUri: v.accountUri, deviceId: v.deviceId, toxPublicKey: Buffer.from(v.toxPk, 'hex') }
-}
-
-/** Jami's isPeerAuthorized with invited included: member, admin or invited, and the device not banned. */
-export function mayFetch(conv: Conversation, peer: Peer): boolean {
-  const role = conv.members().find((m) => m.uri === peer.accountUri)?.role
-  if (!role || role === 'banned' || role === 'left') return false
-  return !conv.devices().some((d) => d.banned && d.deviceId === peer.deviceId)
-}
-
-/** A device's Tox public key from its identity (what peers put in `Peer.toxPublicKey`). */
-export function devicePeer(identity: DeviceIdentity): Peer {
-  return { accountUri: identity.uri, deviceId: identity.deviceId, toxPublicKey: toxPublicKey(identity.deviceKey.publicKey) }
-}
+export { devicePeer, mayFetch, peerOf, type Peer } from './peers.js'
