@@ -3,7 +3,6 @@
  * receipts (with a member offline, and turned off), typing and its 12 s expiry, presence as a
  * device stops and starts, profiles (and their bounds), and revoking a lost device.
  */
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Account } from '../../src/account/account.js'
 import { LimitExceededError, InvalidArgumentError, InvalidStateError } from '../../src/errors.js'
@@ -11,7 +10,7 @@ import { duplexPair } from '../../src/git/duplex-pair.js'
 import { editTree } from '../../src/git/tree.js'
 import { writeSignedCommit } from '../../src/swarm/commit-writer.js'
 import { Conversation, MAIN_REF } from '../../src/swarm/conversation.js'
-import { befriend, invite, next, quiet, record, testNetwork, track, until, type TestNetwork } from './net.js'
+import { befriend, invite, next, quiet, record, secondDevice, testNetwork, until } from './net.js'
 
 const net = await testNetwork()
 
@@ -30,13 +29,6 @@ async function group(names: string[]): Promise<{ id: string; accounts: Account[]
   return { id, accounts }
 }
 
-async function secondDevice(network: TestNetwork, account: Account, name: string): Promise<Account> {
-  const device = track(network, await Account.importArchive(join(network.dir, name), account.exportArchive('pass'), 'pass', { displayName: name }))
-  const linked = next(account, 'deviceAdded', (id) => id === device.deviceId, 30_000)
-  await device.start({ bootstrap: network.bootstrap })
-  await linked
-  return device
-}
 
 describe('message status and read receipts', () => {
   it('a displayed message reaches the author as status 3, older messages inherit it, lastDisplayed shows it', async () => {

@@ -7,17 +7,10 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Account } from '../../src/account/account.js'
-import { befriend, invite, next, quiet, record, testNetwork, track, until, type TestNetwork } from './net.js'
+import { befriend, invite, next, quiet, record, secondDevice, testNetwork, track, until } from './net.js'
 
 const net = await testNetwork()
 
-async function secondDevice(network: TestNetwork, account: Account, name: string): Promise<Account> {
-  const device = track(network, await Account.importArchive(join(network.dir, `${name}-${Math.random().toString(36).slice(2, 8)}`), account.exportArchive('pass'), 'pass', { displayName: name }))
-  const linked = next(account, 'deviceAdded', (id) => id === device.deviceId, 30_000)
-  await device.start({ bootstrap: network.bootstrap })
-  await linked
-  return device
-}
 
 async function pair(): Promise<{ alice: Account; bob: Account; id: string }> {
   const [alice, bob] = [await net.account('alice'), await net.account('bob')]

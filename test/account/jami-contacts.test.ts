@@ -3,20 +3,12 @@
  * jami-swarm.md §8.3), ported: removing a contact and adding it again brings back the one
  * one-to-one conversation (never a second one), bans and their undoing, on several devices.
  */
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Account } from '../../src/account/account.js'
-import { befriend, invite, next, quiet, record, testNetwork, track, until, type TestNetwork } from './net.js'
+import { befriend, invite, next, quiet, record, secondDevice, testNetwork, until } from './net.js'
 
 const net = await testNetwork()
 
-async function secondDevice(network: TestNetwork, account: Account, name: string): Promise<Account> {
-  const device = track(network, await Account.importArchive(join(network.dir, `${name}-${Math.random().toString(36).slice(2, 8)}`), account.exportArchive('pass'), 'pass', { displayName: name }))
-  const linked = next(account, 'deviceAdded', (id) => id === device.deviceId, 30_000)
-  await device.start({ bootstrap: network.bootstrap })
-  await linked
-  return device
-}
 
 const ready = (a: Account, id: string) => a.getConversations().includes(id) && !a.conversationInfos(id)['syncing']
 

@@ -8,18 +8,11 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Account } from '../../src/account/account.js'
 import { FRIEND_REQUEST_ID } from '../../src/transport/friends.js'
-import { befriend, invite, next, offer, quiet, record, testNetwork, track, type TestNetwork, until } from './net.js'
+import { befriend, invite, next, offer, quiet, record, secondDevice, testNetwork, track, until } from './net.js'
 
 const net = await testNetwork()
 
 /** A second device of `account`, linked from its archive and started. */
-async function secondDevice(network: TestNetwork, account: Account, name: string): Promise<Account> {
-  const device = track(network, await Account.importArchive(join(network.dir, name), account.exportArchive('pass'), 'pass', { displayName: name }))
-  const linked = next(account, 'deviceAdded', (id) => id === device.deviceId, 30_000)
-  await device.start({ bootstrap: network.bootstrap })
-  await linked
-  return device
-}
 
 describe('ConversationRequestTest', () => {
   it('testGetRequests', async () => {

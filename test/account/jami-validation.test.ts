@@ -11,7 +11,7 @@ import type { Account } from '../../src/account/account.js'
 import { editTree, type TreeEdit } from '../../src/git/tree.js'
 import { writeSignedCommit } from '../../src/swarm/commit-writer.js'
 import { Conversation, MAIN_REF } from '../../src/swarm/conversation.js'
-import { addFile, befriend, forge, invite, next, quiet, record, testNetwork, trio } from './net.js'
+import { addFile, befriend, forge, invite, next, quiet, record, testNetwork, trio, trioGroup } from './net.js'
 
 const net = await testNetwork()
 
@@ -74,10 +74,7 @@ function instead(account: Account, id: string, message: Record<string, unknown>,
 
 describe('ConversationTest', () => {
   it('testVoteNonEmpty', async () => {
-    const { alice, bob, carla } = await trio(net)
-    const id = alice.startConversation()
-    await invite(alice, id, bob)
-    await invite(alice, id, carla)
+    const { alice, bob, carla, id } = await trioGroup(net)
     const error = next(carla, 'onConversationError', (cid, e) => cid === id && e.code === 'invalid-fetch')
     // A vote file that is not empty, at the wrong place, then a ban without a vote.
     forge(alice, id, { type: 'vote', uri: bob.uri }, [addFile(alice, id, `votes/members/${carla.uri}`, 'CONTENT')])
@@ -133,10 +130,7 @@ describe('ConversationTest', () => {
 
 describe('ConversationMembersEventTest', () => {
   it('testMemberBanNoBadFile', async () => {
-    const { alice, bob, carla } = await trio(net)
-    const id = alice.startConversation()
-    await invite(alice, id, bob)
-    await invite(alice, id, carla)
+    const { alice, bob, carla, id } = await trioGroup(net)
     const error = next(bob, 'onConversationError', (cid, e) => cid === id && e.code === 'invalid-fetch')
     forge(alice, id, { type: 'member', action: 'ban', uri: carla.uri }, [
       addFile(alice, id, `votes/ban/members/${carla.uri}/${alice.uri}`, ''),
@@ -148,10 +142,7 @@ describe('ConversationMembersEventTest', () => {
   })
 
   it('testMemberCannotUnBanOther', async () => {
-    const { alice, bob, carla } = await trio(net)
-    const id = alice.startConversation()
-    await invite(alice, id, bob)
-    await invite(alice, id, carla)
+    const { alice, bob, carla, id } = await trioGroup(net)
     const banned = next(carla, 'conversationMemberEvent', (cid, uri, action) => cid === id && uri === bob.uri && action === 'ban')
     alice.removeConversationMember(id, bob.uri)
     await banned

@@ -128,6 +128,24 @@ export async function trio(net: TestNetwork): Promise<{ alice: Account; bob: Acc
   return { alice, bob, carla }
 }
 
+/** trio, and a group of alice's that bob and carla joined. */
+export async function trioGroup(net: TestNetwork): Promise<{ alice: Account; bob: Account; carla: Account; id: string }> {
+  const { alice, bob, carla } = await trio(net)
+  const id = alice.startConversation()
+  await invite(alice, id, bob)
+  await invite(alice, id, carla)
+  return { alice, bob, carla, id }
+}
+
+/** A second device of `account`, linked from its archive (in a directory of its own) and started; resolves once the first one verified it. */
+export async function secondDevice(net: TestNetwork, account: Account, name: string): Promise<Account> {
+  const device = track(net, await Account.importArchive(join(net.dir, `${name}-${Math.random().toString(36).slice(2, 8)}`), account.exportArchive('pass'), 'pass', { displayName: name }))
+  const linked = nextEvent(account, 'deviceAdded', (id) => id === device.deviceId, 30_000)
+  await device.start({ bootstrap: net.bootstrap })
+  await linked
+  return device
+}
+
 /** A new group of `host`'s (or `id`) to which `invitee` is invited; resolves once the request arrived. */
 export async function offer(host: Account, invitee: Account, options: { id?: string; title?: string } = {}): Promise<string> {
   const id = options.id ?? host.startConversation(options.title === undefined ? {} : { title: options.title })
