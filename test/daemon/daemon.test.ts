@@ -70,6 +70,14 @@ describe('daemon API over WebSocket', () => {
     expect(await err(c.call('sendMessage', 'not-an-id', 'x'))).toMatchObject({ code: -32602, data: { code: 'ERR_INVALID_ARGUMENT', details: { param: 'conversationId' } } })
     expect(await err(c.call('sendMessage', 'a'.repeat(40), 'x'))).toMatchObject({ code: -32001, data: { code: 'ERR_NOT_FOUND' } })
     expect(await err(c.call('subscribe', ['noSuchEvent']))).toMatchObject({ code: -32602 })
+    // The chat methods: a profile past its bound is refused whole, with its stable code.
+    const big = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.alloc(40_000)]).toString('base64')
+    expect(await err(c.call('updateProfile', { avatar: big }))).toMatchObject({ data: { code: 'ERR_LIMIT_EXCEEDED', details: { limit: 'avatar size', max: 32 * 1024 } } })
+    expect(await c.call('getProfile')).toBeNull()
+    expect(await c.call('updateProfile', { displayName: 'Alice' })).toMatchObject({ displayName: 'Alice' })
+    expect(await c.call('updateSettings', { sendComposing: false })).toEqual({ sendReadReceipt: true, sendComposing: false })
+    expect(await err(c.call('updateSettings', { sendComposing: 'no' }))).toMatchObject({ code: -32602 })
+    expect(await c.call('getKnownDevices')).toEqual({ [alice.deviceId]: 'alice' })
     // Raw frames: not JSON, not a request, a batch.
     const raw = (frame: string) =>
       new Promise<unknown>((resolve) => {
