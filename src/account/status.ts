@@ -49,6 +49,9 @@ const isId = (v: unknown): v is string => take.hex(v, 40) !== undefined
 
 export class MessageStatuses {
   private readonly files = new Map<string, JsonFile<Record<string, MemberStatus>>>()
+  /** Conversations whose fetched pointers moved and are not on disk yet (see save). */
+  private readonly unsaved = new Set<string>()
+  private flushTimer: NodeJS.Timeout | undefined
   private net: NetworkPort | undefined
   private readonly unsubscribe: Array<() => void> = []
 
@@ -76,6 +79,7 @@ export class MessageStatuses {
 
   detach(): void {
     for (const off of this.unsubscribe.splice(0)) off()
+    this.flush()
     this.net = undefined
   }
 
@@ -88,9 +92,29 @@ export class MessageStatuses {
     return file
   }
 
-  private save(conversationId: string): void {
+  /**
+   * A read pointer is written at once. Fetched pointers move with every announcement of a busy
+   * group, so they are written together a second later (or when the account stops): one lost
+   * to a crash is learnt again at the member's next fetch.
+   */
+  private save(conversationId: string, now: boolean): void {
+    if (!now) {
+      this.unsaved.add(conversationId)
+      this.flushTimer ??= setTimeout(() => this.flush(), 1000).unref()
+      return
+    }
+    this.unsaved.delete(conversationId)
     mkdirSync(this.account.store.dataDir(conversationId), { recursive: true })
     this.file(conversationId).save()
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    for (const id of [...this.unsaved]) {
+      if (this.account.store.conversations.value[id]?.removed) this.unsaved.delete(id)
+      else this.save(id, true)
+    }
   }
 
   /** Each member's pointers in a conversation. */
@@ -134,7 +158,7 @@ export class MessageStatuses {
     entry[`${which}Ts`] = ts
     // Displayed implies fetched.
     if (which === 'read' && isForward(conv, entry.fetched, entry.fetchedTs, commit, ts)) ((entry.fetched = commit), (entry.fetchedTs = ts))
-    this.save(conversationId)
+    this.save(conversationId, which === 'read')
     this.account.emit('accountMessageStatusChanged', conversationId, uri, commit, which === 'read' ? MessageStatus.displayed : MessageStatus.sent)
     return true
   }

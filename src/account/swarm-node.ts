@@ -80,8 +80,8 @@ interface Link {
   announced?: boolean
   /** The hello verified and our sync:// open to an own device was answered (or there is none to open). */
   syncSettled?: boolean
-  /** Refused (refusePeer): its frames are dropped until the connection closes. */
-  refused?: boolean
+  /** Refused (refusePeer, asked once, at its hello): the last word to send it; its frames are dropped until the connection closes. */
+  refused?: Frame
 }
 
 /**
@@ -199,20 +199,20 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
     if (parsed.kind === 'msg') return true
     const link = this.links.get(key)
     if (!link) return { refuse: 'closed', message: 'no connection' }
-    if (link.verified) return this.decide(link.verified, parsed)
+    if (link.verified) return this.decide(link, link.verified, parsed)
     return new Promise<ChannelDecision>((resolve) => {
       const timer = setTimeout(() => {
         link.helloWaiters.splice(link.helloWaiters.indexOf(waiter), 1)
         // Not an answer about the channel: 'busy' asks the peer to try again later.
         resolve({ refuse: 'busy', message: `no hello within ${HELLO_WAIT_MS} ms` })
       }, HELLO_WAIT_MS)
-      const waiter = () => (clearTimeout(timer), resolve(link.verified ? this.decide(link.verified, parsed) : { refuse: 'closed', message: 'the connection closed before its hello' }))
+      const waiter = () => (clearTimeout(timer), resolve(link.verified ? this.decide(link, link.verified, parsed) : { refuse: 'closed', message: 'the connection closed before its hello' }))
       link.helloWaiters.push(waiter)
     })
   }
 
-  private decide(verified: VerifiedPeer, parsed: ChannelName): ChannelDecision {
-    if (this.options.refusePeer?.(verified)) return { refuse: 'unauthorised', message: 'this device is revoked' }
+  private decide(link: Link, verified: VerifiedPeer, parsed: ChannelName): ChannelDecision {
+    if (link.refused) return { refuse: 'unauthorised', message: 'this device is revoked' }
     if (parsed.kind === 'sync') return verified.accountUri === this.identity.uri ? true : { refuse: 'unauthorised', message: 'sync is for devices of one account' }
     if (parsed.kind === 'data-transfer') {
       if (parsed.device !== verified.deviceId) return { refuse: 'unauthorised', message: 'the requester is another device' }
@@ -285,6 +285,7 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
           link.friend.close()
           return
         }
+        link.refused = this.options.refusePeer?.(link.verified)
         for (const wake of link.helloWaiters.splice(0)) wake()
         const settled = () => ((link.syncSettled = true), this.maybeOnline(link))
         if (link.verified.accountUri === this.identity.uri) {
@@ -303,12 +304,14 @@ export class SwarmNode extends EventEmitter<SwarmNodeEvents> {
    * for our own devices, `sync://`) channel is open: whatever they send it then goes out.
    */
   private maybeOnline(link: Link): void {
-    if (link.announced || link.refused || !link.verified || !link.out || !link.syncSettled || !link.friend.online) return
-    const farewell = this.options.refusePeer?.(link.verified)
+    if (link.announced || !link.verified || !link.out || !link.syncSettled || !link.friend.online) return
+    const farewell = link.refused
     if (farewell) {
-      link.refused = true
+      // Never online for the layers above: it gets its last word, once.
+      const out = link.out
+      link.out = undefined
       this.emit('peerError', new ProtocolError(link.verified.toxPk, `device ${link.verified.deviceId} is revoked: refused`))
-      link.out.write(encodeFrame(farewell))
+      out.write(encodeFrame(farewell))
       // Time for the farewell to leave before the connection goes.
       setTimeout(() => link.friend.close(), 1000).unref()
       return

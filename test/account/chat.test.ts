@@ -222,7 +222,9 @@ describe('revoking a device', () => {
       expect(member.conversation(id).history().has(late)).toBe(false)
     }
     phoneConv.close()
-    // The phone comes back: its own account refuses it (sync:// included) and tells it why.
+    // The phone comes back while bob is away (members refuse it too, and would tell it first):
+    // its own account refuses it, sync:// included, and tells it why.
+    await bob.stop()
     const back = Account.open(phone.dir)
     net.adopt(back)
     const refused = next(alice, 'peerError', (e) => /revoked/.test(e.message), 30_000)
