@@ -9,11 +9,6 @@ import { shortUri } from './format.js'
 
 const html = htm.bind(h)
 
-const lastRead = {
-  get: (id) => localStorage.getItem(`gitswarm.read.${id}`) ?? undefined,
-  set: (id, messageId) => messageId && localStorage.setItem(`gitswarm.read.${id}`, messageId),
-}
-
 /** A conversation's name: its title, or for a one-to-one the other member's name. */
 function titleOf(infos, members, me, contacts) {
   if (infos.title) return infos.title
@@ -81,12 +76,12 @@ function Sidebar({ rpc, state, current, open, refresh, fail }) {
     </section>
     <section class="contacts">
       <h3>Contacts</h3>
-      ${state.contacts.map((c) => html`<div class="contact" key=${c.uri || c.added}>${c.name || shortUri(c.uri) || 'pending…'} ${c.confirmed ? '' : html`<em>(waiting)</em>`}</div>`)}
+      ${state.contacts.map((c) => html`<div class="contact" key=${c.uri || c.added} data-uri=${c.uri}><span class=${`presence ${state.presence[c.uri] === 2 ? 'on' : ''}`} title=${state.presence[c.uri] === 2 ? 'connected' : 'away'}></span>${c.name || shortUri(c.uri) || 'pending…'} ${c.confirmed ? '' : html`<em>(waiting)</em>`}</div>`)}
     </section>
   </aside>`
 }
 
-/** Messages from others (texts and files) after the last one read here, up to 100. */
+/** Messages from others (texts and files) after the last one this account displayed (on any of its devices), up to 100. */
 async function unreadSince(rpc, id, last, me) {
   const page = await rpc.call('loadConversation', id, { n: 100, ...(last ? { until: last } : {}) }).catch(() => [])
   return page.filter((m) => m.id !== last && m.author !== me.uri && (m.type === 'text/plain' || m.type === 'application/data-transfer+json')).length
@@ -98,15 +93,18 @@ async function loadState(rpc, me, unread) {
     ids.map(async (id) => {
       const infos = await rpc.call('conversationInfos', id)
       const members = infos.syncing ? [] : await rpc.call('getConversationMembers', id)
-      if (!(id in unread) && !infos.syncing) unread[id] = await unreadSince(rpc, id, lastRead.get(id), me)
+      const last = members.find((m) => m.uri === me.uri)?.lastDisplayed
+      if (!(id in unread) && !infos.syncing) unread[id] = await unreadSince(rpc, id, last, me)
       return { id, title: titleOf(infos, members, me, contacts), unread: unread[id] ?? 0 }
     }),
   )
-  return { contacts: contacts.filter((c) => !c.removed), trust, invitations: invitations.filter((r) => !r.declined), conversations }
+  const shown = contacts.filter((c) => !c.removed)
+  const presence = Object.fromEntries(await Promise.all(shown.filter((c) => c.uri).map(async (c) => [c.uri, await rpc.call('getPresence', c.uri).catch(() => 0)])))
+  return { contacts: shown, trust, invitations: invitations.filter((r) => !r.declined), conversations, presence }
 }
 
 function App({ rpc, me }) {
-  const [state, setState] = useState({ contacts: [], trust: [], invitations: [], conversations: [] })
+  const [state, setState] = useState({ contacts: [], trust: [], invitations: [], conversations: [], presence: {} })
   const [current, setCurrent] = useState(undefined)
   const [error, setError] = useState(undefined)
   const [unread] = useState({})
@@ -118,10 +116,9 @@ function App({ rpc, me }) {
     return rpc.listen((event, params) => {
       if (event === 'swarmMessageReceived') {
         const [id, message] = params
-        if (id === window.gitswarmOpen) lastRead.set(id, message.id)
-        else if (message.author !== me.uri && (message.type === 'text/plain' || message.type === 'application/data-transfer+json')) unread[id] = (unread[id] ?? 0) + 1
+        if (id !== window.gitswarmOpen && message.author !== me.uri && (message.type === 'text/plain' || message.type === 'application/data-transfer+json')) unread[id] = (unread[id] ?? 0) + 1
         refresh()
-      } else if (/^(contact|trustRequest|conversation(Ready|Removed|Request|ProfileUpdated|MemberEvent))/.test(event)) refresh()
+      } else if (/^(contact|trustRequest|presence|conversation(Ready|Removed|Request|ProfileUpdated|MemberEvent))/.test(event)) refresh()
     })
   }, [])
   const open = (id) => {
@@ -136,7 +133,7 @@ function App({ rpc, me }) {
     <${Sidebar} rpc=${rpc} state=${state} current=${current} open=${open} refresh=${refresh} fail=${fail} />
     <main class="main">
       ${current
-        ? html`<${ConversationView} key=${current} rpc=${rpc} id=${current} me=${me} contacts=${state.contacts} fail=${fail} markRead=${(mid) => lastRead.set(current, mid)} />`
+        ? html`<${ConversationView} key=${current} rpc=${rpc} id=${current} me=${me} contacts=${state.contacts} fail=${fail} />`
         : html`<p class="empty">Pick a conversation, or add a contact by Tox ID.</p>`}
     </main>
   </div>`

@@ -27,14 +27,14 @@ function FilePart({ m, mine, transfer, download, fileUrl }) {
   </div>`
 }
 
-/** Props: m (SwarmMessage), mine, nameOf, quoted (message replied to), transfer, handlers. */
-export function Message({ m, mine, me, nameOf, quoted, transfer, fileUrl, on }) {
+/** Props: m (SwarmMessage), mine, nameOf, quoted (message replied to), seenBy (members who displayed it), transfer, handlers. */
+export function Message({ m, mine, me, nameOf, quoted, seenBy = [], transfer, fileUrl, on }) {
   if (m.type !== 'text/plain' && m.type !== 'application/data-transfer+json') return html`<div class="system" data-id=${m.id}>${systemLine(m, nameOf)} · ${time(m.timestamp)}</div>`
   const deleted = m.type === 'text/plain' ? m.body.body === '' : m.body.tid === '' || m.body.deleted === 'true'
   const counts = new Map()
   for (const r of m.reactions ?? []) counts.set(r.emoji, [...(counts.get(r.emoji) ?? []), r])
   return html`<div class=${`msg ${mine ? 'mine' : ''}`} data-id=${m.id}>
-    <div class="meta"><span class="author">${nameOf(m.author)}</span> <time>${time(m.timestamp)}</time>${m.editions?.length && !deleted ? html` <em class="edited">(edited)</em>` : null}</div>
+    <div class="meta"><span class="author">${nameOf(m.author)}</span> <time>${time(m.timestamp)}</time>${m.editions?.length && !deleted ? html` <em class="edited">(edited)</em>` : null}${seenBy.length > 0 ? html` <span class="seen" title=${`seen by ${seenBy.map(nameOf).join(', ')}`}>✓✓ seen</span>` : null}</div>
     ${quoted !== undefined ? html`<div class="quote">↪ ${quoted ? `${nameOf(quoted.author)}: ${quoted.body.body ?? quoted.body.displayName ?? ''}` : 'an earlier message'}</div>` : null}
     ${deleted ? html`<div class="body deleted">message deleted</div>` : m.type === 'text/plain' ? html`<div class="body">${m.body.body}</div>` : html`<${FilePart} m=${m} mine=${mine} transfer=${transfer} download=${on.download} fileUrl=${fileUrl} />`}
     ${counts.size > 0 ? html`<div class="reactions">${[...counts].map(([emoji, rs]) => {

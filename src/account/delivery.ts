@@ -252,8 +252,19 @@ export class Delivery {
     }
   }
 
-  /** Fetches every conversation `peer` may share with us (Jami's syncConversations on connect). */
+  /**
+   * Fetches every conversation `peer` may share with us (Jami's syncConversations on connect).
+   * A device of a member that the conversation does not list yet (one restored from an old
+   * archive, say) is told the head too: it may not know the conversation at all, and asks for
+   * an invitation when it does not.
+   */
   catchUp(conversations: Iterable<Conversation>, peer: VerifiedPeer): void {
-    for (const conv of conversations) if (this.entitled(conv, peer)) void this.pull(conv, peer)
+    for (const conv of conversations) {
+      if (!this.entitled(conv, peer)) continue
+      void this.pull(conv, peer)
+      if (peer.accountUri !== this.ctx.accountUri && !memberDevices(conv).some((d) => d.deviceId === peer.deviceId)) {
+        this.ctx.node.send(peer.toxPk, announceFrame({ conversationId: conv.id, commit: conv.head, deviceId: this.ctx.deviceId }))
+      }
+    }
   }
 }

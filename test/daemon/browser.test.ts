@@ -1,7 +1,8 @@
 /**
  * The web client in a real browser (Debian's chromium, driven by puppeteer-core; nothing
  * downloaded): two `gitswarm node --ui` processes, two pages. A contact added from page A is
- * accepted on page B, a message typed in A appears in B, a reaction from B shows in A, a file
+ * accepted on page B, a message typed in A appears in B (and is marked seen on A; B's typing
+ * and presence show on A), a reaction from B shows in A, a file
  * sent from A is downloaded in B with its progress bar, and saved through the page; then a
  * reply, an edit, a deletion, a group (renamed, joined, unread count, a ban) and paging back
  * through history. And `demo --ui`: the story's accounts stay up with their clients until
@@ -130,6 +131,15 @@ describe.skipIf(!CHROMIUM)('the web client in chromium', () => {
     await waitForText(pageB, '.msg .body', 'Hello from the browser')
 
     step('message shown on B')
+    // B has it open: a read receipt marks it seen on A. B types: A shows it; B clears the field.
+    await waitForText(pageA, '.msg.mine .seen', 'seen')
+    await waitForText(pageA, '.contact', 'bob')
+    expect(await pageA.$eval('.contact[data-uri] .presence', (e) => e.classList.contains('on'))).toBe(true)
+    await pageB.bringToFront()
+    await pageB.type('input[name=message]', 'thinking')
+    await waitForText(pageA, '.typing', 'bob is typing')
+    await pageB.$eval('input[name=message]', (i) => ((i as HTMLInputElement).value = ''))
+    step('seen, presence and typing shown on A')
     // B reacts; A sees the reaction.
     await pageB.bringToFront()
     const bobMessage = await pageB.waitForSelector('.msg:not(.mine)')
