@@ -139,7 +139,7 @@ describe('gitswarm from the shell', () => {
 
   test('the demo narrates the scenario on accounts and ends with valid repositories', () => {
     const out = ok(gitswarm(['demo']))
-    for (const step of ['trustRequestReceived from alice', 'conversationRequestReceived "Weekend trip" → accepted', 'swarmMessageReceived "Hello both! Saturday at 9?"', 'swarmMessageUpdated "Works for me, 9 sharp"', 'reactionAdded 👍', 'alice shares route-photos.tar', 'KiB from carol', 'alice links her phone', 'bob goes offline', 'bob comes back: swarmMessageReceived', 'conversationRequestReceived "Birthday surprise"', 'nobody takes it', 'carol=banned']) {
+    for (const step of ['trustRequestReceived from alice', 'conversationRequestReceived "Weekend trip" → accepted', 'swarmMessageReceived "Hello both! Saturday at 9?"', 'swarmMessageUpdated "Works for me, 9 sharp"', 'reactionAdded 👍', 'accountMessageStatusChanged displayed', 'composingStatusChanged (carol is typing', 'alice shares route-photos.tar', 'KiB from carol', 'alice links her phone', 'bob goes offline', 'bob comes back: swarmMessageReceived', 'conversationRequestReceived "Birthday surprise"', 'nobody takes it', 'carol=banned', 'the phone is told and stops']) {
       expect(out).toContain(step)
     }
     expect(out).not.toContain('should not happen')

@@ -138,7 +138,10 @@ describe.skipIf(!CHROMIUM)('the web client in chromium', () => {
     await pageB.bringToFront()
     await pageB.type('input[name=message]', 'thinking')
     await waitForText(pageA, '.typing', 'bob is typing')
-    await pageB.$eval('input[name=message]', (i) => ((i as HTMLInputElement).value = ''))
+    // Emptying the field says B stopped.
+    await pageB.click('input[name=message]', { clickCount: 3 })
+    await pageB.keyboard.press('Backspace')
+    await pageA.waitForFunction(() => !document.querySelector('.typing'), { timeout: 20_000, polling: 100 })
     step('seen, presence and typing shown on A')
     // B reacts; A sees the reaction.
     await pageB.bringToFront()

@@ -107,6 +107,17 @@ export async function run(argv: string[], out: Output): Promise<number> {
     carol!.addReaction(trip, hello, '👍')
     await reacted
     show(alice!, 'reactionAdded 👍 (carol)', t)
+    t = performance.now()
+    const read = next(bob!, 'accountMessageStatusChanged', (id, uri, m, status) => id === trip && uri === alice!.uri && m === reply && status === 3)
+    alice!.setMessageDisplayed(trip, reply)
+    await read
+    show(bob!, 'accountMessageStatusChanged displayed (alice read his reply: a read receipt)', t)
+    t = performance.now()
+    const typing = next(alice!, 'composingStatusChanged', (id, uri, composing) => id === trip && uri === carol!.uri && composing)
+    carol!.setIsComposing(trip, true)
+    await typing
+    show(alice!, 'composingStatusChanged (carol is typing; it ends by itself after 12 s)', t)
+    carol!.setIsComposing(trip, false)
 
     await shareFile(base, trip, alice!, carol!, bob!, say, note)
 
@@ -170,6 +181,14 @@ export async function run(argv: string[], out: Output): Promise<number> {
     }
     out.line(`   Members: ${bobAgain.getConversationMembers(trip).map((m) => `${names.get(m.uri)}=${m.role}`).join(', ')}`)
     out.line()
+
+    t = performance.now()
+    const stopped = next(phone, 'deviceRevoked')
+    await alice!.revokeDevice(phone.deviceId)
+    await stopped
+    say(`alice loses her phone and revokes it: a CRL signed by her account key, committed at CRLs/ in every conversation; the phone is told and stops (${ms(t)})`)
+    note('from now on members refuse the phone’s commits dated after the revocation, and its connections')
+    accounts.splice(accounts.indexOf(phone), 1)
 
     say('Verifying every repository from its root, and checking each with git fsck --strict:')
     let ok = leaked.length === 0 && !alice!.conversation(trip).history().has(lastWord)
