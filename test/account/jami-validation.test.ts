@@ -20,34 +20,31 @@ const net = await testNetwork()
  * root of a valid new conversation with `edits` and `message`, kept under its own id.
  */
 async function forgedRoot(host: Account, message: Record<string, unknown>, edits: (conv: Conversation) => TreeEdit[]): Promise<string> {
-  const valid = host.startConversation()
-  const source = host.store.repositoryPath(valid)
-  await host.stop()
-  const conv = Conversation.open(source, { identity: host.identity })
-  const root = conv.view.commit(valid)
-  const tree = editTree(conv.repo.objects, root.fields.tree, edits(conv))
-  const id = writeSignedCommit(conv.repo.objects, host.identity, { tree, parents: [], message: JSON.stringify(message), time: Math.floor(Date.now() / 1000) })
-  conv.close()
-  cpSync(source, host.store.repositoryPath(id), { recursive: true })
-  const copy = Conversation.open(host.store.repositoryPath(id), { identity: host.identity })
+  const valid = host.conversation(host.startConversation())
+  const root = valid.view.commit(valid.id)
+  const tree = editTree(valid.repo.objects, root.fields.tree, edits(valid))
+  const id = writeSignedCommit(valid.repo.objects, host.identity, { tree, parents: [], message: JSON.stringify(message), time: Math.floor(Date.now() / 1000) })
+  // Its own repository, as the conversation id names it; the copied history index is dropped.
+  const path = host.store.repositoryPath(id)
+  cpSync(valid.path, path, { recursive: true })
+  rmSync(join(path, 'gitswarm'), { recursive: true, force: true })
+  const copy = Conversation.open(path, { identity: host.identity })
   copy.repo.refs.update(MAIN_REF, id)
   copy.close()
-  rmSync(join(host.store.repositoryPath(id), 'gitswarm'), { recursive: true, force: true })
   host.store.conversations.value[id] = { id, created: Math.floor(Date.now() / 1000), mode: 2 }
   host.store.conversations.save()
   return id
 }
 
-/** `host` (restarted) invites `invitee` to the forged `id`; the invitee accepts and refuses the clone (by `rule`, when given). */
+/** `host` invites `invitee` to the forged `id`; the invitee accepts and refuses the clone (by `rule`, when given). */
 async function cloneRefused(host: Account, id: string, invitee: Account, rule?: string): Promise<void> {
-  const back = await net.restart(host)
   const request = next(invitee, 'conversationRequestReceived', (cid) => cid === id, 30_000)
-  const invited = back.conversation(id)
+  const invited = host.conversation(id)
   // The add is forged too: the host's own checks would not write on a root they refuse.
   const tree = editTree(invited.repo.objects, invited.view.commit(id).fields.tree, [{ path: `invited/${invitee.uri}`, oid: invited.repo.objects.write('blob', Buffer.alloc(0)) }])
-  const add = writeSignedCommit(invited.repo.objects, back.identity, { tree, parents: [id], message: JSON.stringify({ type: 'member', action: 'add', uri: invitee.uri }), time: Math.floor(Date.now() / 1000) })
+  const add = writeSignedCommit(invited.repo.objects, host.identity, { tree, parents: [id], message: JSON.stringify({ type: 'member', action: 'add', uri: invitee.uri }), time: Math.floor(Date.now() / 1000) })
   invited.repo.refs.update(MAIN_REF, add, id)
-  back.network!.sendInvite(invited, invitee.uri)
+  host.network!.sendInvite(invited, invitee.uri)
   await request
   const error = next(invitee, 'onConversationError', (cid, e) => cid === id && e.code === 'invalid-fetch' && (!rule || e.rule === rule), 30_000)
   invitee.acceptConversationRequest(id)
