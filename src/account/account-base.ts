@@ -141,7 +141,7 @@ export class AccountBase extends EventEmitter<AccountEvents> {
     const lock = takeRunLock(this.dir)
     try {
       this.registry.recoverAll()
-      this.net = await AccountNetwork.start(this.ctx, this.files, options, { refusePeer: (p) => this.revocations.refusal(p) })
+      this.net = await AccountNetwork.start(this.ctx, this.files, options, { refusePeer: (p) => this.revocations.refusal(p), requestName: () => this.profiles.get()?.displayName || this.displayName })
     } catch (err) {
       lock.release()
       throw err

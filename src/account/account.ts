@@ -189,7 +189,7 @@ export class Account extends AccountBase {
   getMessageStatus(id: string, messageId: string): Record<string, number> {
     const conv = this.conversation(id)
     const message = conv.getMessage(messageId)
-    return this.statuses.statusOf(conv.id, messageId, message.author, new Map(conv.history().all().map((e, i) => [e.id, i])))
+    return this.statuses.withStatus(conv, [message])[0]!.status
   }
 
   /** Tells the members' connected devices that this account is typing (or stopped); true lasts 12 s unless renewed. */
@@ -268,8 +268,7 @@ export class Account extends AccountBase {
   loadConversation(id: string, options: LoadOptions = {}): SwarmMessage[] {
     const conv = this.conversation(id)
     const messages = conv.loadMessages(options)
-    const order = new Map(conv.history().all().map((e, i) => [e.id, i]))
-    return messages.map((m) => ({ ...m, status: this.statuses.statusOf(conv.id, m.id, m.author, order) }))
+    return this.statuses.withStatus(conv, messages)
   }
 
   /** One message by id, with its edits and reactions folded in. */

@@ -53,10 +53,11 @@ export class ConversationRegistry implements ConversationsPort {
     return [...this.open.values()]
   }
 
-  /** Creates a conversation with this account as admin (a 1:1 one names the invited). */
-  create(options: { mode: ConversationMode; invited?: string }): Conversation {
+  /** Creates a conversation with this account as admin (a 1:1 names the invited); `before` runs before it is adopted. */
+  create(options: { mode: ConversationMode; invited?: string }, before?: (conv: Conversation) => void): Conversation {
     // Conversation.create gives each a root of its own, even in one second.
     const conv = Conversation.create(this.core.identity, { ...options, dir: `${this.core.dir}/conversations` })
+    before?.(conv)
     this.adopt(conv, 'created')
     return conv
   }
@@ -146,10 +147,11 @@ export class ConversationRegistry implements ConversationsPort {
   startOneToOne(contactUri: string): void {
     const contact = this.core.store.contacts.value[contactUri]
     if (!contact) throw new NotFoundError(`contact ${contactUri}`)
-    const conv = Conversation.create(this.core.identity, { mode: 0, invited: contactUri, dir: `${this.core.dir}/conversations` })
-    contact.conversationId = conv.id
-    this.core.store.contacts.save()
-    this.adopt(conv, 'created')
+    // The contact names it before it is announced ready (and before own devices hear of it).
+    const conv = this.create({ mode: 0, invited: contactUri }, (c) => {
+      contact.conversationId = c.id
+      this.core.store.contacts.save()
+    })
     this.net()?.sendInvite(conv, contactUri)
   }
 

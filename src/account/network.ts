@@ -21,13 +21,20 @@ import { registerInbound, type FrameHandler } from './inbound.js'
 import { syncSnapshot } from './own-sync.js'
 import { conversationNeighbours } from './peers.js'
 import { SwarmNode } from './swarm-node.js'
-import { profileName } from './profile.js'
 import { RequestLimiter } from './request-limits.js'
 import { knownDevices } from './revocation.js'
 import { nowSeconds, type Contact } from './store.js'
 import { ACK, DEVICES, friendRequestMessage, inviteFrame, parseFriendRequest } from './wire.js'
 
 export type { BootstrapNode, NetworkOptions } from './network-options.js'
+
+/** What the account lends the network beyond its context. */
+export interface NetworkHooks {
+  /** A verified device refused outright (a revoked one), with the frame to tell it why (SwarmNodeOptions.refusePeer). */
+  refusePeer?: (peer: VerifiedPeer) => Frame | undefined
+  /** The name our friend requests carry (the profile's, when set: Jami's trust request carries the vCard, a Tox request has room for the name). */
+  requestName?: () => string
+}
 export { MAX_PENDING_REQUESTS, REQUESTS_PER_MINUTE } from './request-limits.js'
 
 const hex = keyHex
@@ -47,6 +54,7 @@ export class AccountNetwork {
     private readonly account: AccountContext,
     files: AccountFiles,
     readonly node: SwarmNode,
+    private readonly hooks: NetworkHooks,
   ) {
     this.delivery = new Delivery({
       node,
@@ -71,7 +79,7 @@ export class AccountNetwork {
     node.tox.on('friendRequest', (pk, message) => this.guard(() => this.onFriendRequest(pk, message)))
   }
 
-  static async start(account: AccountContext, files: AccountFiles, options: NetworkOptions, hooks: { refusePeer?: (peer: VerifiedPeer) => Frame | undefined } = {}): Promise<AccountNetwork> {
+  static async start(account: AccountContext, files: AccountFiles, options: NetworkOptions, hooks: NetworkHooks = {}): Promise<AccountNetwork> {
     const node = await SwarmNode.start(account.identity, {
       host: options.host ?? '127.0.0.1',
       port: options.port,
@@ -84,7 +92,7 @@ export class AccountNetwork {
       authorizeFile: (peer, request) => files.authorize(peer, request),
       refusePeer: hooks.refusePeer,
     })
-    const net = new AccountNetwork(account, files, node)
+    const net = new AccountNetwork(account, files, node, hooks)
     registerInbound(net, account)
     for (const b of options.bootstrap ?? []) {
       const key = typeof b.publicKey === 'string' ? Buffer.from(b.publicKey, 'hex') : b.publicKey
@@ -143,8 +151,7 @@ export class AccountNetwork {
     if (store.meta.value.introduce) {
       for (const c of Object.values(store.contacts.value)) {
         if (!c.confirmed || c.removed || !c.toxId) continue
-        this.claimed.set(keyOfToxId(c.toxId), c.uri)
-        this.friendRequest(c.toxId, 'contact')
+        this.claimed.set(this.friendRequest(c.toxId, 'contact'), c.uri)
       }
     }
     // A device imported from an archive introduces itself to the devices it knows.
@@ -177,12 +184,13 @@ export class AccountNetwork {
     }
   }
 
-  private friendRequest(toxId: string, kind: 'contact' | 'device'): void {
-    // The profile's name, when set (Jami's trust request carries the vCard; a Tox request has room for the name).
-    const message = friendRequestMessage({ kind, uri: this.account.uri, name: profileName(this.account.dir) ?? this.account.displayName })
+  /** Sends a friend request to a Tox ID; returns the Tox key (hex) it is for. */
+  private friendRequest(toxId: string, kind: 'contact' | 'device'): string {
+    const message = friendRequestMessage({ kind, uri: this.account.uri, name: this.hooks.requestName?.() ?? this.account.displayName })
     const pk = this.node.tox.addFriendByToxId(toxId, message)
     this.befriended.add(hex(pk))
     this.node.tox.addFriend(pk, { requireNoise: true })
+    return hex(pk)
   }
 
   /** Sends (or sends again) the friend request of a contact added by Tox ID. */
@@ -329,8 +337,7 @@ export class AccountNetwork {
     if (pending) {
       delete contacts[pendingKey]
       const { pending: _asked, removed: _removed, banned: _banned, ...rest } = { ...(contact ?? {}), ...pending }
-      const asked = pending.pending ? toxId(Buffer.from(pending.pending.toxPk, 'hex'), Buffer.from(pending.pending.nospam, 'hex')) : undefined
-      contact = { ...rest, uri: p.accountUri, confirmed: true, devices: [...new Set([...(contact?.devices ?? []), p.toxPk])], name: p.name, ...(asked ? { toxId: asked } : {}) }
+      contact = { ...rest, uri: p.accountUri, confirmed: true, devices: [...new Set([...(contact?.devices ?? []), p.toxPk])], name: p.name }
       contacts[p.accountUri] = contact
       store.contacts.save()
       this.account.emit('contactAdded', p.accountUri, true)
@@ -382,9 +389,6 @@ export class AccountNetwork {
   }
 
 }
-
-/** The Tox key (hex) in a Tox ID. */
-const keyOfToxId = (id: string): string => id.slice(0, 64).toLowerCase()
 
 /** Tox keys (hex) of the account's other devices. */
 function ownDeviceKeys(account: AccountContext): string[] {

@@ -40,6 +40,8 @@ export interface SyncChanges {
 }
 
 const isHex40 = (v: unknown) => take.hex(v, 40) !== undefined
+/** A Tox ID as toxId() writes it (76 hex digits, upper case). */
+const isToxId = (v: unknown): v is string => typeof v === 'string' && /^[0-9A-F]{76}$/.test(v)
 
 /** Merges a peer device's snapshot into `store` (not saved); returns what changed. */
 export function mergeSnapshot(store: AccountStore, frame: Frame, ownDeviceId: string): SyncChanges {
@@ -103,7 +105,7 @@ export function mergeSnapshot(store: AccountStore, frame: Frame, ownDeviceId: st
     const devices = Array.isArray(c.devices) ? c.devices.filter((d) => take.hex(d, 64)) : []
     const local = contacts[uri]
     if (!local) {
-      contacts[uri] = { uri, devices, confirmed: !!c.confirmed, added: c.added, ...(c.conversationId && isHex40(c.conversationId) ? { conversationId: c.conversationId } : {}), ...(take.hex(c.toxId, 76) ? { toxId: c.toxId } : {}), ...(typeof c.removed === 'number' ? { removed: c.removed, banned: !!c.banned } : {}) }
+      contacts[uri] = { uri, devices, confirmed: !!c.confirmed, added: c.added, ...(c.conversationId && isHex40(c.conversationId) ? { conversationId: c.conversationId } : {}), ...(isToxId(c.toxId) ? { toxId: c.toxId } : {}), ...(typeof c.removed === 'number' ? { removed: c.removed, banned: !!c.banned } : {}) }
       // A removed one is news too: a ban made on another device (of an account that only asked) is one here.
       if (typeof c.removed !== 'number') out.newContacts.push(uri)
       else out.removedContacts.push(uri)
@@ -113,7 +115,7 @@ export function mergeSnapshot(store: AccountStore, frame: Frame, ownDeviceId: st
     const merged = [...new Set([...local.devices, ...devices])]
     if (merged.length !== local.devices.length) ((local.devices = merged), (out.changed = true))
     if (!local.conversationId && c.conversationId && isHex40(c.conversationId)) ((local.conversationId = c.conversationId), (out.changed = true))
-    if (!local.toxId && take.hex(c.toxId, 76)) ((local.toxId = c.toxId), (out.changed = true))
+    if (!local.toxId && isToxId(c.toxId)) ((local.toxId = c.toxId), (out.changed = true))
     if (typeof c.removed === 'number' && local.removed === undefined && c.removed >= local.added) {
       local.removed = c.removed
       local.banned = !!c.banned

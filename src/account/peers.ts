@@ -28,6 +28,14 @@ export interface MemberDevice {
 
 const cache = new WeakMap<Conversation, { tree: string; devices: MemberDevice[] }>()
 
+/** Account URIs of a conversation's admins and members. */
+export function activeMembers(conv: Conversation): string[] {
+  return conv
+    .members()
+    .filter((m) => m.role === 'admin' || m.role === 'member')
+    .map((m) => m.uri)
+}
+
 /** Devices of current members (admins, members) with their Tox keys; banned devices left out. */
 export function memberDevices(conv: Conversation): MemberDevice[] {
   // By tree, not by commit: messages and merges of messages leave the tree as it was, and a
@@ -35,7 +43,7 @@ export function memberDevices(conv: Conversation): MemberDevice[] {
   const tree = conv.headTree()
   const hit = cache.get(conv)
   if (hit?.tree === tree.id) return hit.devices
-  const active = new Set(conv.members().filter((m) => m.role === 'admin' || m.role === 'member').map((m) => m.uri))
+  const active = new Set(activeMembers(conv))
   const devices: MemberDevice[] = []
   for (const name of tree.list('devices')) {
     if (!name.endsWith('.crt')) continue

@@ -66,17 +66,6 @@ function parseProfile(f: Frame): AccountProfile | undefined {
   return { updated, ...(displayName !== undefined ? { displayName } : {}), ...(avatar !== undefined ? { avatar } : {}) }
 }
 
-/** The display name of the profile kept in account directory `dir`, if one is set. */
-export function profileName(dir: string): string | undefined {
-  const path = join(dir, 'profile.json')
-  if (!existsSync(path)) return undefined
-  try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as AccountProfile).displayName || undefined
-  } catch {
-    return undefined
-  }
-}
-
 export class Profiles {
   private readonly own: JsonFile<AccountProfile>
   private net: NetworkPort | undefined

@@ -30,8 +30,6 @@ export const REVOCATION_COMMIT = 'application/x-gitswarm-revocation'
 
 export class Revocations {
   private net: NetworkPort | undefined
-  /** Parsed CRLs by their bytes' base64 (a conversation's CRL blob rarely changes). */
-  private readonly parsed = new Map<string, RevocationList | null>()
 
   constructor(
     private readonly account: AccountContext,
@@ -51,8 +49,7 @@ export class Revocations {
 
   /** Whether this device's own certificate is in the account's CRL. */
   get selfRevoked(): boolean {
-    const crl = this.account.identity.crl
-    return !!crl && parseCrl(crl).revoked.has(this.account.identity.deviceCert.serial)
+    return !!this.ownCrl()?.revoked.has(this.account.identity.deviceCert.serial)
   }
 
   /**
@@ -134,7 +131,7 @@ export class Revocations {
     }
     const { identity } = this.account
     if (!isCrlSignedBy(crl, identity.accountCert)) return
-    const current = identity.crl ? parseCrl(identity.crl) : undefined
+    const current = this.ownCrl()
     if (current && (crl.revoked.size < current.revoked.size || crl.thisUpdate <= current.thisUpdate)) return
     this.keep(bytes)
     if (crl.revoked.has(identity.deviceCert.serial)) {
@@ -157,27 +154,15 @@ export class Revocations {
     } catch {
       return undefined
     }
-    if (peer.accountUri === this.account.uri) {
-      return this.account.identity.crl && this.parse(this.account.identity.crl)?.revoked.has(cert.serial) ? this.frame() : undefined
-    }
-    for (const conv of this.account.openConversations()) {
-      const data = conv.headTree().read(crlPath(peer.accountUri))
-      const crl = data ? this.parse(data) : undefined
-      if (crl?.revoked.has(cert.serial)) return { t: REVOCATION, crl: Buffer.from(data!).toString('base64') }
-    }
-    return undefined
+    if (peer.accountUri === this.account.uri) return this.ownCrl()?.revoked.has(cert.serial) ? this.frame() : undefined
+    // Another account's device: by the CRL its account published in a conversation we share (signature checked there).
+    const conv = this.account.openConversations().find((c) => c.revokedAt(peer.accountUri, cert.serial) !== undefined)
+    return conv && { t: REVOCATION, crl: Buffer.from(conv.headTree().read(crlPath(peer.accountUri))!).toString('base64') }
   }
 
-  private parse(data: Uint8Array): RevocationList | undefined {
-    const key = Buffer.from(data).toString('base64')
-    if (!this.parsed.has(key)) {
-      try {
-        this.parsed.set(key, parseCrl(data))
-      } catch {
-        this.parsed.set(key, null)
-      }
-    }
-    return this.parsed.get(key) ?? undefined
+  /** The account's CRL as this device holds it. */
+  private ownCrl(): RevocationList | undefined {
+    return this.account.identity.crl ? parseCrl(this.account.identity.crl) : undefined
   }
 }
 

@@ -22,6 +22,7 @@ import type { Conversation } from '../swarm/conversation.js'
 import type { AccountContext, NetworkPort } from './context.js'
 import { take, type Frame } from './frames.js'
 import type { VerifiedPeer } from './hello.js'
+import { activeMembers } from './peers.js'
 import { JsonFile } from './store.js'
 import { ANNOUNCE, parseAnnouncement } from './wire.js'
 
@@ -214,29 +215,25 @@ export class MessageStatuses {
   }
 
   /**
-   * The status of each member for `messageId`: 3 when its read pointer is the message or
-   * newer, 2 when its fetched pointer is, 3 for the author. `order` maps ids to their place
-   * in the history, newest first (built once for many messages).
+   * Each message with the status of each member for it: 3 when its read pointer is the message
+   * or newer (in the history's order), 2 when its fetched pointer is, 3 for the author.
    */
-  statusOf(conversationId: string, messageId: string, author: string, order: Map<string, number>): Record<string, MessageStatusCode> {
-    const out: Record<string, MessageStatusCode> = {}
-    const at = order.get(messageId)
-    const reached = (pointer: string | undefined) => pointer !== undefined && at !== undefined && order.has(pointer) && order.get(pointer)! <= at
-    for (const [uri, s] of Object.entries(this.file(conversationId).value)) {
-      if (reached(s.read)) out[uri] = MessageStatus.displayed
-      else if (reached(s.fetched)) out[uri] = MessageStatus.sent
-    }
-    if (author) out[author] = MessageStatus.displayed
-    return out
+  withStatus<M extends { id: string; author: string }>(conv: Conversation, messages: M[]): Array<M & { status: Record<string, MessageStatusCode> }> {
+    const order = new Map(conv.history().all().map((e, i) => [e.id, i]))
+    const pointers = Object.entries(this.file(conv.id).value)
+    return messages.map((m) => {
+      const at = order.get(m.id)
+      const reached = (pointer: string | undefined) => pointer !== undefined && at !== undefined && order.has(pointer) && order.get(pointer)! <= at
+      const status: Record<string, MessageStatusCode> = {}
+      for (const [uri, p] of pointers) {
+        if (reached(p.read)) status[uri] = MessageStatus.displayed
+        else if (reached(p.fetched)) status[uri] = MessageStatus.sent
+      }
+      if (m.author) status[m.author] = MessageStatus.displayed
+      return { ...m, status }
+    })
   }
-}
 
-/** Account URIs of a conversation's admins and members. */
-export function activeMembers(conv: Conversation): string[] {
-  return conv
-    .members()
-    .filter((m) => m.role === 'admin' || m.role === 'member')
-    .map((m) => m.uri)
 }
 
 /** Whether moving a pointer from `current` to `next` goes forward in the conversation's history. */

@@ -10,7 +10,7 @@ import { NotFoundError } from '../errors.js'
 import type { AccountContext, NetworkPort } from './context.js'
 import { take, type Frame } from './frames.js'
 import type { VerifiedPeer } from './hello.js'
-import { activeMembers } from './status.js'
+import { activeMembers } from './peers.js'
 
 /** How long a typing state lasts without renewal (Jami's 12 s). */
 export const COMPOSING_TIMEOUT_MS = 12_000

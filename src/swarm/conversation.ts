@@ -339,7 +339,7 @@ export class Conversation extends EventEmitter<ConversationEvents> {
   }
 
   /** A device's revocation date by the CRL its account published in our head (signed by the account as our head has it). */
-  private revokedAt(uri: string, serial: bigint): Date | undefined {
+  revokedAt(uri: string, serial: bigint): Date | undefined {
     // A repository being made (its root checked before `main` exists) has no head to ask.
     const head = this.repo.refs.resolve(MAIN_REF)
     if (!head || !this.view.hasCommit(head)) return undefined

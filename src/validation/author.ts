@@ -36,18 +36,11 @@ export function resolveAuthor(ctx: CommitContext, tree: TreeView): AuthorInfo {
   check(notExpiredAt(deviceCert, ctx.time), 'device.expired', `${path} expired before the commit time`, path)
   check(notExpiredAt(accountCert, ctx.time), 'device.expired', `${accountPath} expired before the commit time`, accountPath)
 
-  const crl = certs.crl(tree, crlPath(uri))
-  if (crl?.ok && certs.crlSignedBy(crl.value, accountCert)) {
-    const revokedAt = crl.value.revoked.get(deviceCert.serial)
-    check(
-      revokedAt === undefined || revokedAt.getTime() > ctx.time * 1000,
-      'device.revoked',
-      `device ${id} was revoked by ${crlPath(uri)} on ${revokedAt?.toISOString()}`,
-      crlPath(uri),
-    )
-  }
-  const known = ctx.env.revokedAt?.(uri, deviceCert.serial)
-  check(known === undefined || known.getTime() > ctx.time * 1000, 'device.revoked', `device ${id} was revoked by the CRL of ${uri} this device holds, on ${known?.toISOString()}`, crlPath(uri))
+  // Revoked by the CRL in this tree, or by one the receiver already trusts (its head, a fetch's base).
+  const revokedBy = (at: Date | undefined, by: string) =>
+    check(at === undefined || at.getTime() > ctx.time * 1000, 'device.revoked', `device ${id} was revoked by ${by} on ${at?.toISOString()}`, crlPath(uri))
+  revokedBy(treeRevocations(certs, tree)(uri, deviceCert.serial), crlPath(uri))
+  revokedBy(ctx.env.revokedAt?.(uri, deviceCert.serial), `the CRL of ${uri} this device holds`)
   return { uri, deviceId: id, deviceCert, accountCert }
 }
 

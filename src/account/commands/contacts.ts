@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../../errors.js'
-import { parseToxId, toxPublicKey } from '../../identity/tox.js'
+import { parseToxId, toxId, toxPublicKey } from '../../identity/tox.js'
 import type { AccountContext } from '../context.js'
 import { nowSeconds } from '../store.js'
 import { declineConversationRequest } from './membership.js'
@@ -19,7 +19,7 @@ export function addContact(account: AccountContext, toxIdOfContact: string): voi
   const { publicKey, nospam } = parseToxId(toxIdOfContact)
   const pk = Buffer.from(publicKey).toString('hex')
   if (pk === Buffer.from(toxPublicKey(account.identity.deviceKey.publicKey)).toString('hex')) throw new InvalidArgumentError('that is this device’s own Tox ID')
-  account.store.contacts.value[`pending:${pk}`] = { uri: '', devices: [pk], pending: { toxPk: pk, nospam: Buffer.from(nospam).toString('hex') }, confirmed: false, added: nowSeconds() }
+  account.store.contacts.value[`pending:${pk}`] = { uri: '', devices: [pk], pending: { toxPk: pk, nospam: Buffer.from(nospam).toString('hex') }, confirmed: false, added: nowSeconds(), toxId: toxId(publicKey, nospam) }
   account.store.contacts.save()
   account.network?.requestContact(pk, Buffer.from(nospam).toString('hex'))
 }

@@ -6,6 +6,7 @@
 import { InvalidArgumentError, InvalidStateError, NotFoundError, UnauthorizedError } from '../../errors.js'
 import { isAccountUri } from '../../identity/ids.js'
 import type { AccountContext } from '../context.js'
+import { activeMembers } from '../peers.js'
 import { nowSeconds } from '../store.js'
 import { acceptTrustRequest, discardTrustRequest } from './trust.js'
 
@@ -75,8 +76,7 @@ export function removeConversation(account: AccountContext, id: string): boolean
   const conv = account.openConversation(id)
   let alone = true
   if (conv) {
-    const others = conv.members().filter((m) => m.uri !== account.uri && (m.role === 'admin' || m.role === 'member'))
-    alone = others.length === 0
+    alone = activeMembers(conv).every((uri) => uri === account.uri)
     const role = conv.roleOf()
     if (!alone && (role === 'member' || role === 'admin')) account.write(id, (c) => c.leave())
   }
