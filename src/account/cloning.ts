@@ -17,6 +17,8 @@ const CLONE_RETRY_MAX_MS = 60_000
 
 export class Cloner {
   private readonly cloning = new Set<string>()
+  /** Asked for while an attempt was under way. */
+  private readonly again = new Set<string>()
   private readonly timers = new Set<NodeJS.Timeout>()
   /** Failed rounds per conversation, for the backoff. */
   private readonly rounds = new Map<string, number>()
@@ -30,11 +32,17 @@ export class Cloner {
     for (const t of this.timers) clearTimeout(t)
   }
 
-  /** Starts cloning `id` (once at a time). */
+  /**
+   * Starts cloning `id` (once at a time). Asked again while an attempt is under way — a peer
+   * came online that the attempt did not try — it runs once more after that attempt.
+   */
   clone(id: string): void {
-    if (this.cloning.has(id)) return
+    if (this.cloning.has(id)) return void this.again.add(id)
     this.cloning.add(id)
-    void this.cloneFromAny(id).finally(() => this.cloning.delete(id))
+    void this.cloneFromAny(id).finally(() => {
+      this.cloning.delete(id)
+      if (this.again.delete(id)) this.clone(id)
+    })
   }
 
   private async cloneFromAny(id: string): Promise<void> {
