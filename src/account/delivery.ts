@@ -11,7 +11,7 @@
  * Announcements for linked devices that are offline wait in the outbox.
  * @module
  */
-import { ChannelRefusedError } from '../errors.js'
+import { ChannelRefusedError, ChannelResetError } from '../errors.js'
 import type { Conversation } from '../swarm/conversation.js'
 import type { SyncResult } from '../swarm/sync.js'
 import type { VerifiedPeer } from './hello.js'
@@ -130,6 +130,12 @@ export class Delivery {
     void this.pull(conv, peer, a.commit)
   }
 
+  /** The channel failed because the connection to `peer` went away: it is not online any more. */
+  private connectionLost(err: unknown, peer: VerifiedPeer): boolean {
+    const channelError = err instanceof ChannelRefusedError || err instanceof ChannelResetError
+    return channelError && !this.ctx.node.onlinePeers().some((p) => p.toxPk === peer.toxPk)
+  }
+
   /** The fetches of `conv` running now (one per device fetched from). */
   private fetchesOf(conv: Conversation): Array<{ commits: Set<string> }> {
     return [...this.running].filter(([key]) => key.startsWith(`${conv.id}:`)).map(([, entry]) => entry)
@@ -165,9 +171,10 @@ export class Delivery {
             trace?.(`pull ${short(peer.toxPk)}: ${result.result}, ${result.commits} commits, head ${short(result.head)}, ${(performance.now() - started).toFixed(0)} ms`)
           } catch (err) {
             trace?.(`pull ${short(peer.toxPk)} failed: ${(err as Error).message}`)
-            // A catch-up pull from a member that does not have the conversation yet is no error.
-            const notThere = err instanceof ChannelRefusedError && err.data['reason'] === 'unknown'
-            if (entry.commits.size > 0 || !notThere) this.ctx.error(conv.id, { code: 'fetch', what: `fetch from ${peer.deviceId.slice(0, 12)}… failed: ${(err as Error).message}`, peer: peer.deviceId })
+            // A catch-up pull (nothing known to be missing) from a member that does not have the
+            // conversation yet, or whose connection went away (we let go of it, or it left), is
+            // no error: the next connection catches up again.
+            if (entry.commits.size > 0 || !(notThere(err) || this.connectionLost(err, peer))) this.ctx.error(conv.id, { code: 'fetch', what: `fetch from ${peer.deviceId.slice(0, 12)}… failed: ${(err as Error).message}`, peer: peer.deviceId })
             break
           }
           this.afterPull(conv, peer, result)
@@ -267,4 +274,9 @@ export class Delivery {
       }
     }
   }
+}
+
+/** The member asked does not have the conversation (yet). */
+function notThere(err: unknown): boolean {
+  return err instanceof ChannelRefusedError && err.data['reason'] === 'unknown'
 }
