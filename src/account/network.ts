@@ -25,6 +25,9 @@ import { RequestLimiter } from './request-limits.js'
 import { knownDevices } from './revocation.js'
 import { nowSeconds, type Contact } from './store.js'
 import { ACK, DEVICES, friendRequestMessage, inviteFrame, parseFriendRequest } from './wire.js'
+import { tracer } from '../util/trace.js'
+
+const trace = tracer('friends')
 
 export type { BootstrapNode, NetworkOptions } from './network-options.js'
 
@@ -188,6 +191,7 @@ export class AccountNetwork {
   private friendRequest(toxId: string, kind: 'contact' | 'device'): string {
     const message = friendRequestMessage({ kind, uri: this.account.uri, name: this.hooks.requestName?.() ?? this.account.displayName })
     const pk = this.node.tox.addFriendByToxId(toxId, message)
+    trace?.(`${this.account.displayName}: asks ${hex(pk).slice(0, 8)} (${kind})`)
     this.befriended.add(hex(pk))
     this.node.tox.addFriend(pk, { requireNoise: true })
     return hex(pk)
@@ -245,6 +249,7 @@ export class AccountNetwork {
     }
     if (this.limited(key, 'friend requests')) return
     const { store } = this.account
+    trace?.(`${this.account.displayName}: friend request from ${key.slice(0, 8)}, ${body.kind} of ${body.uri.slice(0, 8)}`)
     if (body.kind === 'device') {
       if (body.uri !== this.account.uri) return
       this.expectOwn.add(key)
@@ -285,6 +290,7 @@ export class AccountNetwork {
 
   private onPeerOnline(p: VerifiedPeer): void {
     const { store } = this.account
+    trace?.(`${this.account.displayName}: ${p.toxPk.slice(0, 8)} of ${p.accountUri.slice(0, 8)} online`)
     // A banned account's device (a ring neighbour in a shared conversation, say) gets nothing,
     // unless we are asking that device to be a contact again.
     if (store.contacts.value[p.accountUri]?.banned && !store.contacts.value[`pending:${p.toxPk}`]) return this.unfriend(p.toxPk)

@@ -17,6 +17,10 @@ import type { NodeInfo } from '../dht/packed-node.js'
 import { keyHex } from '../dht/routing-table.js'
 import type { NetCrypto } from './net-crypto/net-crypto.js'
 import type { Address } from './udp.js'
+import { tracer } from '../util/trace.js'
+
+const trace = tracer('friends')
+const short = (pk: Uint8Array) => keyHex(pk).slice(0, 8)
 
 export const FRIEND_REQUEST_ID = 0x20
 const DHT_PK_ONION_INTERVAL_MS = 30_000
@@ -158,7 +162,11 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
   private onRequest(sender: Uint8Array, body: Uint8Array): void {
     const key = keyHex(sender)
     if (body.length <= 5 || body.length > 5 + MAX_FRIEND_REQUEST_MESSAGE) return
-    if (!Buffer.from(body.subarray(1, 5)).equals(this.ctx.nospam) || this.ctx.isFriend(sender) || this.recentRequests.includes(key) || this.refused.has(key)) return
+    if (!Buffer.from(body.subarray(1, 5)).equals(this.ctx.nospam) || this.ctx.isFriend(sender) || this.recentRequests.includes(key) || this.refused.has(key)) {
+      trace?.(`${short(this.ctx.realPk)}: request from ${short(sender)} dropped (${this.ctx.isFriend(sender) ? 'a friend' : this.recentRequests.includes(key) ? 'a repeat' : this.refused.has(key) ? 'refused' : 'nospam'})`)
+      return
+    }
+    trace?.(`${short(this.ctx.realPk)}: request from ${short(sender)}`)
     this.recentRequests.push(key)
     if (this.recentRequests.length > RECENT_REQUESTS) this.recentRequests.shift()
     this.emit('request', new Uint8Array(sender), Buffer.from(body.subarray(5)).toString('utf8'))
@@ -166,7 +174,11 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
 
   private onDhtPk(a: DhtPkAnnouncement): void {
     const w = this.wanted.get(keyHex(a.senderRealPk))
-    if (!w || !this.ctx.isFriend(a.senderRealPk) || a.noReplay <= w.lastNoReplay) return
+    if (!w || !this.ctx.isFriend(a.senderRealPk) || a.noReplay <= w.lastNoReplay) {
+      trace?.(`${short(this.ctx.realPk)}: DHT-PK from ${short(a.senderRealPk)} dropped (${!w || !this.ctx.isFriend(a.senderRealPk) ? 'not a friend' : 'replay'})`)
+      return
+    }
+    trace?.(`${short(this.ctx.realPk)}: DHT-PK from ${short(a.senderRealPk)}: DHT key ${short(a.senderDhtPk)}, ${a.nodes.length} nodes`)
     w.lastNoReplay = a.noReplay
     // Its first DHT-PK, or a new DHT key (a restart): it knows us now, so ours goes at once
     // and quickly again (the ones before may have arrived before it accepted us).
@@ -209,6 +221,7 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
 
   private connect(w: Wanted, address: Address): void {
     if (!w.dhtPk) return
+    trace?.(`${short(this.ctx.realPk)}: ${short(w.realPk)} answers at ${address.host}:${address.port}${this.ctx.isConnected(w.realPk) ? ' (connected)' : ', connecting'}`)
     // Connected already (on a relay, say): a UDP address that answered is a path to try.
     if (this.ctx.isConnected(w.realPk)) return this.ctx.netCrypto.tryDirect(w.realPk, address)
     this.ctx.netCrypto.connect(w.realPk, w.dhtPk, address)
@@ -231,6 +244,10 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
       const reachable = this.ctx.onion.canReach(w.realPk)
       if (w.request && reachable && now >= w.request.nextAt) {
         if (this.ctx.onion.sendData(w.realPk, w.request.body)) {
+          trace?.(`${short(this.ctx.realPk)}: request to ${short(w.realPk)} sent, next in ${w.request.backoff} ms`)
+          // Our DHT-PK follows quickly again: the ones sent before it accepts us are dropped,
+          // and a request that arrives late (a path that broke) would otherwise wait 30 s for one.
+          w.onionDhtPkSent = 0
           w.request.nextAt = now + w.request.backoff
           w.request.backoff *= 2
         }
@@ -239,7 +256,10 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
       // dropped), then every 30 s as c-toxcore.
       const interval = w.onionDhtPkSent < DHT_PK_QUICK_SENDS ? DHT_PK_QUICK_MS : DHT_PK_ONION_INTERVAL_MS
       if (reachable && now - w.lastOnionDhtPk >= interval) {
-        if (this.ctx.onion.sendData(w.realPk, dhtPkPlain(this.ourDhtPk()))) (w.lastOnionDhtPk = now), w.onionDhtPkSent++
+        if (this.ctx.onion.sendData(w.realPk, dhtPkPlain(this.ourDhtPk()))) {
+          trace?.(`${short(this.ctx.realPk)}: DHT-PK to ${short(w.realPk)} through the onion (${w.onionDhtPkSent + 1})`)
+          ;(w.lastOnionDhtPk = now), w.onionDhtPkSent++
+        }
       }
       // Once its DHT key answered us: our DHT-PK straight to it, and a connection attempt.
       const at = w.dhtPk && this.ctx.dht.foundAt(w.dhtPk)
