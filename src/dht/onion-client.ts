@@ -3,8 +3,8 @@
  * closest to it — through three-hop paths, so they never learn our address — and searches
  * friends' keys the same way; once a friend's announcement is found (its data key), sends it
  * data through the node that holds it (DHT-PK packets, friend requests), and receives what
- * others send us. Paths are kept while they work (announce nodes bind ping ids to the last
- * relay's address) and replaced after three silent requests or 10 minutes.
+ * others send us. Paths are ./onion-paths.ts; each list node keeps to one, since announce
+ * nodes bind ping ids to the last relay's address.
  * @module
  */
 import { randomBytes } from 'node:crypto'
@@ -21,11 +21,15 @@ import {
   encodeDataRequest,
   ONION,
   PING_ID_BYTES,
-  type OnionPath,
 } from './onion-packets.js'
-import { isLanAddress, scopedLike } from './lan-discovery.js'
+import { scopedLike } from './lan-discovery.js'
+import { MAX_TRIES, OnionPaths, PATHS_PER_WAY, type PathState } from './onion-paths.js'
 import type { NodeInfo } from './packed-node.js'
-import { compareDistance, isGood, keyHex } from './routing-table.js'
+import { tracer } from '../util/trace.js'
+import { compareDistance, keyHex } from './routing-table.js'
+
+const trace = tracer('onion')
+const short = (pk: Uint8Array) => keyHex(pk).slice(0, 8)
 
 const ANNOUNCE_NODES = 12
 const SEARCH_NODES = 8
@@ -34,8 +38,6 @@ const QUICK_MS = 3000
 const SEARCH_QUICK_MS = 1000
 const SLOW_MS = 15_000
 const RESPONSE_TIMEOUT_MS = 4000
-const PATH_LIFETIME_MS = 600_000
-const MAX_TRIES = 3
 const ZERO_PING_ID = new Uint8Array(PING_ID_BYTES)
 /** How long a node that stopped answering is not taken back into a list (other nodes keep naming it until their DHT forgets it). */
 const UNRESPONSIVE_MS = 120_000
@@ -51,6 +53,12 @@ interface ListNode {
   lastSent: number
   lastHeard: number
   unanswered: number
+  /** Which of the PATHS_PER_WAY paths reaches it. */
+  pathSlot: number
+  /** The path its last request went by. */
+  via?: PathState
+  /** The path `pingId` was got by: the node takes it only from a request on that path. */
+  pingVia?: PathState
 }
 
 interface Friend {
@@ -67,12 +75,6 @@ interface Sent {
   at: number
 }
 
-interface PathState {
-  path: OnionPath
-  created: number
-  failures: number
-}
-
 export interface OnionClientEvents {
   /** Data sent to us through the onion: the sender's long-term key and `[id][data]`. */
   data: [senderRealPk: Uint8Array, body: Uint8Array]
@@ -86,8 +88,8 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
   private readonly self = new Map<string, ListNode>()
   private readonly friends = new Map<string, Friend>()
   private readonly sent = new Map<string, Sent>()
-  /** Paths by use and by where they lead: `announce:lan`, `search:wan`… (see path()). */
-  private readonly paths = new Map<string, PathState>()
+  private readonly paths: OnionPaths
+  private nextPathSlot = 0
   private readonly now: () => number
   private readonly realShared: SharedKeyCache
   /** Whether a friend is connected now: then, as c-toxcore, its announcement is not searched. */
@@ -103,20 +105,19 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
    * announce responses), since such a node has no DHT of its own.
    */
   tcp: { sendOnion(body: Uint8Array): void; node: NodeInfo } | undefined
-  private readonly pathNodes = new Map<string, NodeInfo>()
   /** Nodes dropped for not answering, and until when they stay out of the lists. */
   private readonly unresponsive = new Map<string, number>()
 
   /** A node that may serve as a hop or an announce node (a bootstrap node, say). */
   addPathNode(node: NodeInfo): void {
-    if (this.pathNodes.size < 256 && !node.tcp) this.pathNodes.set(keyHex(node.publicKey), { host: node.host, port: node.port, publicKey: new Uint8Array(node.publicKey) })
+    if (this.paths.told.size < 256 && !node.tcp) this.paths.told.set(keyHex(node.publicKey), { host: node.host, port: node.port, publicKey: new Uint8Array(node.publicKey) })
   }
 
   /** Nodes near `target` from the DHT, else (no DHT over TCP only) from the path nodes. */
   private candidates(target: Uint8Array, n: number): NodeInfo[] {
     const fromDht = this.dht.closest(target, n)
     if (fromDht.length > 0) return fromDht
-    return [...this.pathNodes.values()].sort((a, b) => compareDistance(target, a.publicKey, b.publicKey)).slice(0, n)
+    return [...this.paths.told.values()].sort((a, b) => compareDistance(target, a.publicKey, b.publicKey)).slice(0, n)
   }
 
   private transmit(path: PathState, destination: NodeInfo, payload: Uint8Array): boolean {
@@ -140,6 +141,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     this.now = options.now ?? (() => performance.now())
     this.isOnline = options.isOnline ?? (() => false)
     this.realShared = options.realShared ?? new SharedKeyCache(realKeys.secretKey)
+    this.paths = new OnionPaths({ dht, now: this.now, tcp: () => this.tcp?.node, owner: realKeys.publicKey })
     link.on(ONION.announceResponse, (p, from) => this.onAnnounceResponse(p, from))
     link.on(ONION.dataResponse, (p) => this.onDataResponse(p))
   }
@@ -189,42 +191,17 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     }
     for (const n of f.nodes.values()) {
       if (!n.dataPk) continue
-      const path = this.path('search', n.node)
+      const path = this.paths.get('search', n.node, n.pathSlot)
       const payload = path && request(n.dataPk)
       if (path && payload && this.transmit(path, n.node, payload)) sent = true
     }
     return sent
   }
 
-  // ── paths ──────────────────────────────────────────────────────────────────────────
-
-  /** A path towards `destination` (kept while it works; see pathHops for which nodes). */
-  private path(kind: 'announce' | 'search', destination: NodeInfo): PathState | undefined {
-    const now = this.now()
-    const lan = !this.tcp && isLanAddress(destination.host)
-    // Paths are kept per way out: LAN, WAN, or through one relay (the route may change).
-    const id = `${kind}:${this.tcp ? `tcp-${keyHex(this.tcp.node.publicKey)}` : lan ? 'lan' : 'wan'}`
-    const current = this.paths.get(id)
-    if (current && current.failures < MAX_TRIES && now - current.created < PATH_LIFETIME_MS) return current
-    const good: NodeInfo[] = this.tcp ? [...this.pathNodes.values()] : [...this.dht.table.contacts()].filter((c) => isGood(c, now))
-    const hops = pathHops(good, lan)
-    if (!hops) return undefined
-    const nodes: [NodeInfo, NodeInfo, NodeInfo] = [this.tcp ? this.tcp.node : hops[0], hops[1], hops[2]]
-    const k2 = boxKeyPair()
-    const k3 = boxKeyPair()
-    const s1 = this.tcp ? new Uint8Array(32) : this.dht.sharedWith(nodes[0].publicKey)
-    const s2 = trySharedKey(nodes[1].publicKey, k2.secretKey)
-    const s3 = trySharedKey(nodes[2].publicKey, k3.secretKey)
-    if (!s1 || !s2 || !s3) return undefined
-    const state = { path: { nodes, publicKeys: [this.dht.publicKey, k2.publicKey, k3.publicKey], sharedKeys: [s1, s2, s3] } as OnionPath, created: now, failures: 0 }
-    this.paths.set(id, state)
-    return state
-  }
-
   // ── announcing and searching ───────────────────────────────────────────────────────
 
   private sendAnnounce(n: ListNode, friend?: Friend): void {
-    const path = this.path(friend ? 'search' : 'announce', n.node)
+    const path = this.paths.get(friend ? 'search' : 'announce', n.node, n.pathSlot)
     const senderKeys = friend ? friend.temp : this.realKeys
     const shared = trySharedKey(n.node.publicKey, senderKeys.secretKey)
     if (!path || !shared) return
@@ -242,6 +219,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     const now = this.now()
     n.lastSent = now
     n.unanswered++
+    n.via = path
     this.sent.set(sendback.toString('hex'), { listNode: n, friend, shared, path, at: now })
   }
 
@@ -251,11 +229,15 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     if (list.has(key) || key === keyHex(this.dht.publicKey)) return undefined
     if ((this.unresponsive.get(key) ?? -Infinity) > this.now()) return undefined
     if (list.size >= max) {
-      const farthest = [...list.values()].sort((a, b) => compareDistance(target, b.node.publicKey, a.node.publicKey))[0]!
+      // Nodes that never answered go first: a node named to us may be long gone (a network's
+      // nodes keep naming a stopped one for two minutes), and one that answers is worth more
+      // than one nearer that may not. Among those that did, the farthest.
+      const byDistance = [...list.values()].sort((a, b) => compareDistance(target, b.node.publicKey, a.node.publicKey))
+      const farthest = byDistance.find((n) => n.lastHeard === -Infinity) ?? byDistance[0]!
       if (compareDistance(target, node.publicKey, farthest.node.publicKey) >= 0) return undefined
       list.delete(farthest.key)
     }
-    const entry: ListNode = { node: { host: node.host, port: node.port, publicKey: new Uint8Array(node.publicKey) }, key, pingId: new Uint8Array(PING_ID_BYTES), stored: false, lastSent: -Infinity, lastHeard: -Infinity, unanswered: 0 }
+    const entry: ListNode = { node: { host: node.host, port: node.port, publicKey: new Uint8Array(node.publicKey) }, key, pingId: new Uint8Array(PING_ID_BYTES), stored: false, lastSent: -Infinity, lastHeard: -Infinity, unanswered: 0, pathSlot: this.nextPathSlot++ % PATHS_PER_WAY }
     list.set(key, entry)
     return entry
   }
@@ -268,6 +250,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     if (!res) return
     this.sent.delete(Buffer.from(sendback).toString('hex'))
     const n = sent.listNode
+    let stale = false
     n.lastHeard = this.now()
     n.unanswered = 0
     sent.path.failures = 0
@@ -279,8 +262,14 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
         if (first) this.emit('friendFound', f.realPk)
       } else n.pingId = res.value
     } else {
-      n.stored = res.isStored === 2
+      // The node answers "stored" (2) to a request on a new path even when the ping id we sent
+      // was for the old one (ping ids are bound to the last hop's address) — and keeps the old
+      // return path, which may be dead: data for us would be lost there until our next
+      // announcement, 15 s on. So a "stored" is taken only for a ping id got on the same path.
+      stale = res.isStored === 2 && n.pingVia !== sent.path
+      n.stored = res.isStored === 2 && !stale
       n.pingId = res.value
+      n.pingVia = sent.path
     }
     const list = f ? f.nodes : this.self
     const target = f ? f.realPk : this.realKeys.publicKey
@@ -291,7 +280,7 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
       if (added) this.sendAnnounce(added, f)
     }
     // Announcing: the first answer gives the ping id; ask again at once to be stored.
-    if (!f && res.isStored === 0) this.sendAnnounce(n)
+    if (!f && (res.isStored === 0 || stale)) this.sendAnnounce(n)
   }
 
   private onDataResponse(packet: Buffer): void {
@@ -316,6 +305,16 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
       if (now - s.at < RESPONSE_TIMEOUT_MS) continue
       this.sent.delete(id)
       s.path.failures++
+      trace?.(`${short(this.realKeys.publicKey)}: no answer from ${short(s.listNode.node.publicKey)}${s.friend ? ` searching ${short(s.friend.realPk)}` : ''}`)
+      // A hop gone: the nodes last asked through that path are asked again at once on a new
+      // one, not counted against them.
+      this.paths.probe(s.path, () => {
+        for (const n of [...this.self.values(), ...[...this.friends.values()].flatMap((f) => [...f.nodes.values()])]) {
+          if (n.via !== s.path) continue
+          n.unanswered = 0
+          n.lastSent = -Infinity
+        }
+      })
     }
     this.refresh(this.self, this.realKeys.publicKey, ANNOUNCE_NODES, undefined, now)
     // A connected friend needs no search (c-toxcore's do_friend skips online friends): a
@@ -334,26 +333,10 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
     }
     if (list.size < max) for (const c of this.candidates(target, max)) this.offer(list, target, max, c)
     for (const n of list.values()) {
-      const settled = friend ? !!n.dataPk : n.stored
+      // Settled: stored (or the friend's key found), and the last request not left unanswered.
+      const unanswered = n.unanswered > 0 && now - n.lastSent >= RESPONSE_TIMEOUT_MS
+      const settled = (friend ? !!n.dataPk : n.stored) && !unanswered
       if (now - n.lastSent >= (settled ? SLOW_MS : friend ? SEARCH_QUICK_MS : QUICK_MS)) this.sendAnnounce(n, friend)
     }
   }
-}
-
-/**
- * Three hops for an onion path, chosen at random among `good` nodes (repeats allowed, as
- * c-toxcore: a tiny network still has paths); undefined when there is none. Each hop sends to
- * the next by the address we know it at, so a node known by a LAN address can only follow one
- * on that LAN: a path to a LAN destination is made of LAN nodes, and a path to anyone else
- * has its second and third hops outside the LAN (the first, which we send to ourselves, may
- * be on it). Mixed, a node on the Internet would forward to a 10.x address — lost, and blamed
- * on the destination. With no node of the right kind, any will do.
- */
-export function pathHops(good: NodeInfo[], toLan: boolean, random: () => number = Math.random): [NodeInfo, NodeInfo, NodeInfo] | undefined {
-  if (good.length === 0) return undefined
-  const fitting = good.filter((n) => isLanAddress(n.host) === toLan)
-  const later = fitting.length > 0 ? fitting : good
-  const first = toLan ? later : good
-  const pick = (from: NodeInfo[]) => from[Math.floor(random() * from.length)]!
-  return [pick(first), pick(later), pick(later)]
 }
