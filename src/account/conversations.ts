@@ -97,9 +97,12 @@ export class ConversationRegistry implements ConversationsPort {
       this.net()?.refreshRing()
     })
     conv.on('profileUpdated', (profile) => core.emit('conversationProfileUpdated', conv.id, profile))
-    conv.on('conversationError', (e) =>
-      core.emit('onConversationError', conv.id, { code: e.code === 'invalid-fetch' ? 'invalid-fetch' : 'fetch', what: e.reason, peer: e.peer, rule: e.rule, commit: e.commit }),
-    )
+    conv.on('conversationError', (e) => {
+      // A fetch that threw is reported once, by ./delivery.ts: it knows whether anything was
+      // known to be missing and whether the device just went away.
+      if (e.code === 'fetch-failed' || e.code === 'limit-exceeded') return
+      core.emit('onConversationError', conv.id, { code: e.code === 'invalid-fetch' ? 'invalid-fetch' : 'fetch', what: e.reason, peer: e.peer, rule: e.rule, commit: e.commit })
+    })
     this.net()?.node.host(conv)
   }
 

@@ -11,7 +11,7 @@
  * Announcements for linked devices that are offline wait in the outbox.
  * @module
  */
-import { ChannelRefusedError, ChannelResetError } from '../errors.js'
+import { ChannelRefusedError } from '../errors.js'
 import type { Conversation } from '../swarm/conversation.js'
 import type { SyncResult } from '../swarm/sync.js'
 import type { VerifiedPeer } from './hello.js'
@@ -130,10 +130,12 @@ export class Delivery {
     void this.pull(conv, peer, a.commit)
   }
 
-  /** The channel failed because the connection to `peer` went away: it is not online any more. */
-  private connectionLost(err: unknown, peer: VerifiedPeer): boolean {
-    const channelError = err instanceof ChannelRefusedError || err instanceof ChannelResetError
-    return channelError && !this.ctx.node.onlinePeers().some((p) => p.toxPk === peer.toxPk)
+  /**
+   * The connection to `peer` went away (it is not online any more): whatever the fetch then
+   * said — a channel refused or reset, a pack cut short — comes from that.
+   */
+  private connectionLost(peer: VerifiedPeer): boolean {
+    return !this.ctx.node.onlinePeers().some((p) => p.toxPk === peer.toxPk)
   }
 
   /** The fetches of `conv` running now (one per device fetched from). */
@@ -174,7 +176,7 @@ export class Delivery {
             // A catch-up pull (nothing known to be missing) from a member that does not have the
             // conversation yet, or whose connection went away (we let go of it, or it left), is
             // no error: the next connection catches up again.
-            if (entry.commits.size > 0 || !(notThere(err) || this.connectionLost(err, peer))) this.ctx.error(conv.id, { code: 'fetch', what: `fetch from ${peer.deviceId.slice(0, 12)}… failed: ${(err as Error).message}`, peer: peer.deviceId })
+            if (entry.commits.size > 0 || !(notThere(err) || this.connectionLost(peer))) this.ctx.error(conv.id, { code: 'fetch', what: `fetch from ${peer.deviceId.slice(0, 12)}… failed: ${(err as Error).message}`, peer: peer.deviceId })
             break
           }
           this.afterPull(conv, peer, result)
