@@ -22,7 +22,8 @@ export async function loadX509(): Promise<X509Module> {
   x509Module ??= (async () => {
     await import('reflect-metadata')
     const x509 = await import('@peculiar/x509')
-    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0])
+    // Node's webcrypto is the WebCrypto the library types as the DOM's Crypto (absent or different, by lib).
+    x509.cryptoProvider.set(webcrypto as never)
     return x509
   })()
   return x509Module

@@ -31,7 +31,7 @@ function setup(failures: number, online = () => true) {
     },
   } as unknown as SwarmNode
   const errors: string[] = []
-  const delivery = new Delivery({ node, store: { enqueue: () => {} } as unknown as AccountStore, deviceId: 'f'.repeat(40), accountUri: ACCOUNT, ownDevices: () => [], error: (_c, e) => errors.push(e.code), idle: () => {} })
+  const delivery = new Delivery({ node, store: { enqueue: () => {} } as unknown as AccountStore, deviceId: 'f'.repeat(40), toxPk: 'e'.repeat(64), accountUri: ACCOUNT, ownDevices: () => [], error: (_c, e) => errors.push(e.code), idle: () => {} })
   return { delivery, conv, peer, have, pulls, errors }
 }
 

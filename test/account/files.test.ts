@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { BIN } from '../cli/run.js'
 import { Account } from '../../src/account/account.js'
 import { ended, download, group, randomFile, share } from './file-helpers.js'
-import { befriend, forge, next, quiet, record, testNetwork, until } from './net.js'
+import { befriend, forge, next, record, testNetwork, until } from './net.js'
 import { dataTransferMessage } from '../../src/swarm/messages.js'
 
 // A test that times out never reaches its finally: the node processes it started are

@@ -4,6 +4,7 @@
  * fetched, validated, merged and relayed by the Account's own code — and reaches every member.
  */
 import { describe, expect, it } from 'vitest'
+import type { Account } from '../../src/account/account.js'
 import { MAX_NEIGHBOURS } from '../../src/account/gossip.js'
 import { conversationNeighbours } from '../../src/account/peers.js'
 import { befriend, invite, testNetwork, until } from './net.js'
@@ -14,7 +15,7 @@ const MEMBERS = 24
 describe('gossip between real accounts', () => {
   it(`${MEMBERS} members: each links with at most ${MAX_NEIGHBOURS} others of the conversation, and a message reaches all`, async () => {
     const host = await net.account('host')
-    const others = []
+    const others: Account[] = []
     for (let i = 1; i < MEMBERS; i++) others.push(await net.account(`m${i}`))
     for (const m of others) await befriend(host, m)
     const id = host.startConversation({ title: 'many' })

@@ -143,7 +143,7 @@ describe('ConversationTest', () => {
   it('testCheckProfileInConversationRequest', async () => {
     const [alice, bob] = [await net.account('alice'), await net.account('bob')]
     await befriend(alice, bob)
-    const id = await offer(alice, bob, { title: 'My awesome swarm' })
+    await offer(alice, bob, { title: 'My awesome swarm' })
     expect(bob.getConversationRequests()[0]!.metadatas['title']).toBe('My awesome swarm')
   })
 

@@ -9,6 +9,7 @@
  * SIGINT. Screenshots go to test/.artifacts/. Needs chromium; skipped without it, never when
  * CI=true.
  */
+/// <reference lib="dom" />
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'

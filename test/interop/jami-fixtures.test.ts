@@ -48,7 +48,7 @@ describe('repositories written by jami-daemon', () => {
       expect(ids).toHaveLength(expected.commits)
       const alter = (id: string, change: (f: CommitFields) => CommitFields): string =>
         repo.objects.write('commit', serializeCommit(change(parseCommit(repo.objects.read(id).content))))
-      const verdict = (id: string, root = expected.id) => validateCommit({ ...env(), rootId: root }, id).verdict
+      const verdict = (id: string, root: string = expected.id) => validateCommit({ ...env(), rootId: root }, id).verdict
       for (const id of ids) {
         expectAccepted(verdict(id))
         const original = parseCommit(repo.objects.read(id).content)

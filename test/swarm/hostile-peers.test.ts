@@ -125,7 +125,7 @@ describe('packs that are not what they claim', () => {
     const peer = Conversation.open(`${dir}/peer`, { identity: alice })
     const real = peer.sendMessage('the real message')
     const raw = peer.view.commit(real).raw
-    const tampered = Buffer.from(raw.toString('latin1').replace('the real message', 'a forged message!'), 'latin1')
+    const tampered = Buffer.from(Buffer.from(raw).toString('latin1').replace('the real message', 'a forged message!'), 'latin1')
     expect(hashObject('commit', tampered)).not.toBe(real)
     const o = await fetchFrom((s) => fakeServer(s, real, [writePack([{ type: 'commit', content: tampered }])]))
     expect(o.error).toMatchObject({ name: 'CorruptObjectError', data: { what: `commit ${real}`, reason: 'advertised by the peer but missing from its pack' } })

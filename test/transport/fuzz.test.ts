@@ -171,9 +171,9 @@ describe('packet parsers survive fuzzed inputs (10,000 each in the suite)', () =
   it('receive window: duplicates and far-off numbers are never delivered', () => {
     fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 70_000 }), { maxLength: 200 }), (numbers) => {
       const w = new ReceiveWindow()
-      const delivered: number[] = []
-      for (const n of numbers) for (const d of w.accept(n, Uint8Array.of(160, n & 255))) delivered.push(delivered.length)
-      expect(delivered.length).toBeLessThanOrEqual(new Set(numbers).size)
+      let delivered = 0
+      for (const n of numbers) delivered += w.accept(n, Uint8Array.of(160, n & 255)).length
+      expect(delivered).toBeLessThanOrEqual(new Set(numbers).size)
       expect(w.request().length).toBeLessThanOrEqual(1373)
     }), params(7))
   })
