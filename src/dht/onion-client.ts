@@ -26,10 +26,9 @@ import { scopedLike } from './lan-discovery.js'
 import { MAX_TRIES, OnionPaths, PATHS_PER_WAY, type PathState } from './onion-paths.js'
 import type { NodeInfo } from './packed-node.js'
 import { tracer } from '../util/trace.js'
-import { compareDistance, keyHex } from './routing-table.js'
+import { compareDistance, keyHex, shortKey as short } from './routing-table.js'
 
 const trace = tracer('onion')
-const short = (pk: Uint8Array) => keyHex(pk).slice(0, 8)
 
 const ANNOUNCE_NODES = 12
 const SEARCH_NODES = 8
@@ -110,14 +109,14 @@ export class OnionClient extends EventEmitter<OnionClientEvents> {
 
   /** A node that may serve as a hop or an announce node (a bootstrap node, say). */
   addPathNode(node: NodeInfo): void {
-    if (this.paths.told.size < 256 && !node.tcp) this.paths.told.set(keyHex(node.publicKey), { host: node.host, port: node.port, publicKey: new Uint8Array(node.publicKey) })
+    this.paths.tell(node)
   }
 
   /** Nodes near `target` from the DHT, else (no DHT over TCP only) from the path nodes. */
   private candidates(target: Uint8Array, n: number): NodeInfo[] {
     const fromDht = this.dht.closest(target, n)
     if (fromDht.length > 0) return fromDht
-    return [...this.paths.told.values()].sort((a, b) => compareDistance(target, a.publicKey, b.publicKey)).slice(0, n)
+    return this.paths.toldNodes().sort((a, b) => compareDistance(target, a.publicKey, b.publicKey)).slice(0, n)
   }
 
   private transmit(path: PathState, destination: NodeInfo, payload: Uint8Array): boolean {

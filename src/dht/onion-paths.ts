@@ -12,11 +12,10 @@ import type { DhtNode } from './dht-node.js'
 import { isLanAddress } from './lan-discovery.js'
 import type { OnionPath } from './onion-packets.js'
 import type { NodeInfo } from './packed-node.js'
-import { isGood, keyHex } from './routing-table.js'
+import { isGood, keyHex, shortKey as short } from './routing-table.js'
 import { tracer } from '../util/trace.js'
 
 const trace = tracer('onion')
-const short = (pk: Uint8Array) => keyHex(pk).slice(0, 8)
 
 /** Silent requests before a path (or a list node) is given up. */
 export const MAX_TRIES = 3
@@ -53,11 +52,21 @@ export class OnionPaths {
   /** Paths by use, way out and slot: `announce:lan:0`, `search:wan:2`… */
   private readonly paths = new Map<string, PathState>()
   /** Nodes we were told about (bootstrap nodes, nodes in announce responses): the hops when there is no DHT (TCP only). */
-  readonly told = new Map<string, NodeInfo>()
+  private readonly told = new Map<string, NodeInfo>()
   /** Hops that did not answer a DHT ping, and when: left out of new paths until heard from since. */
   private readonly doubted = new Map<string, number>()
 
   constructor(private readonly ctx: OnionPathsContext) {}
+
+  /** Keeps `node` (not a TCP relay) among the nodes we were told about, up to 256. */
+  tell(node: NodeInfo): void {
+    if (this.told.size < 256 && !node.tcp) this.told.set(keyHex(node.publicKey), { host: node.host, port: node.port, publicKey: new Uint8Array(node.publicKey) })
+  }
+
+  /** The nodes we were told about. */
+  toldNodes(): NodeInfo[] {
+    return [...this.told.values()]
+  }
 
   /** Path `slot` of `kind` towards `destination`, kept while it works; undefined when no node can make one. */
   get(kind: 'announce' | 'search', destination: NodeInfo, slot: number): PathState | undefined {
@@ -70,7 +79,7 @@ export class OnionPaths {
     const current = this.paths.get(id)
     if (current && !current.dead && current.failures < MAX_TRIES && now - current.created < PATH_LIFETIME_MS) return current
     const live = tcp ? [] : [...dht.table.contacts()].filter((c) => isGood(c, now))
-    const hops = tcp ? pathHops([...this.told.values()], lan) : (pathHops(live.filter((c) => !this.isDoubted(c)), lan) ?? pathHops(live, lan))
+    const hops = tcp ? pathHops(this.toldNodes(), lan) : (pathHops(live.filter((c) => !this.isDoubted(c)), lan) ?? pathHops(live, lan))
     if (!hops) return undefined
     const nodes: [NodeInfo, NodeInfo, NodeInfo] = [tcp ?? hops[0], hops[1], hops[2]]
     const k2 = boxKeyPair()

@@ -15,6 +15,8 @@ export const BAD_NODE_TIMEOUT_MS = 122_000
 export const KILL_NODE_TIMEOUT_MS = 182_000
 
 export const keyHex = (pk: Uint8Array): string => Buffer.from(pk.buffer, pk.byteOffset, pk.length).toString('hex')
+/** A key's first 8 hex digits, for traces. */
+export const shortKey = (pk: Uint8Array): string => keyHex(pk).slice(0, 8)
 
 /** Negative when `a` is closer to `target` than `b`, positive when farther, 0 when equal. */
 export function compareDistance(target: Uint8Array, a: Uint8Array, b: Uint8Array): number {

@@ -14,13 +14,12 @@ import { InvalidArgumentError } from '../errors.js'
 import type { DhtNode } from '../dht/dht-node.js'
 import type { OnionClient } from '../dht/onion-client.js'
 import type { NodeInfo } from '../dht/packed-node.js'
-import { keyHex } from '../dht/routing-table.js'
+import { keyHex, shortKey as short } from '../dht/routing-table.js'
 import type { NetCrypto } from './net-crypto/net-crypto.js'
 import type { Address } from './udp.js'
 import { tracer } from '../util/trace.js'
 
 const trace = tracer('friends')
-const short = (pk: Uint8Array) => keyHex(pk).slice(0, 8)
 
 export const FRIEND_REQUEST_ID = 0x20
 const DHT_PK_ONION_INTERVAL_MS = 30_000
@@ -162,11 +161,17 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
   private onRequest(sender: Uint8Array, body: Uint8Array): void {
     const key = keyHex(sender)
     if (body.length <= 5 || body.length > 5 + MAX_FRIEND_REQUEST_MESSAGE) return
-    if (!Buffer.from(body.subarray(1, 5)).equals(this.ctx.nospam) || this.ctx.isFriend(sender) || this.recentRequests.includes(key) || this.refused.has(key)) {
-      trace?.(`${short(this.ctx.realPk)}: request from ${short(sender)} dropped (${this.ctx.isFriend(sender) ? 'a friend' : this.recentRequests.includes(key) ? 'a repeat' : this.refused.has(key) ? 'refused' : 'nospam'})`)
-      return
-    }
-    trace?.(`${short(this.ctx.realPk)}: request from ${short(sender)}`)
+    const dropped = !Buffer.from(body.subarray(1, 5)).equals(this.ctx.nospam)
+      ? 'nospam'
+      : this.ctx.isFriend(sender)
+        ? 'a friend'
+        : this.recentRequests.includes(key)
+          ? 'a repeat'
+          : this.refused.has(key)
+            ? 'refused'
+            : undefined
+    trace?.(`${short(this.ctx.realPk)}: request from ${short(sender)}${dropped ? ` dropped (${dropped})` : ''}`)
+    if (dropped) return
     this.recentRequests.push(key)
     if (this.recentRequests.length > RECENT_REQUESTS) this.recentRequests.shift()
     this.emit('request', new Uint8Array(sender), Buffer.from(body.subarray(5)).toString('utf8'))
@@ -174,11 +179,9 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
 
   private onDhtPk(a: DhtPkAnnouncement): void {
     const w = this.wanted.get(keyHex(a.senderRealPk))
-    if (!w || !this.ctx.isFriend(a.senderRealPk) || a.noReplay <= w.lastNoReplay) {
-      trace?.(`${short(this.ctx.realPk)}: DHT-PK from ${short(a.senderRealPk)} dropped (${!w || !this.ctx.isFriend(a.senderRealPk) ? 'not a friend' : 'replay'})`)
-      return
-    }
-    trace?.(`${short(this.ctx.realPk)}: DHT-PK from ${short(a.senderRealPk)}: DHT key ${short(a.senderDhtPk)}, ${a.nodes.length} nodes`)
+    const dropped = !w || !this.ctx.isFriend(a.senderRealPk) ? 'not a friend' : a.noReplay <= w.lastNoReplay ? 'a replay' : undefined
+    trace?.(`${short(this.ctx.realPk)}: DHT-PK from ${short(a.senderRealPk)}${dropped ? ` dropped (${dropped})` : `: DHT key ${short(a.senderDhtPk)}, ${a.nodes.length} nodes`}`)
+    if (!w || dropped) return
     w.lastNoReplay = a.noReplay
     // Its first DHT-PK, or a new DHT key (a restart): it knows us now, so ours goes at once
     // and quickly again (the ones before may have arrived before it accepted us).
@@ -257,8 +260,9 @@ export class FriendFinder extends EventEmitter<FriendFinderEvents> {
       const interval = w.onionDhtPkSent < DHT_PK_QUICK_SENDS ? DHT_PK_QUICK_MS : DHT_PK_ONION_INTERVAL_MS
       if (reachable && now - w.lastOnionDhtPk >= interval) {
         if (this.ctx.onion.sendData(w.realPk, dhtPkPlain(this.ourDhtPk()))) {
-          trace?.(`${short(this.ctx.realPk)}: DHT-PK to ${short(w.realPk)} through the onion (${w.onionDhtPkSent + 1})`)
-          ;(w.lastOnionDhtPk = now), w.onionDhtPkSent++
+          w.lastOnionDhtPk = now
+          w.onionDhtPkSent++
+          trace?.(`${short(this.ctx.realPk)}: DHT-PK to ${short(w.realPk)} through the onion (${w.onionDhtPkSent})`)
         }
       }
       // Once its DHT key answered us: our DHT-PK straight to it, and a connection attempt.
