@@ -185,6 +185,9 @@ describe.skipIf(!CHROMIUM)('the web client in chromium', () => {
     await waitForText(pageA, '.msg .quote', 'Hello from the browser')
     await pageA.bringToFront()
     await (await messageWith(pageA, 'Hello from the browser')).$eval('.edit', (b) => (b as HTMLButtonElement).click())
+    // The composer takes the message's text after the click's render (an effect): cleared
+    // before that, the text came back under what was being typed.
+    await pageA.waitForFunction(() => (document.querySelector('input[name=message]') as HTMLInputElement | null)?.value === 'Hello from the browser', { timeout: 20_000 })
     await pageA.$eval('input[name=message]', (i) => ((i as HTMLInputElement).value = ''))
     await pageA.type('input[name=message]', 'Hello, edited')
     await pageA.click('.composer .send')
@@ -222,6 +225,10 @@ describe.skipIf(!CHROMIUM)('the web client in chromium', () => {
     // Paging back: 40 more messages in the one-to-one, then B opens it afresh and loads older ones.
     const convA = await pageA.$$eval('.conversation', (els) => (els.find((e) => e.textContent?.includes('bob')) as HTMLElement).dataset.id!)
     await sendMany(join(a, 'node.sock'), convA, 40)
+    // All 40 at B before its page opens the conversation: one opened mid-delivery keeps the
+    // older messages it loaded, and the newest page is not what the check below expects.
+    const bulkAtB = () => nodeB.lines.filter((e) => e.event === 'swarmMessageReceived' && /^bulk \d+$/.test(String((e.args[1] as { body?: { body?: unknown } }).body?.body))).length
+    await nodeB.waitFor(() => bulkAtB() >= 40, 'the 40 bulk messages at B', 30_000)
     await pageB.bringToFront()
     await pageB.reload()
     await pageB.waitForSelector(`.conversation[data-id="${convA}"]`)
